@@ -1,0 +1,98 @@
+#include "common/log.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <regex>
+
+namespace loadstar::log {
+namespace {
+
+std::atomic<Level> g_level{Level::kInfo};
+std::atomic<Format> g_format{Format::kText};
+std::mutex g_mu;
+std::string g_component = "loadstar";  // guarded by g_mu
+
+std::string_view LevelName(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string Timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+void SetLevel(Level level) { g_level = level; }
+void SetFormat(Format format) { g_format = format; }
+void SetComponent(std::string component) {
+  std::lock_guard lock(g_mu);
+  g_component = std::move(component);
+}
+bool Enabled(Level level) { return level >= g_level.load(); }
+
+void Write(Level level, std::string_view message) {
+  if (!Enabled(level)) return;
+  std::string line;
+  std::lock_guard lock(g_mu);
+  if (g_format == Format::kJson) {
+    line = "{\"ts\":\"" + Timestamp() + "\",\"level\":\"" + std::string(LevelName(level)) +
+           "\",\"component\":\"" + JsonEscape(g_component) + "\",\"msg\":\"" + JsonEscape(message) + "\"}\n";
+  } else {
+    line = Timestamp() + " " + std::string(LevelName(level)) + " " + g_component + ": " + std::string(message) + "\n";
+  }
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::string RedactConnectionString(std::string_view conninfo) {
+  std::string s(conninfo);
+  // URI form: scheme://user:password@host
+  static const std::regex kUriPassword(R"(^([a-z]+://[^:/@]*):[^@]*@)");
+  s = std::regex_replace(s, kUriPassword, "$1:***@");
+  // key=value form and URI query parameters: password=...
+  static const std::regex kKeyPassword(R"((password\s*=\s*)('[^']*'|[^\s&]*))");
+  s = std::regex_replace(s, kKeyPassword, "$1***");
+  return s;
+}
+
+}  // namespace loadstar::log
