@@ -1,1 +1,217 @@
-// placeholder
+#include "common/warehouse.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "common/log.h"
+
+namespace loadstar {
+
+struct Warehouse::Conn {
+  PGconn* pg = nullptr;
+  ~Conn() {
+    if (pg != nullptr) PQfinish(pg);
+  }
+};
+
+namespace {
+
+// SQLSTATE classes that mean "the transaction may succeed if tried again on a fresh connection".
+bool IsTransientSqlState(std::string_view state) {
+  return state.rfind("08", 0) == 0 ||   // connection exception
+         state == "40001" ||             // serialization failure
+         state == "40P01" ||             // deadlock detected
+         state == "57P01" || state == "57P02" || state == "57P03" ||  // shutdown, crash, cannot connect now
+         state == "53300";               // too many connections
+}
+
+Status ResultStatus(PGconn* pg, PGresult* res, std::string_view what) {
+  ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN || st == PGRES_EMPTY_QUERY) {
+    return Status::Ok();
+  }
+  const char* sqlstate = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = res != nullptr ? PQresultErrorMessage(res) : "";
+  if (msg.empty()) msg = PQerrorMessage(pg);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  std::string state = sqlstate != nullptr ? sqlstate : "";
+  std::string text = std::string(what) + ": " + msg + (state.empty() ? "" : " (SQLSTATE " + state + ")");
+  if (PQstatus(pg) != CONNECTION_OK || IsTransientSqlState(state)) return Status::Unavailable(text);
+  if (state == "42P01" || state == "3F000") {
+    return Status::FailedPrecondition(text + "; has this schema been loaded by `loadstar run` yet?");
+  }
+  return Status::FailedPrecondition(text);
+}
+
+// libpq's result handle, released on every path.
+struct ResultGuard {
+  PGresult* res;
+  ~ResultGuard() {
+    if (res != nullptr) PQclear(res);
+  }
+};
+
+QueryResult ToQueryResult(PGresult* res) {
+  std::vector<std::string> cols;
+  int ncols = PQnfields(res);
+  for (int c = 0; c < ncols; ++c) cols.emplace_back(PQfname(res, c));
+  std::vector<std::vector<std::optional<std::string>>> rows;
+  int nrows = PQntuples(res);
+  rows.reserve(nrows);
+  for (int r = 0; r < nrows; ++r) {
+    std::vector<std::optional<std::string>> row;
+    row.reserve(ncols);
+    for (int c = 0; c < ncols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return QueryResult(std::move(cols), std::move(rows));
+}
+
+}  // namespace
+
+int64_t QueryResult::integer(size_t row, size_t col, int64_t fallback) const {
+  const auto& v = at(row, col);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc()) return fallback;
+  return out;
+}
+
+std::string ResolveWarehouse(std::string_view flag_value) {
+  if (!flag_value.empty()) return std::string(flag_value);
+  const char* env = std::getenv("LOADSTAR_WAREHOUSE");
+  return env != nullptr ? env : "";
+}
+
+Warehouse::Warehouse(WarehouseOptions options, std::unique_ptr<Conn> conn)
+    : options_(std::move(options)), conn_(std::move(conn)) {}
+
+Warehouse::~Warehouse() = default;
+
+Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& options, bool create_schema) {
+  auto conn = std::make_unique<Conn>();
+  // Keyword/value arrays with expand_dbname: the conninfo may be a URI or "k=v" text, and the
+  // application name is set without string concatenation.
+  const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
+  std::string timeout = "10";
+  const char* values[] = {options.conninfo.empty() ? nullptr : options.conninfo.c_str(),
+                          options.application_name.c_str(), timeout.c_str(), nullptr};
+  conn->pg = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (conn->pg == nullptr || PQstatus(conn->pg) != CONNECTION_OK) {
+    std::string why = conn->pg != nullptr ? PQerrorMessage(conn->pg) : "out of memory";
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string target = options.conninfo.empty() ? "the server named by the PG* environment variables"
+                                                   : log::RedactConnectionString(options.conninfo);
+    return Status::Unavailable("cannot connect to the warehouse at " + target + ": " + why +
+                               ". Check --warehouse (a postgresql:// URI) or PGHOST/PGPORT/PGUSER/PGDATABASE, "
+                               "and that the server is running and reachable");
+  }
+  std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
+  if (create_schema) LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema"));
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/set_search_path"));
+  return wh;
+}
+
+SqlVars Warehouse::Vars(const SqlVars& extra) const {
+  SqlVars v = extra;
+  if (v.schema.empty()) v.schema = options_.schema;
+  return v;
+}
+
+Status Warehouse::ExecFile(std::string_view name, const SqlVars& vars) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
+  ResultGuard res{PQexec(conn_->pg, sql.c_str())};
+  return ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql");
+}
+
+Result<QueryResult> Warehouse::QueryFile(std::string_view name, const std::vector<SqlParam>& params,
+                                         const SqlVars& vars) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
+  auto result = QueryText(sql, params);
+  if (!result.ok()) return result.status().ok() ? result.status() : Status(result.status().code(),
+      "sql/" + std::string(name) + ".sql: " + result.status().message());
+  return result;
+}
+
+Result<QueryResult> Warehouse::QueryText(std::string_view sql, const std::vector<SqlParam>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  std::string text(sql);
+  ResultGuard res{PQexecParams(conn_->pg, text.c_str(), static_cast<int>(params.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0)};
+  LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, "query"));
+  return ToQueryResult(res.res);
+}
+
+Result<uint64_t> Warehouse::CopyIn(std::string_view name, std::string_view data, const SqlVars& vars) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
+  std::string what = "sql/" + std::string(name) + ".sql";
+  {
+    ResultGuard res{PQexec(conn_->pg, sql.c_str())};
+    if (res.res == nullptr || PQresultStatus(res.res) != PGRES_COPY_IN) {
+      LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, what));
+      return Status::Internal(what + " did not start a COPY FROM STDIN");
+    }
+  }
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t off = 0; off < data.size(); off += kChunk) {
+    size_t n = std::min(kChunk, data.size() - off);
+    if (PQputCopyData(conn_->pg, data.data() + off, static_cast<int>(n)) != 1) {
+      return Status::Unavailable(what + ": sending COPY data failed: " + PQerrorMessage(conn_->pg));
+    }
+  }
+  if (PQputCopyEnd(conn_->pg, nullptr) != 1) {
+    return Status::Unavailable(what + ": ending COPY failed: " + PQerrorMessage(conn_->pg));
+  }
+  uint64_t rows = 0;
+  Status status;
+  while (PGresult* r = PQgetResult(conn_->pg)) {
+    ResultGuard res{r};
+    Status s = ResultStatus(conn_->pg, r, what);
+    if (!s.ok() && status.ok()) status = s;
+    const char* tuples = PQcmdTuples(r);
+    if (tuples != nullptr && *tuples != '\0') rows = std::strtoull(tuples, nullptr, 10);
+  }
+  if (!status.ok()) return status;
+  return rows;
+}
+
+Status Warehouse::Begin() {
+  ResultGuard res{PQexec(conn_->pg, "BEGIN")};
+  return ResultStatus(conn_->pg, res.res, "BEGIN");
+}
+
+Status Warehouse::Commit() {
+  ResultGuard res{PQexec(conn_->pg, "COMMIT")};
+  Status s = ResultStatus(conn_->pg, res.res, "COMMIT");
+  // A COMMIT in an aborted transaction "succeeds" as ROLLBACK: report that as a failure.
+  if (s.ok() && res.res != nullptr && std::string_view(PQcmdStatus(res.res)) == "ROLLBACK") {
+    return Status::FailedPrecondition("COMMIT rolled back: an earlier statement of the transaction failed");
+  }
+  return s;
+}
+
+Status Warehouse::Rollback() {
+  if (!in_transaction()) return Status::Ok();
+  ResultGuard res{PQexec(conn_->pg, "ROLLBACK")};
+  return ResultStatus(conn_->pg, res.res, "ROLLBACK");
+}
+
+bool Warehouse::in_transaction() const {
+  PGTransactionStatusType t = PQtransactionStatus(conn_->pg);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+bool Warehouse::healthy() const { return PQstatus(conn_->pg) == CONNECTION_OK; }
+
+}  // namespace loadstar

@@ -1,1 +1,84 @@
-// placeholder
+#include "coordinator/planner.h"
+
+#include <unordered_map>
+
+#include "common/log.h"
+#include "common/object_store.h"
+
+namespace loadstar::coordinator {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct LedgerEntry {
+  std::string etag;
+  std::string state;
+  int64_t run_id = 0;
+};
+
+}  // namespace
+
+bool IsJsonKey(std::string_view key) {
+  if (EndsWith(key, ".gz")) key.remove_suffix(3);
+  return EndsWith(key, ".json") || EndsWith(key, ".jsonl") || EndsWith(key, ".ndjson");
+}
+
+Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, int64_t run_id,
+                       const PlanOptions& options) {
+  std::unordered_map<std::string, LedgerEntry> ledger;
+  {
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh->QueryFile("postgres/ledger_all"));
+    ledger.reserve(rows.size());
+    for (size_t r = 0; r < rows.size(); ++r) {
+      ledger.emplace(rows.text(r, 0), LedgerEntry{rows.text(r, 1), rows.text(r, 2), rows.integer(r, 3)});
+    }
+  }
+
+  Plan plan;
+  for (const SourceSpec& source : sources) {
+    LOADSTAR_ASSIGN_OR_RETURN(Uri root, ParseUri(source.uri));
+    LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenObjectStore(root));
+    uint64_t found = 0;
+    Status listed = store->List(root.path, [&](ObjectInfo info) -> Status {
+      if (!IsJsonKey(info.key)) {
+        ++plan.ignored_not_json;
+        return Status::Ok();
+      }
+      ++found;
+      ++plan.listed_files;
+      plan.listed_bytes += info.size;
+      std::string uri = store->UriFor(info.key);
+      if (!options.full_refresh) {
+        auto it = ledger.find(uri);
+        if (it != ledger.end() && it->second.etag == info.etag) {
+          if (it->second.state == "loaded") {
+            ++plan.skipped_loaded;
+            return Status::Ok();
+          }
+          if (it->second.state == "staged" && it->second.run_id == run_id) {
+            ++plan.skipped_staged;
+            return Status::Ok();
+          }
+        }
+      }
+      plan.files.push_back(PlannedFile{std::move(uri), info.size, std::move(info.etag), source.kind});
+      return Status::Ok();
+    });
+    if (!listed.ok()) return listed.WithContext("listing " + source.uri);
+    if (found == 0) {
+      log::Warn("no JSON files under " + source.uri + " (check the prefix; keys must end in .json)");
+    }
+  }
+
+  std::vector<PackInput> inputs;
+  inputs.reserve(plan.files.size());
+  for (size_t i = 0; i < plan.files.size(); ++i) {
+    inputs.push_back(PackInput{i, plan.files[i].size, plan.files[i].kind});
+  }
+  plan.tasks = PackTasks(std::move(inputs), options.pack);
+  return plan;
+}
+
+}  // namespace loadstar::coordinator

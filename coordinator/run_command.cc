@@ -1,1 +1,158 @@
-// placeholder
+#include "coordinator/run_command.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+
+extern char** environ;
+
+namespace loadstar::coordinator {
+namespace {
+
+// Local worker processes started by `loadstar run`. They die with this process (PDEATHSIG),
+// and are reaped or killed when it is done with them.
+class LocalWorkers {
+ public:
+  ~LocalWorkers() { StopAll(); }
+
+  Status Start(const RunCommandOptions& options, const std::string& endpoint) {
+    // The warehouse connection string may hold a password: hand it over in the environment,
+    // never in argv where `ps` would show it.
+    if (!options.coordinator.warehouse.empty()) setenv("LOADSTAR_WAREHOUSE", options.coordinator.warehouse.c_str(), 1);
+    std::string connect = endpoint;
+    size_t star = connect.find("://0.0.0.0:");
+    if (star != std::string::npos) connect.replace(star, 11, "://127.0.0.1:");
+    for (uint32_t i = 1; i <= options.workers; ++i) {
+      std::vector<std::string> args = {options.self_binary, "worker", "--connect", connect,
+                                       "--name", "worker-" + std::to_string(i),
+                                       "--concurrency", std::to_string(options.worker_concurrency),
+                                       "--give-up-after", "60"};
+      pid_t parent = getpid();
+      pid_t pid = fork();
+      if (pid < 0) return Status::Internal("cannot start worker processes: fork failed");
+      if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) _exit(1);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execve(argv[0], argv.data(), environ);
+        std::perror("loadstar: cannot start worker");
+        _exit(127);
+      }
+      pids_.push_back(pid);
+    }
+    return Status::Ok();
+  }
+
+  // FailedPrecondition once every worker has exited (the run cannot finish without them).
+  Status Check() {
+    for (auto& pid : pids_) {
+      if (pid <= 0) continue;
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        log::Warn("worker process " + std::to_string(pid) + " exited (" + Describe(status) + ")");
+        pid = -1;
+      }
+    }
+    for (pid_t pid : pids_) {
+      if (pid > 0) return Status::Ok();
+    }
+    if (pids_.empty()) return Status::Ok();
+    return Status::FailedPrecondition("every local worker process has exited; see their messages above");
+  }
+
+  // Waits a little for workers told to shut down, then kills what is left.
+  void StopAll() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (auto& pid : pids_) {
+      if (pid <= 0) continue;
+      int status = 0;
+      while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          kill(pid, SIGKILL);
+          waitpid(pid, &status, 0);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      pid = -1;
+    }
+  }
+
+ private:
+  static std::string Describe(int status) {
+    if (WIFEXITED(status)) return "exit code " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+    return "status " + std::to_string(status);
+  }
+  std::vector<pid_t> pids_;
+};
+
+std::string Thousands(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+void PrintSummary(const RunSummary& s, const std::string& schema) {
+  std::printf("\nrun %lld %s in %.1f s (schema %s)\n", static_cast<long long>(s.run_id),
+              s.resumed ? "resumed and finished" : "finished", s.elapsed_s, schema.c_str());
+  std::printf("  files listed %s, already loaded %s, not JSON %s\n", Thousands(s.files_listed).c_str(),
+              Thousands(s.skipped_loaded).c_str(), Thousands(s.ignored_not_json).c_str());
+  std::printf("\n  %-8s %10s %14s %12s %12s %10s\n", "source", "files", "bytes", "records", "staged", "rejected");
+  for (const auto& a : s.accounts) {
+    std::printf("  %-8s %10s %14s %12s %12s %10s\n", a.kind.c_str(), Thousands(a.files).c_str(),
+                Thousands(a.bytes).c_str(), Thousands(a.records).c_str(), Thousands(a.staged).c_str(),
+                Thousands(a.rejected).c_str());
+  }
+  std::printf("\n  %-10s %12s\n", "table", "rows");
+  for (const auto& t : s.tables) std::printf("  %-10s %12s\n", t.table.c_str(), Thousands(t.rows).c_str());
+  std::fflush(stdout);
+}
+
+void LogProgress(const Progress& p) {
+  char line[512];
+  double mb = p.bytes_done / 1e6, total_mb = p.bytes_total / 1e6;
+  std::snprintf(line, sizeof line,
+                "%s: files %llu/%llu, %.1f/%.1f MB, records %llu staged, %llu rejected, %llu workers, %.1f s",
+                p.phase.c_str(), static_cast<unsigned long long>(p.files_done),
+                static_cast<unsigned long long>(p.files_total), mb, total_mb,
+                static_cast<unsigned long long>(p.staged), static_cast<unsigned long long>(p.rejected),
+                static_cast<unsigned long long>(p.workers), p.elapsed_s);
+  log::Info(line);
+}
+
+}  // namespace
+
+int RunCommand(const RunCommandOptions& options) {
+  LocalWorkers workers;
+  CoordinatorHooks hooks;
+  Status start_status;
+  if (options.workers > 0) {
+    hooks.on_listening = [&](const std::string& endpoint) { start_status = workers.Start(options, endpoint); };
+    hooks.check = [&]() -> Status {
+      LOADSTAR_RETURN_IF_ERROR(start_status);
+      return workers.Check();
+    };
+  }
+  hooks.on_progress = LogProgress;
+  auto result = RunCoordinator(options.coordinator, hooks);
+  workers.StopAll();
+  if (!result.ok()) {
+    std::fprintf(stderr, "loadstar: run failed: %s\n", result.status().message().c_str());
+    return 1;
+  }
+  PrintSummary(result.value(), options.coordinator.schema);
+  return 0;
+}
+
+}  // namespace loadstar::coordinator

@@ -1,1 +1,73 @@
-// placeholder
+#include "coordinator/run_store.h"
+
+namespace loadstar::coordinator {
+
+Status RunStore::Prepare() {
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("postgres/schema"));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("postgres/run_lock"));
+  if (lock.empty() || lock.text(0, 0) != "t") {
+    return Status::FailedPrecondition("another loadstar coordinator is running in schema '" + wh_->schema() +
+                                      "'; wait for it to finish, or load into another --schema");
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("postgres/run_find_resumable", {sources}));
+  if (!found.empty()) {
+    *resumed = true;
+    int64_t run_id = found.integer(0, 0);
+    LOADSTAR_RETURN_IF_ERROR(SetState(run_id, "staging"));
+    return run_id;
+  }
+  *resumed = false;
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("postgres/run_create", {sources}));
+  return created.integer(0, 0);
+}
+
+Status RunStore::SetState(int64_t run_id, const std::string& state, const std::string& error) {
+  SqlParam err = error.empty() ? SqlParam() : SqlParam(error);
+  return wh_->QueryFile("postgres/run_set_state", {std::to_string(run_id), state, err}).status();
+}
+
+Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes) {
+  return wh_
+      ->QueryFile("postgres/run_set_listing",
+                  {std::to_string(run_id), std::to_string(files), std::to_string(skipped), std::to_string(bytes)})
+      .status();
+}
+
+Status RunStore::Transform(int64_t run_id) {
+  LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
+  SqlVars vars;
+  vars.run_id = run_id;
+  Status s = wh_->ExecFile("postgres/transform", vars);
+  if (s.ok()) s = wh_->Commit();
+  if (!s.ok()) {
+    (void)wh_->Rollback();
+    return s.WithContext("transforming run " + std::to_string(run_id) + " (rolled back; the star tables are unchanged)");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<SourceAccount>> RunStore::Account(int64_t run_id) {
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_account", {std::to_string(run_id)}));
+  std::vector<SourceAccount> out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out.push_back(SourceAccount{rows.text(r, 0), static_cast<uint64_t>(rows.integer(r, 1)),
+                                static_cast<uint64_t>(rows.integer(r, 2)), static_cast<uint64_t>(rows.integer(r, 3)),
+                                static_cast<uint64_t>(rows.integer(r, 4)), static_cast<uint64_t>(rows.integer(r, 5))});
+  }
+  return out;
+}
+
+Result<std::vector<TableCount>> RunStore::StarCounts() {
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/star_counts"));
+  std::vector<TableCount> out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out.push_back(TableCount{rows.text(r, 0), static_cast<uint64_t>(rows.integer(r, 1))});
+  }
+  return out;
+}
+
+}  // namespace loadstar::coordinator

@@ -1,1 +1,3 @@
-# Tests of this area are registered here with loadstar_test(...).
+# Staging and transforms against a real PostgreSQL.
+loadstar_test(NAME staging_integration_test SOURCES integration/staging_test.cc
+              LIBS loadstar_test_support loadstar_coordinator loadstar_worker LABEL integration)

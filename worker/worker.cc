@@ -1,1 +1,359 @@
-// placeholder
+#include "worker/worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/object_store.h"
+#include "common/transport.h"
+#include "common/warehouse.h"
+#include "worker/record_parser.h"
+#include "worker/stager.h"
+
+namespace loadstar::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+std::string DefaultName() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "/pid-" + std::to_string(getpid());
+}
+
+std::string RandomIdentity() {
+  std::random_device rd;
+  std::mt19937_64 gen(rd());
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "w-%016llx", static_cast<unsigned long long>(gen()));
+  return buf;
+}
+
+struct Job {
+  uint64_t generation;  // results of jobs from before a reconnect are dropped
+  wire::Task task;
+};
+
+struct Done {
+  uint64_t generation;
+  wire::TaskResult result;
+};
+
+// Tasks flow from the socket thread to the executors through `jobs`; results come back through
+// `done`, with an eventfd to wake the socket thread.
+class Mailboxes {
+ public:
+  Mailboxes() : wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Mailboxes() { close(wake_fd_); }
+  int wake_fd() const { return wake_fd_; }
+
+  void PushJob(Job job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+  // Blocks until a job arrives or Close(); false when closed and empty.
+  bool PopJob(Job* out) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+    if (jobs_.empty()) return false;
+    *out = std::move(jobs_.front());
+    jobs_.pop_front();
+    return true;
+  }
+  void DropJobs() {
+    std::lock_guard lock(mu_);
+    jobs_.clear();
+  }
+  void Close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+  void PushDone(Done d) {
+    {
+      std::lock_guard lock(mu_);
+      done_.push_back(std::move(d));
+    }
+    uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof one);
+  }
+  std::vector<Done> TakeDone() {
+    uint64_t n;
+    (void)!read(wake_fd_, &n, sizeof n);
+    std::lock_guard lock(mu_);
+    std::vector<Done> out(std::make_move_iterator(done_.begin()), std::make_move_iterator(done_.end()));
+    done_.clear();
+    return out;
+  }
+
+ private:
+  const int wake_fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;    // guarded by mu_
+  std::deque<Done> done_;   // guarded by mu_
+  bool closed_ = false;     // guarded by mu_
+};
+
+// One executor thread: its own warehouse connection, parser and object stores.
+class Executor {
+ public:
+  Executor(const WorkerOptions& options, Mailboxes* boxes) : options_(options), boxes_(boxes) {}
+
+  void Run() {
+    Job job;
+    while (boxes_->PopJob(&job)) {
+      auto start = Clock::now();
+      wire::TaskResult result = Execute(job.task);
+      result.set_task_id(job.task.task_id());
+      result.set_attempt(job.task.attempt());
+      result.set_elapsed_us(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+      boxes_->PushDone({job.generation, std::move(result)});
+    }
+  }
+
+ private:
+  wire::TaskResult Execute(const wire::Task& task) {
+    wire::TaskResult result;
+    Status s = Stage(task, &result);
+    result.set_ok(s.ok());
+    if (!s.ok()) {
+      result.set_error(s.message());
+      result.set_retryable(IsRetryable(s));
+      result.clear_files();
+      if (!wh_ || !wh_->healthy()) wh_.reset();  // reconnect for the next task
+    }
+    return result;
+  }
+
+  Status Stage(const wire::Task& task, wire::TaskResult* result) {
+    if (!options_.schema.empty() && options_.schema != task.schema()) {
+      return Status::InvalidArgument("this worker was started for schema '" + options_.schema +
+                                     "' but the coordinator asked for '" + task.schema() + "'");
+    }
+    if (!wh_ || wh_->schema() != task.schema()) {
+      WarehouseOptions wo;
+      wo.conninfo = options_.warehouse;
+      wo.schema = task.schema();
+      wo.application_name = "loadstar-worker";
+      LOADSTAR_ASSIGN_OR_RETURN(wh_, Warehouse::Connect(wo));
+    }
+    if (!parser_ || parser_max_ != task.max_record_bytes()) {
+      ParserOptions po;
+      if (task.max_record_bytes() > 0) po.max_record_bytes = task.max_record_bytes();
+      parser_ = std::make_unique<RecordParser>(po);
+      parser_max_ = task.max_record_bytes();
+    }
+
+    std::vector<FetchedFile> files(task.files_size());
+    LOADSTAR_RETURN_IF_ERROR(Fetch(task, &files));
+    Stager stager(wh_.get(), parser_.get());
+    LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager.StageTask(task.run_id(), files));
+    for (const auto& o : outcomes) {
+      wire::FileAccount* acc = result->add_files();
+      acc->set_uri(o.uri);
+      acc->set_bytes(o.bytes);
+      acc->set_records(o.records);
+      acc->set_staged(o.staged);
+      acc->set_rejected(o.rejected);
+    }
+    return Status::Ok();
+  }
+
+  // Fetches every file of the task, grouped by the store it lives in, many transfers at once.
+  Status Fetch(const wire::Task& task, std::vector<FetchedFile>* files) {
+    std::map<std::string, std::vector<size_t>> by_root;  // "s3://bucket" or "file://" -> file indexes
+    std::vector<std::string> keys(task.files_size());
+    std::map<std::string, Uri> roots;
+    for (int i = 0; i < task.files_size(); ++i) {
+      const wire::FileRef& ref = task.files(i);
+      FetchedFile& f = (*files)[i];
+      f.uri = ref.uri();
+      f.kind = ref.kind() == wire::FILE_KIND_SONG ? FileKind::kSong : FileKind::kEvent;
+      f.etag = ref.etag();
+      f.size = ref.size();
+      LOADSTAR_ASSIGN_OR_RETURN(Uri uri, ParseUri(ref.uri()));
+      std::string root = uri.is_s3() ? "s3://" + uri.bucket : "file://";
+      keys[i] = uri.path;
+      by_root[root].push_back(i);
+      roots.emplace(root, uri);
+    }
+    for (const auto& [root, indexes] : by_root) {
+      ObjectStore* store = nullptr;
+      LOADSTAR_ASSIGN_OR_RETURN(store, StoreFor(root, roots.at(root)));
+      std::vector<std::string> batch;
+      batch.reserve(indexes.size());
+      for (size_t i : indexes) batch.push_back(keys[i]);
+      Status first_error;
+      store->GetMany(batch, options_.fetch_concurrency, [&](size_t j, Result<std::string> body) {
+        if (!body.ok()) {
+          if (first_error.ok()) first_error = body.status().WithContext("fetching " + (*files)[indexes[j]].uri);
+          return;
+        }
+        (*files)[indexes[j]].body = std::move(body).value();
+      });
+      LOADSTAR_RETURN_IF_ERROR(first_error);
+    }
+    return Status::Ok();
+  }
+
+  Result<ObjectStore*> StoreFor(const std::string& root, const Uri& any_uri) {
+    auto it = stores_.find(root);
+    if (it != stores_.end()) return it->second.get();
+    LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenObjectStore(any_uri));
+    ObjectStore* raw = store.get();
+    stores_.emplace(root, std::move(store));
+    return raw;
+  }
+
+  const WorkerOptions& options_;
+  Mailboxes* const boxes_;
+  std::unique_ptr<Warehouse> wh_;
+  std::unique_ptr<RecordParser> parser_;
+  uint64_t parser_max_ = 0;
+  std::map<std::string, std::unique_ptr<ObjectStore>> stores_;
+};
+
+wire::Envelope ReadyEnvelope(const std::string& name, uint32_t credit) {
+  wire::Envelope env;
+  env.mutable_ready()->set_worker_name(name);
+  env.mutable_ready()->set_credit(credit);
+  return env;
+}
+
+}  // namespace
+
+Status RunWorker(const WorkerOptions& options_in) {
+  WorkerOptions options = options_in;
+  if (options.connect.empty()) return Status::InvalidArgument("--connect tcp://HOST:PORT is required");
+  if (options.name.empty()) options.name = DefaultName();
+  options.concurrency = std::max<uint32_t>(1, options.concurrency);
+  const uint32_t credit = options.concurrency * 2;  // one staging, one fetched ahead, per executor
+
+  g_stop = false;
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+
+  LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Dealer> dealer,
+                            transport::Dealer::Connect(options.connect, RandomIdentity()));
+  Mailboxes boxes;
+  std::vector<std::unique_ptr<Executor>> executors;
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < options.concurrency; ++i) {
+    executors.push_back(std::make_unique<Executor>(options, &boxes));
+    threads.emplace_back([e = executors.back().get()] { e->Run(); });
+  }
+  auto stop_threads = [&] {
+    boxes.DropJobs();
+    boxes.Close();
+    for (auto& t : threads) t.join();
+  };
+
+  log::Info("worker " + options.name + " connecting to " + options.connect + " (" +
+            std::to_string(options.concurrency) + " task slots)");
+  uint64_t generation = 1;
+  auto now = Clock::now();
+  auto last_heard = now;
+  auto last_sent = now;
+  auto last_answer = now;  // last time any coordinator answered at all
+  auto backoff = options.heartbeat_interval;
+  const auto backoff_cap = std::chrono::milliseconds(32000);
+  bool heard_once = false;
+  Status outcome;
+
+  auto send = [&](wire::Envelope env) {
+    Status s = dealer->Send(std::move(env));
+    if (s.ok()) last_sent = Clock::now();
+    return s;
+  };
+  (void)send(ReadyEnvelope(options.name, credit));
+
+  while (!g_stop) {
+    auto wait = dealer->Receive(options.heartbeat_interval / 2, boxes.wake_fd());
+    if (!wait.ok()) {
+      outcome = wait.status();
+      break;
+    }
+    now = Clock::now();
+    if (wait->woken) {
+      for (Done& d : boxes.TakeDone()) {
+        if (d.generation != generation) continue;  // leased by a coordinator we lost: it re-leased it
+        wire::Envelope env;
+        *env.mutable_result() = std::move(d.result);
+        (void)send(std::move(env));
+      }
+    }
+    if (wait->message) {
+      last_heard = last_answer = now;
+      backoff = options.heartbeat_interval;
+      if (!heard_once) {
+        heard_once = true;
+        log::Info("connected to coordinator " + options.connect);
+      }
+      const wire::Envelope& env = wait->message->envelope;
+      if (env.has_task()) {
+        boxes.PushJob({generation, env.task()});
+      } else if (env.has_shutdown()) {
+        log::Info("coordinator says the run is over: " + env.shutdown().reason());
+        break;
+      } else if (env.has_reannounce()) {
+        log::Info("the coordinator does not know this worker (it restarted?); announcing again");
+        ++generation;
+        boxes.DropJobs();
+        (void)send(ReadyEnvelope(options.name, credit));
+      } else if (env.has_refuse()) {
+        outcome = Status::FailedPrecondition("the coordinator refused this worker: " + env.refuse().reason());
+        break;
+      }
+    }
+    if (now - last_sent >= options.heartbeat_interval) {
+      wire::Envelope hb;
+      hb.mutable_heartbeat();
+      (void)send(std::move(hb));
+    }
+    if (now - last_heard > options.heartbeat_interval * options.liveness) {
+      if (options.give_up_after.count() > 0 && now - last_answer > options.give_up_after) {
+        outcome = Status::Unavailable("no coordinator answered at " + options.connect + " for " +
+                                      std::to_string(options.give_up_after.count() / 1000) +
+                                      " s; is it running, and is the address reachable from here?");
+        break;
+      }
+      log::Warn("no word from the coordinator at " + options.connect + " for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now - last_heard).count()) +
+                " ms; reconnecting in " + std::to_string(backoff.count()) + " ms");
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, backoff_cap);
+      ++generation;       // whatever we were leased is being leased to others now
+      boxes.DropJobs();
+      LOADSTAR_RETURN_IF_ERROR(dealer->Reconnect());
+      last_heard = Clock::now();
+      (void)send(ReadyEnvelope(options.name, credit));
+    }
+  }
+  if (g_stop && outcome.ok()) outcome = Status::Cancelled("stopped by a signal");
+  stop_threads();
+  return outcome;
+}
+
+}  // namespace loadstar::worker

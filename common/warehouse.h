@@ -1,0 +1,95 @@
+// Warehouse: one connection to PostgreSQL (libpq is wrapped here and nowhere else).
+//
+// Statements come from the SQL catalog (common/sql_catalog.h) by name. Errors are mapped to
+// Status: a lost connection, a serialization failure, a deadlock or a server shutting down is
+// Unavailable (the caller may retry the whole transaction); everything else is final.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/sql_catalog.h"
+#include "common/status.h"
+
+namespace loadstar {
+
+// A query's rows, as text (NULL is std::nullopt).
+class QueryResult {
+ public:
+  QueryResult() = default;
+  QueryResult(std::vector<std::string> columns, std::vector<std::vector<std::optional<std::string>>> rows)
+      : columns_(std::move(columns)), rows_(std::move(rows)) {}
+
+  size_t size() const { return rows_.size(); }
+  bool empty() const { return rows_.empty(); }
+  const std::vector<std::string>& columns() const { return columns_; }
+  const std::optional<std::string>& at(size_t row, size_t col) const { return rows_.at(row).at(col); }
+  // The value as text, "" for NULL.
+  std::string text(size_t row, size_t col) const { return at(row, col).value_or(""); }
+  // The value as an integer, `fallback` for NULL or non-numeric text.
+  int64_t integer(size_t row, size_t col, int64_t fallback = 0) const;
+
+ private:
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::optional<std::string>>> rows_;
+};
+
+using SqlParam = std::optional<std::string>;  // std::nullopt binds NULL
+
+struct WarehouseOptions {
+  // libpq connection string or URI; empty means the PG* environment variables alone.
+  std::string conninfo;
+  std::string schema = "public";
+  std::string application_name = "loadstar";
+};
+
+class Warehouse {
+ public:
+  // Connects, sets the application name and points the search path at the schema (which must
+  // exist unless `create_schema`). Unavailable when the server cannot be reached, with the
+  // redacted connection string and what to check.
+  static Result<std::unique_ptr<Warehouse>> Connect(const WarehouseOptions& options, bool create_schema = false);
+
+  ~Warehouse();
+  Warehouse(const Warehouse&) = delete;
+  Warehouse& operator=(const Warehouse&) = delete;
+
+  const std::string& schema() const { return options_.schema; }
+
+  // Runs the catalog file `name` (may hold several statements, no bound parameters).
+  Status ExecFile(std::string_view name, const SqlVars& vars = {});
+  // Runs the single statement in catalog file `name` with bound parameters and returns its rows.
+  Result<QueryResult> QueryFile(std::string_view name, const std::vector<SqlParam>& params = {},
+                                const SqlVars& vars = {});
+  // Runs the COPY ... FROM STDIN statement in catalog file `name`, sending `data` (COPY text
+  // format, one row per line) in chunks. Returns the number of rows copied.
+  Result<uint64_t> CopyIn(std::string_view name, std::string_view data, const SqlVars& vars = {});
+
+  Status Begin();
+  Status Commit();
+  Status Rollback();  // safe to call when no transaction is open
+  bool in_transaction() const;
+  // False once the connection has been lost.
+  bool healthy() const;
+
+  // Raw SQL, for tests and tools that inspect tables (loadstar's own statements live in sql/).
+  Result<QueryResult> QueryText(std::string_view sql, const std::vector<SqlParam>& params = {});
+
+ private:
+  struct Conn;
+  Warehouse(WarehouseOptions options, std::unique_ptr<Conn> conn);
+  SqlVars Vars(const SqlVars& extra) const;
+
+  const WarehouseOptions options_;
+  std::unique_ptr<Conn> conn_;
+};
+
+// The connection string from a --warehouse value or, when that is empty, LOADSTAR_WAREHOUSE;
+// empty means libpq's PG* variables.
+std::string ResolveWarehouse(std::string_view flag_value);
+
+}  // namespace loadstar

@@ -1,0 +1,65 @@
+// The coordinator: plans a run, leases its tasks to workers over ZeroMQ until every one is
+// acknowledged, then runs the transforms. One run per call.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "coordinator/run_store.h"
+
+namespace loadstar::coordinator {
+
+struct CoordinatorOptions {
+  std::string songs;      // URI of the song files
+  std::string events;     // URI of the event logs
+  std::string warehouse;  // libpq conninfo; empty means PG* variables
+  std::string schema = "sparkify";
+  std::string listen = "tcp://*:5570";
+  bool full_refresh = false;
+  uint64_t task_bytes = 8ull << 20;
+  uint64_t task_files = 1000;
+  uint64_t max_record_bytes = 16ull << 20;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  uint32_t liveness = 3;
+  uint32_t max_attempts = 3;
+  std::chrono::milliseconds progress_interval{2000};
+};
+
+// What the coordinator knows while it runs, for progress lines and status views.
+struct Progress {
+  std::string phase;  // planning | staging | transforming | done | failed
+  int64_t run_id = 0;
+  uint64_t files_total = 0, files_done = 0;
+  uint64_t bytes_total = 0, bytes_done = 0;
+  uint64_t records = 0, staged = 0, rejected = 0;
+  uint64_t tasks_total = 0, tasks_done = 0;
+  uint64_t workers = 0;
+  double elapsed_s = 0;
+};
+
+struct RunSummary {
+  int64_t run_id = 0;
+  bool resumed = false;
+  uint64_t files_listed = 0, skipped_loaded = 0, skipped_staged = 0, ignored_not_json = 0;
+  std::vector<SourceAccount> accounts;
+  std::vector<TableCount> tables;
+  double elapsed_s = 0;
+};
+
+struct CoordinatorHooks {
+  // Called once the socket is bound, with the real endpoint (the port resolved).
+  std::function<void(const std::string& endpoint)> on_listening;
+  // Called every loop turn; return a non-OK Status to abort the run (e.g. every local worker
+  // process has exited).
+  std::function<Status()> check;
+  // Called every progress_interval and at phase changes.
+  std::function<void(const Progress&)> on_progress;
+};
+
+Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks);
+
+}  // namespace loadstar::coordinator

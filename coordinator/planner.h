@@ -1,0 +1,49 @@
+// Planning a run: list the sources, drop what the ledger says is already loaded (same ETag),
+// and pack the rest into tasks.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/warehouse.h"
+#include "coordinator/task_packer.h"
+
+namespace loadstar::coordinator {
+
+struct SourceSpec {
+  std::string uri;  // s3://bucket/prefix/ or file:///path/
+  TaskKind kind = TaskKind::kSong;
+};
+
+struct PlannedFile {
+  std::string uri;
+  uint64_t size = 0;
+  std::string etag;
+  TaskKind kind = TaskKind::kSong;
+};
+
+struct PlanOptions {
+  bool full_refresh = false;  // ignore the ledger: stage every listed file again
+  PackOptions pack;
+};
+
+struct Plan {
+  std::vector<PlannedFile> files;   // to stage in this run
+  std::vector<PackedTask> tasks;    // indexes into `files`
+  uint64_t listed_files = 0;
+  uint64_t listed_bytes = 0;
+  uint64_t skipped_loaded = 0;      // loaded by an earlier run with the same ETag
+  uint64_t skipped_staged = 0;      // already staged by this run (resumed)
+  uint64_t ignored_not_json = 0;    // objects under the prefix that are not JSON files
+};
+
+// True for the object names loadstar reads: *.json, *.jsonl, *.ndjson, optionally .gz.
+bool IsJsonKey(std::string_view key);
+
+// Lists every source and builds the plan for `run_id`. `wh` is used only to read the ledger.
+Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, int64_t run_id,
+                       const PlanOptions& options);
+
+}  // namespace loadstar::coordinator

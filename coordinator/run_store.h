@@ -1,0 +1,46 @@
+// RunStore: the run table and the transforms, through the coordinator's warehouse connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/warehouse.h"
+
+namespace loadstar::coordinator {
+
+struct SourceAccount {
+  std::string kind;  // "song" or "event"
+  uint64_t files = 0, bytes = 0, records = 0, staged = 0, rejected = 0;
+};
+
+struct TableCount {
+  std::string table;
+  uint64_t rows = 0;
+};
+
+class RunStore {
+ public:
+  explicit RunStore(Warehouse* wh) : wh_(wh) {}
+
+  // Creates the tables if needed and takes the schema's run lock (held until the connection
+  // closes). FailedPrecondition if another coordinator holds it.
+  Status Prepare();
+
+  // The unfinished run over the same sources (resumed) or a new one. `*resumed` says which.
+  Result<int64_t> StartRun(const std::string& sources, bool* resumed);
+  Status SetState(int64_t run_id, const std::string& state, const std::string& error = "");
+  Status RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes);
+
+  // Runs the transforms and marks the run done, in one transaction.
+  Status Transform(int64_t run_id);
+
+  Result<std::vector<SourceAccount>> Account(int64_t run_id);
+  Result<std::vector<TableCount>> StarCounts();
+
+ private:
+  Warehouse* const wh_;
+};
+
+}  // namespace loadstar::coordinator

@@ -1,0 +1,1 @@
+COPY rejects (run_id, file_id, line, byte_offset, reason, excerpt) FROM STDIN

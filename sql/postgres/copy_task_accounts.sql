@@ -1,0 +1,1 @@
+COPY task_accounts (file_id, etag, size, records, staged, rejected) FROM STDIN

@@ -1,0 +1,1 @@
+COPY task_files (uri, kind, etag, size) FROM STDIN

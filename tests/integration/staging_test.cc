@@ -1,0 +1,192 @@
+// Staging and transforms against a real PostgreSQL: one transaction per task with its ledger
+// rows, retries that stage nothing twice, transforms that are idempotent and incremental.
+#include <gtest/gtest.h>
+
+#include "common/object_store.h"
+#include "common/warehouse.h"
+#include "coordinator/run_store.h"
+#include "tests/support/postgres_server.h"
+#include "worker/record_parser.h"
+#include "worker/stager.h"
+
+namespace loadstar {
+namespace {
+
+using testing::PostgresServer;
+using worker::FetchedFile;
+using worker::FileKind;
+
+std::string Padded(std::string s) {
+  s.reserve(s.size() + kBodyPadding);
+  return s;
+}
+
+std::string Event(const std::string& user, const std::string& level, long ts, int session, int item,
+                  const std::string& page = "NextSong", const std::string& song = "Song A",
+                  const std::string& artist = "Artist A", const std::string& length = "200.5") {
+  return R"({"artist":")" + artist + R"(","auth":"Logged In","firstName":"F)" + user + R"(","gender":"F",)" +
+         R"("itemInSession":)" + std::to_string(item) + R"(,"lastName":"L","length":)" + length + R"(,"level":")" +
+         level + R"(","location":"Here","method":"PUT","page":")" + page +
+         R"(","registration":1540919166796.0,"sessionId":)" + std::to_string(session) + R"(,"song":")" + song +
+         R"(","status":200,"ts":)" + std::to_string(ts) + R"(,"userAgent":"\"UA\"","userId":")" + user + R"("})";
+}
+
+const char* kSong =
+    R"({"num_songs": 1, "artist_id": "AR1", "artist_latitude": null, "artist_longitude": null, "artist_location": "", )"
+    R"("artist_name": "Artist A", "song_id": "SO1", "title": "Song A", "duration": 200.5, "year": 0})";
+
+class StagingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    schema_ = "staging_" + std::to_string(++n);
+    db_ = PostgresServer::Shared().Uri();
+    WarehouseOptions wo;
+    wo.conninfo = db_;
+    wo.schema = schema_;
+    auto wh = Warehouse::Connect(wo, true);
+    ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+    wh_ = std::move(wh).value();
+    store_ = std::make_unique<coordinator::RunStore>(wh_.get());
+    ASSERT_TRUE(store_->Prepare().ok());
+  }
+
+  int64_t NewRun(const std::string& sources) {
+    bool resumed = false;
+    auto run = store_->StartRun(sources, &resumed);
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    return run.ok() ? *run : -1;
+  }
+
+  Result<std::vector<worker::FileOutcome>> Stage(int64_t run, std::vector<FetchedFile> files) {
+    // Each task on a connection of its own, as a worker would.
+    WarehouseOptions wo;
+    wo.conninfo = db_;
+    wo.schema = schema_;
+    auto wh = Warehouse::Connect(wo);
+    if (!wh.ok()) return wh.status();
+    worker::RecordParser parser;
+    worker::Stager stager(wh->get(), &parser);
+    return stager.StageTask(run, files);
+  }
+
+  std::string Q(const std::string& sql) {
+    auto r = wh_->QueryText(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+    if (!r.ok() || r->empty()) return "";
+    return r->text(0, 0);
+  }
+
+  std::string schema_, db_;
+  std::unique_ptr<Warehouse> wh_;
+  std::unique_ptr<coordinator::RunStore> store_;
+};
+
+FetchedFile File(const std::string& uri, FileKind kind, const std::string& etag, const std::string& body) {
+  return FetchedFile{uri, kind, etag, body.size(), Padded(body)};
+}
+
+TEST_F(StagingTest, StagesRowsRejectsAndLedgerTogether) {
+  int64_t run = NewRun("t1");
+  std::string log = Event("7", "free", 1000, 1, 0) + "\n{not json\n" + Event("8", "paid", 2000, 2, 0);
+  auto out = Stage(run, {File("s3://b/log1.json", FileKind::kEvent, "e1", log),
+                         File("s3://b/song1.json", FileKind::kSong, "s1", kSong)});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->size(), 2u);
+  EXPECT_EQ((*out)[0].records, 3u);
+  EXPECT_EQ((*out)[0].staged, 2u);
+  EXPECT_EQ((*out)[0].rejected, 1u);
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "2");
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_songs"), "1");
+  EXPECT_EQ(Q("SELECT line || ':' || byte_offset FROM rejects"), "2:" + std::to_string(log.find("{not")));
+  EXPECT_EQ(Q("SELECT string_agg(state || '/' || records || '/' || staged || '/' || rejected, ',' ORDER BY uri) FROM load_files"),
+            "staged/3/2/1,staged/1/1/0");
+}
+
+TEST_F(StagingTest, ARetriedTaskStagesNothingTwice) {
+  int64_t run = NewRun("t2");
+  std::string log = Event("7", "free", 1000, 1, 0);
+  ASSERT_TRUE(Stage(run, {File("s3://b/a.json", FileKind::kEvent, "e1", log)}).ok());
+  auto again = Stage(run, {File("s3://b/a.json", FileKind::kEvent, "e1", log)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)[0].already_staged);
+  EXPECT_EQ((*again)[0].staged, 1u);
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "1");
+
+  // The file changed between attempts: its old rows are replaced, not added to.
+  std::string changed = log + "\n" + Event("7", "paid", 3000, 1, 1);
+  auto replaced = Stage(run, {File("s3://b/a.json", FileKind::kEvent, "e2", changed)});
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_FALSE((*replaced)[0].already_staged);
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "2");
+  EXPECT_EQ(Q("SELECT etag FROM load_files"), "e2");
+}
+
+TEST_F(StagingTest, AFailedTaskLeavesNoTrace) {
+  int64_t run = NewRun("t3");
+  // The same URI twice in one task violates the scratch table's key: the task fails whole.
+  auto out = Stage(run, {File("s3://b/x.json", FileKind::kEvent, "e", Event("1", "free", 1, 1, 0)),
+                         File("s3://b/x.json", FileKind::kEvent, "e", Event("1", "free", 1, 1, 0))});
+  EXPECT_FALSE(out.ok());
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+  EXPECT_EQ(Q("SELECT count(*) FROM load_files"), "0");
+}
+
+TEST_F(StagingTest, TransformsBuildTheStarAndAreIdempotent) {
+  int64_t run = NewRun("t4");
+  std::string log = Event("7", "free", 1541105830796, 10, 0) + "\n" +
+                    Event("7", "paid", 1541105900796, 10, 1) + "\n" +
+                    Event("8", "free", 1541105900796, 11, 0, "NextSong", "Other", "Nobody", "1.0") + "\n" +
+                    Event("", "free", 1541105950796, 12, 0, "Home");
+  ASSERT_TRUE(Stage(run, {File("f1", FileKind::kEvent, "e", log), File("f2", FileKind::kSong, "s", kSong)}).ok());
+  ASSERT_TRUE(store_->Transform(run).ok());
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "3");
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays WHERE song_id = 'SO1' AND artist_id = 'AR1'"), "2");
+  EXPECT_EQ(Q("SELECT count(*) FROM users"), "2");
+  EXPECT_EQ(Q("SELECT level FROM users WHERE user_id = '7'"), "paid");
+  EXPECT_EQ(Q("SELECT count(*) FROM time"), "2");
+  EXPECT_EQ(Q("SELECT start_time::text FROM songplays ORDER BY start_time LIMIT 1"), "2018-11-01 21:03:50.796");
+  EXPECT_EQ(Q("SELECT coalesce(year::text, 'null') FROM songs"), "null");
+  EXPECT_EQ(Q("SELECT songplay_id FROM songplays WHERE session_id = 10 AND start_time = "
+              "'2018-11-01 21:05:00.796'"), std::to_string(10L * 16777216 + 1));
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+  EXPECT_EQ(Q("SELECT state FROM runs WHERE run_id = " + std::to_string(run)), "done");
+  EXPECT_EQ(Q("SELECT string_agg(DISTINCT state, ',') FROM load_files"), "loaded");
+}
+
+TEST_F(StagingTest, ALaterRunKeepsTheLevelOfTheLatestEventOverall) {
+  int64_t first = NewRun("t5");
+  ASSERT_TRUE(Stage(first, {File("day2", FileKind::kEvent, "e", Event("7", "paid", 2000, 2, 0))}).ok());
+  ASSERT_TRUE(store_->Transform(first).ok());
+  // A backfill of an earlier day must not take the user back to 'free'.
+  int64_t second = NewRun("t5b");
+  ASSERT_TRUE(Stage(second, {File("day1", FileKind::kEvent, "e", Event("7", "free", 1000, 1, 0))}).ok());
+  ASSERT_TRUE(store_->Transform(second).ok());
+  EXPECT_EQ(Q("SELECT level FROM users WHERE user_id = '7'"), "paid");
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "2");
+  // And a later day does move it.
+  int64_t third = NewRun("t5c");
+  ASSERT_TRUE(Stage(third, {File("day3", FileKind::kEvent, "e", Event("7", "free", 3000, 3, 0))}).ok());
+  ASSERT_TRUE(store_->Transform(third).ok());
+  EXPECT_EQ(Q("SELECT level FROM users WHERE user_id = '7'"), "free");
+}
+
+TEST_F(StagingTest, ConflictingSongVersionsResolveTheSameWayInAnyOrder) {
+  std::string a = R"({"artist_id":"AR1","song_id":"SO9","title":"Beta","duration":1.5,"year":2000,"artist_name":"X"})";
+  std::string b = R"({"artist_id":"AR1","song_id":"SO9","title":"Alpha","duration":1.5,"year":2001,"artist_name":"X"})";
+  int64_t r1 = NewRun("t6");
+  ASSERT_TRUE(Stage(r1, {File("a", FileKind::kSong, "1", a)}).ok());
+  ASSERT_TRUE(store_->Transform(r1).ok());
+  int64_t r2 = NewRun("t6b");
+  ASSERT_TRUE(Stage(r2, {File("b", FileKind::kSong, "1", b)}).ok());
+  ASSERT_TRUE(store_->Transform(r2).ok());
+  EXPECT_EQ(Q("SELECT title || '/' || year FROM songs WHERE song_id = 'SO9'"), "Alpha/2001");
+  // Loading the versions the other way round gives the same row.
+  int64_t r3 = NewRun("t6c");
+  ASSERT_TRUE(Stage(r3, {File("a2", FileKind::kSong, "1", a)}).ok());
+  ASSERT_TRUE(store_->Transform(r3).ok());
+  EXPECT_EQ(Q("SELECT title || '/' || year FROM songs WHERE song_id = 'SO9'"), "Alpha/2001");
+}
+
+}  // namespace
+}  // namespace loadstar

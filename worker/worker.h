@@ -1,0 +1,30 @@
+// The worker process: connects to a coordinator, announces its credit, and stages the tasks it is
+// leased, acknowledging each only after its staging transaction has committed.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+
+namespace loadstar::worker {
+
+struct WorkerOptions {
+  std::string connect;            // tcp://HOST:PORT of the coordinator
+  std::string warehouse;          // libpq conninfo; empty means PG* variables
+  std::string schema;             // if set, tasks for another schema are refused
+  std::string name;               // shown in status views; default host/pid
+  uint32_t concurrency = 2;       // tasks staged at once (threads, each with its own connection)
+  uint32_t fetch_concurrency = 16;  // transfers in flight per task
+  std::chrono::milliseconds heartbeat_interval{1000};
+  uint32_t liveness = 3;          // intervals of silence before the coordinator is presumed gone
+  // Give up when no coordinator has answered for this long (0: keep trying forever).
+  std::chrono::milliseconds give_up_after{0};
+};
+
+// Runs until the coordinator says Shutdown (OK), refuses this worker, a signal asks it to stop
+// (Cancelled), or no coordinator answers for `give_up_after`.
+Status RunWorker(const WorkerOptions& options);
+
+}  // namespace loadstar::worker
