@@ -7,6 +7,26 @@
 // holding a number loads into a numeric column; anything that cannot be loaded (a value out of
 // range, text in a numeric column, a missing required field, a record that is not an object,
 // invalid UTF-8, malformed JSON) rejects that record only, and the rest of the file loads.
+//
+// The rules in full, per value and column type:
+//   - null, or the key absent                 -> NULL (\N); a required column rejects the record
+//                                                (events: ts; songs: artist_id, song_id).
+//   - string into text                        -> the unescaped string, escaped for COPY text
+//                                                (\ \t \n \r); a string holding U+0000 rejects
+//                                                the record (PostgreSQL text cannot hold it).
+//   - number into text                        -> the number's text as written ("123.50").
+//   - true/false into text                    -> "true" / "false".
+//   - object/array into text                  -> its minified JSON text.
+//   - number into integer/bigint              -> accepted if integral ("12.0", "1e3") and in
+//                                                range; written as plain decimal digits.
+//   - number into double precision            -> accepted if finite and not underflowing to
+//                                                zero (what PostgreSQL accepts); written as is.
+//   - string into a numeric column            -> accepted if the whole string, surrounding
+//                                                white space aside, is a decimal number of the
+//                                                right kind ("+5", " 1.5e3 ", ".5"; not "NaN").
+//   - true/false/object/array into numeric    -> rejects the record.
+// Keys the schema does not name are ignored (their values must still be well-formed JSON).
+// When a key occurs twice in one object the last occurrence wins, as in most JSON readers.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +46,8 @@ const std::vector<std::string>& StagingColumns(FileKind kind);
 struct RejectedRecord {
   uint64_t line = 0;         // 1-based line where the record starts
   uint64_t byte_offset = 0;  // offset of the record's first byte in the (decompressed) file
-  std::string reason;        // e.g. "field 'ts': \"abc\" is not an integer"
-  std::string excerpt;       // the record's first bytes (at most 256), as valid UTF-8
+  std::string reason;        // e.g. "field 'ts': \"abc\" is not an integer"; valid UTF-8, no NUL
+  std::string excerpt;       // the record's first bytes (at most 256), as valid UTF-8 without NUL
 };
 
 struct FileParseResult {
@@ -41,6 +61,8 @@ struct ParserOptions {
   uint64_t max_record_bytes = 16ull << 20;
 };
 
+// Not thread-safe: use one RecordParser per thread. It keeps its JSON parser and buffers between
+// calls, so reusing one for many files is what makes parsing cheap.
 class RecordParser {
  public:
   explicit RecordParser(ParserOptions options = {});
@@ -51,8 +73,20 @@ class RecordParser {
   // Parses `body`, the whole file (a UTF-8 BOM, CRLF line ends, several documents, pretty-printed
   // documents and trailing whitespace are all fine). For each good record appends to `*rows` one
   // COPY text line: `row_prefix` (the caller's tab-terminated prefix columns), the record's line
-  // number, a tab, then the StagingColumns(kind) values; NULL is \N.
-  // `body` must have kBodyPadding (64) readable bytes past its end.
+  // number, a tab, then the StagingColumns(kind) values; NULL is \N. `*rows` is appended to, never
+  // cleared. An empty or whitespace-only body holds no records; that is not an error.
+  //
+  // How records are found: a record starts at the first byte that is not JSON white space. One
+  // that starts with '{' or '[' ends at its matching bracket (so one line may hold several
+  // compact documents, and one document may span many lines); anything else extends to the end
+  // of its line and is rejected. When a document spanning several lines turns out malformed, its
+  // lines are parsed one by one instead, so that in newline-delimited files a broken line rejects
+  // only itself; but if no line of it is an object on its own and not every line starts with
+  // '{' (the shape of one broken pretty-printed document), it is rejected as one record.
+  // Parsing is linear in the size of `body`, whatever its shape.
+  //
+  // `body` must have kBodyPadding (64) readable bytes past its end; they are never modified and
+  // their content does not matter.
   FileParseResult Parse(FileKind kind, std::string_view body, std::string_view row_prefix, std::string* rows);
 
  private:
