@@ -243,7 +243,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
 
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Router> router, transport::Router::Bind(options.listen));
   log::Info("listening for workers on " + router->endpoint());
-  if (hooks.on_listening) hooks.on_listening(router->endpoint());
+  if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size());
 
   progress.phase = "staging";
   Server server(options, hooks, plan, run_id, &progress, start);

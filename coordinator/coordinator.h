@@ -51,8 +51,9 @@ struct RunSummary {
 };
 
 struct CoordinatorHooks {
-  // Called once the socket is bound, with the real endpoint (the port resolved).
-  std::function<void(const std::string& endpoint)> on_listening;
+  // Called once the socket is bound, with the real endpoint (the port resolved) and the number
+  // of tasks to serve (0 when every file is already loaded: no worker is needed).
+  std::function<void(const std::string& endpoint, uint64_t tasks)> on_listening;
   // Called every loop turn; return a non-OK Status to abort the run (e.g. every local worker
   // process has exited).
   std::function<Status()> check;

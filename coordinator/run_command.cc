@@ -70,14 +70,23 @@ class LocalWorkers {
     return Status::FailedPrecondition("every local worker process has exited; see their messages above");
   }
 
-  // Waits a little for workers told to shut down, then kills what is left.
+  // Gives workers told to shut down a moment to exit, then asks the rest to stop (SIGTERM) and
+  // finally kills what is left.
   void StopAll() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto start = std::chrono::steady_clock::now();
+    bool termed = false;
     for (auto& pid : pids_) {
       if (pid <= 0) continue;
       int status = 0;
       while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (std::chrono::steady_clock::now() > deadline) {
+        auto waited = std::chrono::steady_clock::now() - start;
+        if (!termed && waited > std::chrono::seconds(1)) {
+          for (pid_t p : pids_) {
+            if (p > 0) kill(p, SIGTERM);
+          }
+          termed = true;
+        }
+        if (waited > std::chrono::seconds(6)) {
           kill(pid, SIGKILL);
           waitpid(pid, &status, 0);
           break;
@@ -108,7 +117,11 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
               s.resumed ? "resumed and finished" : "finished", s.elapsed_s, schema.c_str());
   std::printf("  files listed %s, already loaded %s, not JSON %s\n", Thousands(s.files_listed).c_str(),
               Thousands(s.skipped_loaded).c_str(), Thousands(s.ignored_not_json).c_str());
-  std::printf("\n  %-8s %10s %14s %12s %12s %10s\n", "source", "files", "bytes", "records", "staged", "rejected");
+  if (s.accounts.empty()) {
+    std::printf("\n  nothing new to load: every listed file is already loaded\n");
+  } else {
+    std::printf("\n  %-8s %10s %14s %12s %12s %10s\n", "source", "files", "bytes", "records", "staged", "rejected");
+  }
   for (const auto& a : s.accounts) {
     std::printf("  %-8s %10s %14s %12s %12s %10s\n", a.kind.c_str(), Thousands(a.files).c_str(),
                 Thousands(a.bytes).c_str(), Thousands(a.records).c_str(), Thousands(a.staged).c_str(),
@@ -138,7 +151,9 @@ int RunCommand(const RunCommandOptions& options) {
   CoordinatorHooks hooks;
   Status start_status;
   if (options.workers > 0) {
-    hooks.on_listening = [&](const std::string& endpoint) { start_status = workers.Start(options, endpoint); };
+    hooks.on_listening = [&](const std::string& endpoint, uint64_t tasks) {
+      if (tasks > 0) start_status = workers.Start(options, endpoint);
+    };
     hooks.check = [&]() -> Status {
       LOADSTAR_RETURN_IF_ERROR(start_status);
       return workers.Check();
