@@ -45,6 +45,12 @@ void AddCoordinatorFlags(CLI::App* app, loadstar::coordinator::CoordinatorOption
                   "then the PG* variables. Keep passwords in PGPASSWORD or ~/.pgpass");
   app->add_option("--schema", o->schema, "schema that holds the tables (created if missing)")->capture_default_str();
   app->add_flag("--full-refresh", o->full_refresh, "stage every file again, even those the ledger says are loaded");
+  app->add_option("--max-errors", o->max_errors,
+                  "fail the run, leaving the star tables as they were, once more records than this are rejected "
+                  "(like Redshift's MAXERROR; -1: no limit)")
+      ->capture_default_str();
+  app->add_option("--since", o->since, "backfill: only event files dated on or after this day (YYYY-MM-DD, from the key)");
+  app->add_option("--until", o->until, "backfill: only event files dated on or before this day (YYYY-MM-DD)");
   app->add_option("--task-bytes", o->task_bytes, "byte budget of one task (small files share a task)")
       ->capture_default_str();
   app->add_option("--task-files", o->task_files, "most files in one task")->capture_default_str();

@@ -115,6 +115,8 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
                                ". Check --warehouse (a postgresql:// URI) or PGHOST/PGPORT/PGUSER/PGDATABASE, "
                                "and that the server is running and reachable");
   }
+  // Server notices ("relation already exists, skipping") are not for people running loadstar.
+  PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
   if (create_schema) LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema"));
   LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/set_search_path"));

@@ -49,6 +49,9 @@ class Server {
       : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), progress_(progress), start_(start),
         scheduler_(SchedulerOptions{options.heartbeat_interval, options.liveness, options.max_attempts, 10}) {}
 
+  // Records rejected by files this run staged before it was resumed.
+  void set_initial_rejected(uint64_t n) { initial_rejected_ = n; }
+
   Status Serve(transport::Router* router) {
     for (uint64_t id = 0; id < plan_.tasks.size(); ++id) LOADSTAR_RETURN_IF_ERROR(scheduler_.AddTask(id));
     auto last_progress = Clock::now();
@@ -57,6 +60,13 @@ class Server {
       if (g_stop) return Status::Cancelled("stopped by a signal; run again to resume where this run stopped");
       if (hooks_.check) LOADSTAR_RETURN_IF_ERROR(hooks_.check());
       if (scheduler_.Failed()) break;
+      if (options_.max_errors >= 0 && progress_->rejected + initial_rejected_ > static_cast<uint64_t>(options_.max_errors)) {
+        return Status::FailedPrecondition(
+            std::to_string(progress_->rejected + initial_rejected_) + " records rejected, more than --max-errors " +
+            std::to_string(options_.max_errors) + "; the star tables are unchanged. Look at the rejects table (run " +
+            std::to_string(run_id_) + "), fix the input or raise --max-errors, and run again: files already staged "
+            "are not staged twice");
+      }
 
       std::string bad_peer;
       auto wait = router->Receive(std::chrono::milliseconds(100), &bad_peer);
@@ -156,6 +166,10 @@ class Server {
           progress_->records += f.records();
           progress_->staged += f.staged();
           progress_->rejected += f.rejected();
+          if (f.rejected() > 0) {
+            log::Warn(std::to_string(f.rejected()) + " of " + std::to_string(f.records()) + " records rejected in " +
+                      f.uri() + " (see the rejects table)");
+          }
         }
       } else if (d == Disposition::kRequeued) {
         log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
@@ -174,6 +188,7 @@ class Server {
   const Clock::time_point start_;
   Scheduler scheduler_;
   std::unordered_map<std::string, std::string> names_;  // routing id -> worker name
+  uint64_t initial_rejected_ = 0;
 };
 
 }  // namespace
@@ -205,6 +220,13 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
     sources.push_back({options.events, TaskKind::kEvent});
     sources_text += std::string(sources_text.empty() ? "" : " ") + "events=" + options.events;
   }
+  if (!options.since.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.since).WithContext("--since"));
+  if (!options.until.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.until).WithContext("--until"));
+  if (!options.since.empty() && !options.until.empty() && options.since > options.until) {
+    return Status::InvalidArgument("--since " + options.since + " is after --until " + options.until);
+  }
+  if (!options.since.empty()) sources_text += " since=" + options.since;
+  if (!options.until.empty()) sources_text += " until=" + options.until;
 
   RunSummary summary;
   LOADSTAR_ASSIGN_OR_RETURN(summary.run_id, store.StartRun(sources_text, &summary.resumed));
@@ -223,6 +245,8 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
 
   PlanOptions plan_options;
   plan_options.full_refresh = options.full_refresh;
+  plan_options.since = options.since;
+  plan_options.until = options.until;
   plan_options.pack.byte_budget = options.task_bytes;
   plan_options.pack.max_files = options.task_files;
   auto planned = BuildPlan(sources, wh.get(), run_id, plan_options);
@@ -232,6 +256,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   summary.skipped_loaded = plan.skipped_loaded;
   summary.skipped_staged = plan.skipped_staged;
   summary.ignored_not_json = plan.ignored_not_json;
+  summary.outside_dates = plan.outside_dates;
   LOADSTAR_RETURN_IF_ERROR(store.RecordListing(run_id, plan.listed_files, plan.skipped_loaded, plan.listed_bytes));
   for (const auto& f : plan.files) progress.bytes_total += f.size;
   progress.files_total = plan.files.size();
@@ -247,6 +272,13 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
 
   progress.phase = "staging";
   Server server(options, hooks, plan, run_id, &progress, start);
+  {
+    // A resumed run counts the rejects of the files it staged before.
+    LOADSTAR_ASSIGN_OR_RETURN(std::vector<SourceAccount> before, store.Account(run_id));
+    uint64_t rejected = 0;
+    for (const auto& a : before) rejected += a.rejected;
+    server.set_initial_rejected(rejected);
+  }
   server.Report();
   Status served = server.Serve(router.get());
   server.ShutdownWorkers(router.get(), served.ok() ? "every task is staged" : "the run failed");

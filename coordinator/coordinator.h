@@ -20,6 +20,10 @@ struct CoordinatorOptions {
   std::string schema = "sparkify";
   std::string listen = "tcp://*:5570";
   bool full_refresh = false;
+  std::string since, until;  // backfill: only event files dated within [since, until]
+  // The run fails once more than this many records have been rejected (Redshift's MAXERROR);
+  // the star tables are then left as they were. Negative: no limit.
+  int64_t max_errors = 0;
   uint64_t task_bytes = 8ull << 20;
   uint64_t task_files = 1000;
   uint64_t max_record_bytes = 16ull << 20;
@@ -44,7 +48,7 @@ struct Progress {
 struct RunSummary {
   int64_t run_id = 0;
   bool resumed = false;
-  uint64_t files_listed = 0, skipped_loaded = 0, skipped_staged = 0, ignored_not_json = 0;
+  uint64_t files_listed = 0, skipped_loaded = 0, skipped_staged = 0, ignored_not_json = 0, outside_dates = 0;
   std::vector<SourceAccount> accounts;
   std::vector<TableCount> tables;
   double elapsed_s = 0;

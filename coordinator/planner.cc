@@ -20,6 +20,33 @@ struct LedgerEntry {
 
 }  // namespace
 
+std::string DateInKey(std::string_view key) {
+  auto digits = [&](size_t at, size_t n) {
+    for (size_t i = at; i < at + n; ++i) {
+      if (key[i] < '0' || key[i] > '9') return false;
+    }
+    return true;
+  };
+  for (size_t i = key.size(); i >= 10; --i) {
+    size_t at = i - 10;
+    if (digits(at, 4) && key[at + 4] == '-' && digits(at + 5, 2) && key[at + 7] == '-' && digits(at + 8, 2)) {
+      return std::string(key.substr(at, 10));
+    }
+  }
+  return "";
+}
+
+Status ValidateDate(std::string_view date) {
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + std::string(date) + "' is not a date; write it as YYYY-MM-DD, e.g. 2018-11-05");
+  };
+  if (date.size() != 10 || DateInKey(date) != date) return bad();
+  int month = (date[5] - '0') * 10 + (date[6] - '0');
+  int day = (date[8] - '0') * 10 + (date[9] - '0');
+  if (month < 1 || month > 12 || day < 1 || day > 31) return bad();
+  return Status::Ok();
+}
+
 bool IsJsonKey(std::string_view key) {
   if (EndsWith(key, ".gz")) key.remove_suffix(3);
   return EndsWith(key, ".json") || EndsWith(key, ".jsonl") || EndsWith(key, ".ndjson");
@@ -47,6 +74,14 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
         return Status::Ok();
       }
       ++found;
+      if (source.kind == TaskKind::kEvent && (!options.since.empty() || !options.until.empty())) {
+        std::string date = DateInKey(info.key);
+        if (date.empty() || (!options.since.empty() && date < options.since) ||
+            (!options.until.empty() && date > options.until)) {
+          ++plan.outside_dates;
+          return Status::Ok();
+        }
+      }
       ++plan.listed_files;
       plan.listed_bytes += info.size;
       std::string uri = store->UriFor(info.key);

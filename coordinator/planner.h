@@ -26,6 +26,10 @@ struct PlannedFile {
 
 struct PlanOptions {
   bool full_refresh = false;  // ignore the ledger: stage every listed file again
+  // Event files whose key holds a date (YYYY-MM-DD) outside [since, until] are left out; an
+  // event file with no date in its key is left out whenever either bound is set. Empty: no bound.
+  std::string since;
+  std::string until;
   PackOptions pack;
 };
 
@@ -37,7 +41,15 @@ struct Plan {
   uint64_t skipped_loaded = 0;      // loaded by an earlier run with the same ETag
   uint64_t skipped_staged = 0;      // already staged by this run (resumed)
   uint64_t ignored_not_json = 0;    // objects under the prefix that are not JSON files
+  uint64_t outside_dates = 0;       // event files outside --since/--until
 };
+
+// The last YYYY-MM-DD in `key` (e.g. "log_data/2018/11/2018-11-05-events.json" -> "2018-11-05"),
+// or "" if there is none.
+std::string DateInKey(std::string_view key);
+
+// InvalidArgument unless `date` is a valid calendar date written YYYY-MM-DD.
+Status ValidateDate(std::string_view date);
 
 // True for the object names loadstar reads: *.json, *.jsonl, *.ndjson, optionally .gz.
 bool IsJsonKey(std::string_view key);

@@ -115,8 +115,10 @@ std::string Thousands(uint64_t v) {
 void PrintSummary(const RunSummary& s, const std::string& schema) {
   std::printf("\nrun %lld %s in %.1f s (schema %s)\n", static_cast<long long>(s.run_id),
               s.resumed ? "resumed and finished" : "finished", s.elapsed_s, schema.c_str());
-  std::printf("  files listed %s, already loaded %s, not JSON %s\n", Thousands(s.files_listed).c_str(),
+  std::printf("  files listed %s, already loaded %s, not JSON %s", Thousands(s.files_listed).c_str(),
               Thousands(s.skipped_loaded).c_str(), Thousands(s.ignored_not_json).c_str());
+  if (s.outside_dates > 0) std::printf(", outside --since/--until %s", Thousands(s.outside_dates).c_str());
+  std::printf("\n");
   if (s.accounts.empty()) {
     std::printf("\n  nothing new to load: every listed file is already loaded\n");
   } else {
