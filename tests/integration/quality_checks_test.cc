@@ -1,0 +1,346 @@
+// The data-quality checks against a real PostgreSQL: a small correct star schema built by hand
+// passes every check; each check fails, alone, when a table is corrupted on purpose, and its
+// failure names the check and shows the offending row.
+#include "coordinator/quality_checks.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "common/warehouse.h"
+#include "tests/support/postgres_server.h"
+
+namespace loadstar {
+namespace {
+
+using coordinator::CheckResult;
+using coordinator::ChecksToStatus;
+using coordinator::RunQualityChecks;
+using ::testing::HasSubstr;
+using testing::PostgresServer;
+
+constexpr int64_t kRun = 7;
+
+// songplay_id of an event, as the transform computes it.
+std::string SongplayId(int64_t session, int64_t item) { return std::to_string(session * 16777216 + item); }
+
+class QualityChecksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    schema_ = "quality_" + std::to_string(++n);
+    WarehouseOptions wo;
+    wo.conninfo = PostgresServer::Shared().Uri();
+    wo.schema = schema_;
+    auto wh = Warehouse::Connect(wo, /*create_schema=*/true);
+    ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+    wh_ = std::move(wh).value();
+    ASSERT_TRUE(wh_->ExecFile("postgres/schema").ok());
+    BuildCorrectStar();
+  }
+
+  void Sql(const std::string& sql) {
+    auto r = wh_->QueryText(sql);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  }
+
+  // Two artists, two songs, three users, four songplays (one unmatched) and their times; no
+  // staging rows, as after a transform.
+  void BuildCorrectStar() {
+    Sql("INSERT INTO artists VALUES ('AR1', 'Artist A', 'Here', NULL, NULL), ('AR2', 'Artist B', '', 1.5, 2.5)");
+    Sql("INSERT INTO songs VALUES ('SO1', 'Song A', 'AR1', 2000, 200.5), ('SO2', 'Song B', 'AR2', NULL, 180)");
+    Sql("INSERT INTO users VALUES ('1', 'Ann', 'Lee', 'F', 'free', '2018-11-01 10:03:20'),"
+        " ('2', 'Bob', 'Ray', 'M', 'paid', '2018-11-02 08:00:00'),"
+        " ('3', 'Cy', 'Ito', 'M', 'free', '2018-11-02 09:30:00.5')");
+    Sql("INSERT INTO songplays VALUES"
+        " (" + SongplayId(10, 0) + ", '2018-11-01 10:00:00', '1', 'free', 'SO1', 'AR1', 10, 'Here', 'UA'),"
+        " (" + SongplayId(10, 1) + ", '2018-11-01 10:03:20', '1', 'free', NULL, NULL, 10, 'Here', 'UA'),"
+        " (" + SongplayId(11, 0) + ", '2018-11-02 08:00:00', '2', 'paid', 'SO2', 'AR2', 11, 'There', 'UA'),"
+        " (" + SongplayId(12, 0) + ", '2018-11-02 09:30:00.5', '3', 'free', 'SO1', 'AR1', 12, 'Here', 'UA')");
+    Sql("INSERT INTO time SELECT DISTINCT start_time, extract(hour FROM start_time), extract(day FROM start_time),"
+        " extract(week FROM start_time), extract(month FROM start_time), extract(year FROM start_time),"
+        " extract(dow FROM start_time) FROM songplays");
+  }
+
+  // Run kRun's staging rows as they stand inside the transform, before they are cleared: the
+  // NextSong events behind the four songplays (one of them staged twice, from two files), a
+  // page view that is no songplay, and a NextSong event of another run.
+  void StageRunEvents() {
+    Sql("INSERT INTO runs (run_id, sources, state) VALUES (" + std::to_string(kRun) + ", 'events=t', 'transforming'),"
+        " (8, 'events=u', 'staging')");
+    Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state) VALUES"
+        " (70, 's3://b/log_data/day1.json', 'event', 'e1', 100, 7, 'staged'),"
+        " (71, 's3://b/log_data/day1-copy.json', 'event', 'e2', 100, 7, 'staged'),"
+        " (80, 's3://b/log_data/day9.json', 'event', 'e3', 100, 8, 'staged')");
+    Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
+        " (7, 70, 1, 'NextSong', 10, 0, 1541066400000, '1'),"
+        " (7, 70, 2, 'NextSong', 10, 1, 1541066600000, '1'),"
+        " (7, 70, 3, 'Home', 10, 2, 1541066700000, '1'),"
+        " (7, 70, 4, 'NextSong', 11, 0, 1541145600000, '2'),"
+        " (7, 70, 5, 'NextSong', 12, 0, 1541151000500, '3'),"
+        " (7, 71, 1, 'NextSong', 10, 0, 1541066400000, '1'),"
+        " (8, 80, 1, 'NextSong', 99, 0, 1541900000000, '1')");
+  }
+
+  std::vector<CheckResult> Run(int64_t run_id = kRun) {
+    auto results = RunQualityChecks(wh_.get(), run_id);
+    EXPECT_TRUE(results.ok()) << results.status().ToString();
+    return results.ok() ? *results : std::vector<CheckResult>{};
+  }
+
+  static std::set<std::string> Failed(const std::vector<CheckResult>& results) {
+    std::set<std::string> out;
+    for (const CheckResult& r : results) {
+      if (!r.passed) out.insert(r.name);
+    }
+    return out;
+  }
+
+  static CheckResult Find(const std::vector<CheckResult>& results, const std::string& name) {
+    for (const CheckResult& r : results) {
+      if (r.name == name) return r;
+    }
+    ADD_FAILURE() << "no check named " << name;
+    return {};
+  }
+
+  // Asserts that exactly `check` fails, with `offending` rows, `sample` among its samples, and a
+  // status message that names the check and shows the sample.
+  void ExpectOnlyFailure(const std::vector<CheckResult>& results, const std::string& check, uint64_t offending,
+                         const std::string& sample) {
+    EXPECT_EQ(Failed(results), std::set<std::string>{check});
+    CheckResult r = Find(results, check);
+    EXPECT_EQ(r.offending_rows, offending);
+    EXPECT_THAT(r.samples, ::testing::Contains(sample));
+    Status s = ChecksToStatus(results);
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+    EXPECT_THAT(s.message(), HasSubstr(check + " (" + r.description + ")"));
+    EXPECT_THAT(s.message(), HasSubstr(sample));
+  }
+
+  std::string schema_;
+  std::unique_ptr<Warehouse> wh_;
+};
+
+TEST_F(QualityChecksTest, EveryCheckPassesOnACorrectStar) {
+  StageRunEvents();
+  std::vector<CheckResult> results = Run();
+  std::set<std::string> names;
+  for (const CheckResult& r : results) {
+    names.insert(r.name);
+    EXPECT_TRUE(r.passed) << r.name << ": " << (r.samples.empty() ? "" : r.samples[0]);
+    EXPECT_EQ(r.offending_rows, 0u);
+    EXPECT_TRUE(r.samples.empty());
+    EXPECT_FALSE(r.description.empty()) << r.name;
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"artists_primary_key", "songplays_artist_in_artists",
+                                          "songplays_count_matches_run", "songplays_primary_key",
+                                          "songplays_song_in_songs", "songplays_start_time_in_time",
+                                          "songplays_user_in_users", "songs_primary_key", "tables_not_empty",
+                                          "time_primary_key", "users_primary_key"}));
+  EXPECT_EQ(results.size(), coordinator::QualityCheckNames().size());
+  EXPECT_TRUE(ChecksToStatus(results).ok());
+  EXPECT_FALSE(wh_->in_transaction()) << "the checks' own read-only transaction is closed";
+}
+
+TEST_F(QualityChecksTest, ChecksAreDiscoveredFromTheCatalog) {
+  for (const std::string& name : coordinator::QualityCheckNames()) {
+    EXPECT_EQ(name.rfind("postgres/checks/", 0), 0u) << name;
+  }
+  std::vector<CheckResult> results = Run();
+  for (const CheckResult& r : results) {
+    auto text = SqlText("postgres/checks/" + r.name, SqlVars{schema_, kRun});
+    ASSERT_TRUE(text.ok());
+    EXPECT_THAT(*text, HasSubstr("-- check: " + r.description)) << r.name;
+  }
+}
+
+TEST_F(QualityChecksTest, ASongplayOfAMissingUserFails) {
+  Sql("DELETE FROM users WHERE user_id = '2'");
+  ExpectOnlyFailure(Run(), "songplays_user_in_users", 1,
+                    "songplay_id=" + SongplayId(11, 0) + ", user_id=2, start_time=2018-11-02 08:00:00");
+}
+
+TEST_F(QualityChecksTest, ASongplayWithoutAUserFails) {
+  Sql("UPDATE songplays SET user_id = NULL WHERE songplay_id = " + SongplayId(12, 0));
+  ExpectOnlyFailure(Run(), "songplays_user_in_users", 1,
+                    "songplay_id=" + SongplayId(12, 0) + ", user_id=NULL, start_time=2018-11-02 09:30:00.5");
+}
+
+// For each star table: drop its primary key, then add a row whose key is already there.
+class DuplicateKeyTest : public QualityChecksTest,
+                         public ::testing::WithParamInterface<std::tuple<std::string, std::string, std::string>> {};
+
+TEST_P(DuplicateKeyTest, ADuplicatedKeyFails) {
+  const auto& [table, key, value] = GetParam();
+  Sql("ALTER TABLE " + table + " DROP CONSTRAINT " + table + "_pkey");
+  Sql("INSERT INTO " + table + " SELECT * FROM " + table + " WHERE " + key + " = '" + value + "'");
+  ExpectOnlyFailure(Run(), table + "_primary_key", 1, key + "=" + value + ", row_count=2, problem=duplicate key");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    StarTables, DuplicateKeyTest,
+    ::testing::Values(std::make_tuple("songplays", "songplay_id", SongplayId(10, 1)),
+                      std::make_tuple("users", "user_id", "3"), std::make_tuple("songs", "song_id", "SO2"),
+                      std::make_tuple("artists", "artist_id", "AR1"),
+                      std::make_tuple("time", "start_time", "2018-11-02 09:30:00.5")),
+    [](const auto& param_info) { return std::get<0>(param_info.param); });
+
+TEST_F(QualityChecksTest, ANullKeyFails) {
+  Sql("ALTER TABLE artists DROP CONSTRAINT artists_pkey");
+  Sql("ALTER TABLE artists ALTER COLUMN artist_id DROP NOT NULL");
+  Sql("INSERT INTO artists VALUES (NULL, 'Nobody', NULL, NULL, NULL), (NULL, 'Nobody else', NULL, NULL, NULL)");
+  ExpectOnlyFailure(Run(), "artists_primary_key", 1, "artist_id=NULL, row_count=2, problem=NULL key");
+}
+
+TEST_F(QualityChecksTest, AnEmptyTableFails) {
+  Sql("DELETE FROM songplays");
+  ExpectOnlyFailure(Run(), "tables_not_empty", 1, "table_name=songplays");
+}
+
+TEST_F(QualityChecksTest, EveryEmptyTableIsNamed) {
+  for (const char* table : {"songplays", "users", "songs", "artists", "time"}) Sql(std::string("DELETE FROM ") + table);
+  std::vector<CheckResult> results = Run();
+  EXPECT_EQ(Failed(results), std::set<std::string>{"tables_not_empty"});
+  CheckResult r = Find(results, "tables_not_empty");
+  EXPECT_EQ(r.offending_rows, 5u);
+  EXPECT_EQ(r.samples, (std::vector<std::string>{"table_name=artists", "table_name=songplays", "table_name=songs",
+                                                 "table_name=time", "table_name=users"}));
+}
+
+TEST_F(QualityChecksTest, ASongplayOfAnUnknownSongFails) {
+  Sql("UPDATE songplays SET song_id = 'SO404' WHERE songplay_id = " + SongplayId(10, 0));
+  ExpectOnlyFailure(Run(), "songplays_song_in_songs", 1,
+                    "songplay_id=" + SongplayId(10, 0) + ", song_id=SO404, start_time=2018-11-01 10:00:00");
+}
+
+TEST_F(QualityChecksTest, ASongplayOfAnUnknownArtistFails) {
+  Sql("UPDATE songplays SET artist_id = 'AR404' WHERE songplay_id = " + SongplayId(11, 0));
+  ExpectOnlyFailure(Run(), "songplays_artist_in_artists", 1,
+                    "songplay_id=" + SongplayId(11, 0) + ", artist_id=AR404, start_time=2018-11-02 08:00:00");
+}
+
+TEST_F(QualityChecksTest, AStartTimeMissingFromTimeFails) {
+  Sql("DELETE FROM time WHERE start_time = '2018-11-01 10:03:20'");
+  ExpectOnlyFailure(Run(), "songplays_start_time_in_time", 1,
+                    "songplay_id=" + SongplayId(10, 1) + ", start_time=2018-11-01 10:03:20");
+}
+
+TEST_F(QualityChecksTest, ManyOffendingRowsAreCountedAndSampled) {
+  Sql("DELETE FROM time");
+  Sql("INSERT INTO time VALUES ('2000-01-01', 0, 1, 52, 1, 2000, 6)");
+  std::vector<CheckResult> results = Run();
+  CheckResult r = Find(results, "songplays_start_time_in_time");
+  EXPECT_EQ(r.offending_rows, 4u);
+  ASSERT_EQ(r.samples.size(), 4u);
+  EXPECT_EQ(r.samples[0], "songplay_id=" + SongplayId(10, 0) + ", start_time=2018-11-01 10:00:00");
+  // The message shows three rows and says how many more there are.
+  Status s = ChecksToStatus(results);
+  EXPECT_THAT(s.message(), HasSubstr("1 of 11 data-quality checks failed"));
+  EXPECT_THAT(s.message(), HasSubstr("4 offending rows"));
+  EXPECT_THAT(s.message(), HasSubstr(r.samples[2]));
+  EXPECT_THAT(s.message(), ::testing::Not(HasSubstr(r.samples[3])));
+  EXPECT_THAT(s.message(), HasSubstr("... and 1 more"));
+}
+
+TEST_F(QualityChecksTest, SamplesStopAtFive) {
+  for (int item = 2; item < 10; ++item) {
+    Sql("INSERT INTO songplays VALUES (" + SongplayId(10, item) + ", '2018-11-01 10:00:00', '9', 'free', NULL, NULL,"
+        " 10, 'Here', 'UA')");
+  }
+  std::vector<CheckResult> results = Run();
+  CheckResult r = Find(results, "songplays_user_in_users");
+  EXPECT_EQ(r.offending_rows, 8u);
+  EXPECT_EQ(r.samples.size(), coordinator::kCheckSampleRows);
+  EXPECT_EQ(r.samples[0], "songplay_id=" + SongplayId(10, 2) + ", user_id=9, start_time=2018-11-01 10:00:00");
+}
+
+TEST_F(QualityChecksTest, AStagedEventWithoutItsSongplayFails) {
+  StageRunEvents();
+  Sql("DELETE FROM songplays WHERE songplay_id = " + SongplayId(11, 0));
+  ExpectOnlyFailure(Run(), "songplays_count_matches_run", 1,
+                    "songplay_id=" + SongplayId(11, 0) +
+                        ", file=s3://b/log_data/day1.json, line=4, ts=1541145600000, expected_songplays=4, "
+                        "found_songplays=3");
+}
+
+TEST_F(QualityChecksTest, AStagedEventThatWasNeverTransformedFails) {
+  StageRunEvents();
+  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
+      " (7, 71, 2, 'NextSong', 13, 4, 1541160000000, '2')");
+  ExpectOnlyFailure(Run(), "songplays_count_matches_run", 1,
+                    "songplay_id=" + SongplayId(13, 4) +
+                        ", file=s3://b/log_data/day1-copy.json, line=2, ts=1541160000000, expected_songplays=5, "
+                        "found_songplays=4");
+}
+
+TEST_F(QualityChecksTest, TheCountCheckLooksAtItsRunOnly) {
+  StageRunEvents();
+  // Run 8's event has no songplay (that run was never transformed): checking run 7 passes,
+  // checking run 8 does not.
+  EXPECT_TRUE(ChecksToStatus(Run(kRun)).ok());
+  ExpectOnlyFailure(Run(8), "songplays_count_matches_run", 1,
+                    "songplay_id=" + SongplayId(99, 0) +
+                        ", file=s3://b/log_data/day9.json, line=1, ts=1541900000000, expected_songplays=1, "
+                        "found_songplays=0");
+}
+
+TEST_F(QualityChecksTest, InsideATransactionTheChecksSeeItsRowsAndLeaveItOpen) {
+  ASSERT_TRUE(wh_->Begin().ok());
+  Sql("UPDATE songplays SET song_id = 'SO404' WHERE songplay_id = " + SongplayId(12, 0));
+  std::vector<CheckResult> inside = Run();
+  EXPECT_EQ(Failed(inside), std::set<std::string>{"songplays_song_in_songs"});
+  EXPECT_TRUE(wh_->in_transaction());
+  ASSERT_TRUE(wh_->Rollback().ok());
+  EXPECT_TRUE(ChecksToStatus(Run()).ok());
+}
+
+TEST_F(QualityChecksTest, TheTransformBuildsAStarThatPasses) {
+  // Start over from staging rows and let the real transform build the star, in a transaction
+  // the checks then run in, as a load would.
+  for (const char* table : {"songplays", "users", "songs", "artists", "time"}) Sql(std::string("DELETE FROM ") + table);
+  Sql("INSERT INTO runs (run_id, sources, state) VALUES (7, 'x', 'transforming')");
+  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state) VALUES"
+      " (1, 'song.json', 'song', 'e', 1, 7, 'staged'), (2, 'log.json', 'event', 'e', 1, 7, 'staged')");
+  Sql("INSERT INTO staging_songs (run_id, file_id, line, artist_id, artist_name, song_id, title, duration, year)"
+      " VALUES (7, 1, 1, 'AR1', 'Artist A', 'SO1', 'Song A', 200.5, 0)");
+  Sql("INSERT INTO staging_events (run_id, file_id, line, artist, song, length, page, session_id, item_in_session,"
+      " ts, user_id, level, first_name) VALUES"
+      " (7, 2, 1, 'Artist A', 'Song A', 200.5, 'NextSong', 5, 0, 1541066400000, '1', 'free', 'Ann'),"
+      " (7, 2, 2, 'Nobody', 'Other', 1.0, 'NextSong', 5, 1, 1541066600000, '1', 'paid', 'Ann')");
+  ASSERT_TRUE(wh_->Begin().ok());
+  SqlVars vars;
+  vars.run_id = kRun;
+  ASSERT_TRUE(wh_->ExecFile("postgres/transform", vars).ok());
+  std::vector<CheckResult> results = Run();
+  EXPECT_TRUE(ChecksToStatus(results).ok()) << ChecksToStatus(results).ToString();
+  ASSERT_TRUE(wh_->Commit().ok());
+}
+
+TEST_F(QualityChecksTest, ANegativeRunIdIsRefused) {
+  auto results = RunQualityChecks(wh_.get(), -1);
+  EXPECT_EQ(results.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ChecksToStatusTest, NamesEveryFailedCheck) {
+  std::vector<CheckResult> results = {
+      {"a_check", "rows are fine", true, 0, {}},
+      {"b_check", "keys are unique", false, 1, {"id=1, row_count=2"}},
+      {"c_check", "tables are full", false, 2, {"table_name=x", "table_name=y"}},
+  };
+  Status s = ChecksToStatus(results);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "2 of 3 data-quality checks failed:\n"
+            "  b_check (keys are unique): 1 offending row\n"
+            "    id=1, row_count=2\n"
+            "  c_check (tables are full): 2 offending rows\n"
+            "    table_name=x\n"
+            "    table_name=y");
+  EXPECT_TRUE(ChecksToStatus({}).ok());
+  EXPECT_TRUE(ChecksToStatus({results[0]}).ok());
+}
+
+}  // namespace
+}  // namespace loadstar
