@@ -10,6 +10,7 @@
 #include "bench/generator_command.h"
 #include "common/log.h"
 #include "common/warehouse.h"
+#include "coordinator/report_commands.h"
 #include "coordinator/run_command.h"
 #include "worker/worker.h"
 
@@ -119,6 +120,12 @@ int main(int argc, char** argv) {
   auto* gen_cmd = app.add_subcommand("generate", "write a deterministic Sparkify-shaped data set");
   auto generate = loadstar::bench::AddGenerateCommand(gen_cmd);
 
+  // report, runs
+  auto* report_cmd = app.add_subcommand("report", "answer the analysts' standing questions from the star tables");
+  auto report = loadstar::coordinator::AddReportCommand(report_cmd);
+  auto* runs_cmd = app.add_subcommand("runs", "list the latest runs: state, timings, files and records");
+  auto runs = loadstar::coordinator::AddRunsCommand(runs_cmd);
+
   CLI11_PARSE(app, argc, argv);
 
   if (run_cmd->parsed()) {
@@ -144,5 +151,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (gen_cmd->parsed()) return generate();
+  if (report_cmd->parsed()) return report();
+  if (runs_cmd->parsed()) return runs();
   return 2;
 }

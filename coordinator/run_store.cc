@@ -1,5 +1,7 @@
 #include "coordinator/run_store.h"
 
+#include "coordinator/quality_checks.h"
+
 namespace loadstar::coordinator {
 
 Status RunStore::Prepare() {
@@ -42,6 +44,12 @@ Status RunStore::Transform(int64_t run_id) {
   SqlVars vars;
   vars.run_id = run_id;
   Status s = wh_->ExecFile("postgres/transform", vars);
+  if (s.ok()) {
+    // The checks see the new tables before anyone else does; a failed check rolls them back.
+    auto checks = RunQualityChecks(wh_, run_id);
+    s = checks.ok() ? ChecksToStatus(*checks) : checks.status();
+  }
+  if (s.ok()) s = wh_->ExecFile("postgres/transform_finish", vars);
   if (s.ok()) s = wh_->Commit();
   if (!s.ok()) {
     (void)wh_->Rollback();

@@ -33,7 +33,8 @@ class RunStore {
   Status SetState(int64_t run_id, const std::string& state, const std::string& error = "");
   Status RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes);
 
-  // Runs the transforms and marks the run done, in one transaction.
+  // Runs the transforms and the data-quality checks (sql/postgres/checks/) and marks the run
+  // done, in one transaction: a failed check rolls everything back and names itself.
   Status Transform(int64_t run_id);
 
   Result<std::vector<SourceAccount>> Account(int64_t run_id);

@@ -94,9 +94,3 @@ WHERE songplay_id IN (
   SELECT session_id * 16777216 + item_in_session FROM staging_events
   WHERE run_id = {{run_id}} AND page = 'NextSong')
 ON CONFLICT (start_time) DO NOTHING;
-
--- The run is done: its files are loaded, its staging rows are no longer needed.
-UPDATE load_files SET state = 'loaded', updated_at = now() WHERE run_id = {{run_id}} AND state = 'staged';
-DELETE FROM staging_events WHERE run_id = {{run_id}};
-DELETE FROM staging_songs WHERE run_id = {{run_id}};
-UPDATE runs SET state = 'done', error = NULL, finished_at = now() WHERE run_id = {{run_id}};
