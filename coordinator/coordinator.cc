@@ -17,6 +17,11 @@ using Clock = std::chrono::steady_clock;
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
+void Publish(const StatusSnapshot& snapshot, const CoordinatorHooks& hooks) {
+  if (hooks.board != nullptr) hooks.board->Publish(snapshot);
+  if (hooks.on_progress) hooks.on_progress(snapshot);
+}
+
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
@@ -45,7 +50,7 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
 class Server {
  public:
   Server(const CoordinatorOptions& options, const CoordinatorHooks& hooks, const Plan& plan, int64_t run_id,
-         Progress* progress, Clock::time_point start)
+         StatusSnapshot* progress, Clock::time_point start)
       : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), progress_(progress), start_(start),
         scheduler_(SchedulerOptions{options.heartbeat_interval, options.liveness, options.max_attempts, 10}) {}
 
@@ -83,9 +88,11 @@ class Server {
       }
       if (wait->message) Handle(router, *wait->message, now);
       for (const std::string& dead : scheduler_.Expire(now)) {
+        ++progress_->workers_lost;
         log::Warn("worker " + Name(dead) + " went silent; its tasks go to other workers");
       }
       for (const Lease& lease : scheduler_.Dispatch(now)) {
+        leased_at_[lease.task_id] = now;
         LOADSTAR_RETURN_IF_ERROR(router->Send(
             lease.worker, TaskEnvelope(plan_.tasks[lease.task_id], plan_, lease.task_id, lease.attempt, run_id_, options_)));
       }
@@ -95,12 +102,11 @@ class Server {
         (void)router->Send(w, hb);
         scheduler_.Sent(w, now);
       }
-      progress_->workers = scheduler_.worker_count();
       if (scheduler_.worker_count() == 0 && now - last_wait_note > std::chrono::seconds(10)) {
         log::Info("waiting for workers to connect to " + router->endpoint());
         last_wait_note = now;
       }
-      if (now - last_progress >= options_.progress_interval) {
+      if (now - last_progress >= std::chrono::milliseconds(200)) {
         last_progress = now;
         Report();
       }
@@ -127,9 +133,21 @@ class Server {
     }
   }
 
+  // Refreshes the snapshot from the scheduler and hands it to the hooks.
   void Report() {
     progress_->elapsed_s = Seconds(start_);
-    if (hooks_.on_progress) hooks_.on_progress(*progress_);
+    TaskCounts counts = scheduler_.Counts();
+    progress_->tasks_pending = counts.pending;
+    progress_->tasks_leased = counts.leased;
+    progress_->tasks_done = counts.done;
+    progress_->tasks_failed = counts.failed;
+    auto now = Clock::now();
+    progress_->workers.clear();
+    for (const WorkerInfo& w : scheduler_.Workers()) {
+      progress_->workers.push_back(WorkerStatus{Name(w.name), w.credit, w.in_flight, w.tasks_done, w.tasks_failed,
+                                                std::chrono::duration<double>(now - w.last_seen).count()});
+    }
+    Publish(*progress_, hooks_);
   }
 
  private:
@@ -159,7 +177,15 @@ class Server {
       Outcome outcome = r.ok() ? Outcome::kOk : (r.retryable() ? Outcome::kRetryable : Outcome::kFinal);
       Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, r.error(), now);
       if (d == Disposition::kDone) {
-        ++progress_->tasks_done;
+        auto leased = leased_at_.find(r.task_id());
+        if (leased != leased_at_.end()) {
+          double latency = std::chrono::duration<double>(now - leased->second).count();
+          size_t bucket = 0;
+          while (bucket < kTaskLatencyBuckets.size() && latency > kTaskLatencyBuckets[bucket]) ++bucket;
+          ++progress_->latency_counts[bucket];
+          progress_->latency_sum_s += latency;
+          leased_at_.erase(leased);
+        }
         for (const auto& f : r.files()) {
           ++progress_->files_done;
           progress_->bytes_done += f.bytes();
@@ -172,6 +198,7 @@ class Server {
           }
         }
       } else if (d == Disposition::kRequeued) {
+        ++progress_->tasks_retried;
         log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
                   std::to_string(r.attempt()) + "), will retry: " + r.error());
       } else if (d == Disposition::kStale) {
@@ -184,11 +211,12 @@ class Server {
   const CoordinatorHooks& hooks_;
   const Plan& plan_;
   const int64_t run_id_;
-  Progress* const progress_;
+  StatusSnapshot* const progress_;
   const Clock::time_point start_;
   Scheduler scheduler_;
   std::unordered_map<std::string, std::string> names_;  // routing id -> worker name
   uint64_t initial_rejected_ = 0;
+  std::unordered_map<uint64_t, Clock::time_point> leased_at_;  // task -> when it was last leased
 };
 
 }  // namespace
@@ -234,12 +262,17 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   log::Info(std::string(summary.resumed ? "resuming" : "starting") + " run " + std::to_string(run_id) +
             " into schema '" + options.schema + "'");
 
-  Progress progress;
+  StatusSnapshot progress;
+  progress.schema = options.schema;
   progress.run_id = run_id;
   progress.phase = "planning";
+  Publish(progress, hooks);
   auto fail = [&](const Status& s) -> Status {
     (void)store.SetState(run_id, "failed", s.message());
     progress.phase = "failed";
+    progress.error = s.message();
+    progress.elapsed_s = Seconds(start);
+    Publish(progress, hooks);
     return s;
   };
 
@@ -286,6 +319,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
 
   progress.phase = "transforming";
   server.Report();
+  log::Info("every task is staged; transforming run " + std::to_string(run_id));
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, "transforming"));
   Status transformed = store.Transform(run_id);
   if (!transformed.ok()) return fail(transformed);

@@ -10,6 +10,7 @@
 
 #include "common/status.h"
 #include "coordinator/run_store.h"
+#include "coordinator/status_board.h"
 
 namespace loadstar::coordinator {
 
@@ -30,19 +31,6 @@ struct CoordinatorOptions {
   std::chrono::milliseconds heartbeat_interval{1000};
   uint32_t liveness = 3;
   uint32_t max_attempts = 3;
-  std::chrono::milliseconds progress_interval{2000};
-};
-
-// What the coordinator knows while it runs, for progress lines and status views.
-struct Progress {
-  std::string phase;  // planning | staging | transforming | done | failed
-  int64_t run_id = 0;
-  uint64_t files_total = 0, files_done = 0;
-  uint64_t bytes_total = 0, bytes_done = 0;
-  uint64_t records = 0, staged = 0, rejected = 0;
-  uint64_t tasks_total = 0, tasks_done = 0;
-  uint64_t workers = 0;
-  double elapsed_s = 0;
 };
 
 struct RunSummary {
@@ -61,8 +49,10 @@ struct CoordinatorHooks {
   // Called every loop turn; return a non-OK Status to abort the run (e.g. every local worker
   // process has exited).
   std::function<Status()> check;
-  // Called every progress_interval and at phase changes.
-  std::function<void(const Progress&)> on_progress;
+  // Called a few times a second and at every phase change, with what the coordinator knows.
+  std::function<void(const StatusSnapshot&)> on_progress;
+  // If set, every snapshot is also published here (for /metrics and `loadstar status`).
+  StatusBoard* board = nullptr;
 };
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks);

@@ -134,7 +134,7 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
   std::fflush(stdout);
 }
 
-void LogProgress(const Progress& p) {
+void LogProgress(const StatusSnapshot& p) {
   char line[512];
   double mb = p.bytes_done / 1e6, total_mb = p.bytes_total / 1e6;
   std::snprintf(line, sizeof line,
@@ -142,7 +142,7 @@ void LogProgress(const Progress& p) {
                 p.phase.c_str(), static_cast<unsigned long long>(p.files_done),
                 static_cast<unsigned long long>(p.files_total), mb, total_mb,
                 static_cast<unsigned long long>(p.staged), static_cast<unsigned long long>(p.rejected),
-                static_cast<unsigned long long>(p.workers), p.elapsed_s);
+                static_cast<unsigned long long>(p.workers.size()), p.elapsed_s);
   log::Info(line);
 }
 
@@ -161,7 +161,15 @@ int RunCommand(const RunCommandOptions& options) {
       return workers.Check();
     };
   }
-  hooks.on_progress = LogProgress;
+  auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  std::string last_phase;
+  hooks.on_progress = [&](const StatusSnapshot& p) {
+    auto now = std::chrono::steady_clock::now();
+    if (p.phase == last_phase && now - last < std::chrono::seconds(2)) return;
+    last = now;
+    last_phase = p.phase;
+    LogProgress(p);
+  };
   auto result = RunCoordinator(options.coordinator, hooks);
   workers.StopAll();
   if (!result.ok()) {
