@@ -143,6 +143,14 @@ class Executor {
       result.set_retryable(IsRetryable(s));
       result.clear_files();
       if (!wh_ || !wh_->healthy()) wh_.reset();  // reconnect for the next task
+      if (result.retryable()) {
+        // Give a transient fault (a restarting database, throttling) time to clear before the
+        // coordinator leases the task again: 0.5 s, 1 s, 2 s, ... up to 8 s, jittered.
+        uint32_t shift = std::min<uint32_t>(task.attempt() > 0 ? task.attempt() - 1 : 0, 4);
+        auto base = std::chrono::milliseconds(500) * (1u << shift);
+        std::uniform_int_distribution<int64_t> jitter(base.count() / 2, base.count());
+        std::this_thread::sleep_for(std::chrono::milliseconds(jitter(rng_)));
+      }
     }
     return result;
   }
@@ -233,6 +241,7 @@ class Executor {
   std::unique_ptr<RecordParser> parser_;
   uint64_t parser_max_ = 0;
   std::map<std::string, std::unique_ptr<ObjectStore>> stores_;
+  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 wire::Envelope ReadyEnvelope(const std::string& name, uint32_t credit) {
