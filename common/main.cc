@@ -112,6 +112,10 @@ int main(int argc, char** argv) {
   worker_cmd->add_option("--concurrency", worker.concurrency, "tasks staged at once")->capture_default_str();
   worker_cmd->add_option("--fetch-concurrency", worker.fetch_concurrency, "transfers in flight per task")
       ->capture_default_str();
+  worker_cmd->add_option("--stream-above", worker.stream_above_bytes,
+                         "event files larger than this many bytes are streamed, a piece at a time, instead of "
+                         "held in memory whole")
+      ->capture_default_str();
   worker_cmd->add_option("--give-up-after", give_up_s, "exit when no coordinator answers for this many seconds (0: never)")
       ->capture_default_str();
   AddLogFlags(worker_cmd, &log_level, &log_format);

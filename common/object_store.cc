@@ -35,6 +35,10 @@ class S3ObjectStore final : public ObjectStore {
                const std::function<void(size_t, Result<std::string>)>& done) override {
     client_->GetObjects(bucket_, keys, concurrency, done);
   }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length,
+                               std::string_view etag) override {
+    return client_->GetObjectRange(bucket_, key, offset, length, etag);
+  }
   Result<ObjectInfo> Head(std::string_view key) override { return client_->HeadObject(bucket_, key); }
   Status Put(std::string_view key, std::string_view body) override { return client_->PutObject(bucket_, key, body); }
   std::string UriFor(std::string_view key) const override { return "s3://" + bucket_ + "/" + std::string(key); }
@@ -167,6 +171,41 @@ class FileObjectStore final : public ObjectStore {
   void GetMany(const std::vector<std::string>& keys, size_t /*concurrency*/,
                const std::function<void(size_t, Result<std::string>)>& done) override {
     for (size_t i = 0; i < keys.size(); ++i) done(i, Get(keys[i]));
+  }
+
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length,
+                               std::string_view etag) override {
+    LOADSTAR_RETURN_IF_ERROR(RequireAbsolute(key));
+    const std::string path(key);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return FileError("reading", path, errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return FileError("stat", path, err);
+    }
+    if (!etag.empty() && EtagOf(st) != etag) {
+      ::close(fd);
+      return Status::FailedPrecondition("reading " + path + ": the file changed after it was listed; run again");
+    }
+    std::string out;
+    out.reserve(length + kBodyPadding);
+    out.resize(length);
+    uint64_t done = 0;
+    while (done < length) {
+      ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int err = n < 0 ? errno : 0;
+        ::close(fd);
+        if (err != 0) return FileError("reading", path, err);
+        return Status::DataLoss("reading " + path + ": the file is shorter than expected");
+      }
+      done += static_cast<uint64_t>(n);
+    }
+    ::close(fd);
+    return out;
   }
 
   Result<ObjectInfo> Head(std::string_view key) override {

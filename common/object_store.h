@@ -43,6 +43,11 @@ class ObjectStore {
   virtual void GetMany(const std::vector<std::string>& keys, size_t concurrency,
                        const std::function<void(size_t, Result<std::string>)>& done) = 0;
 
+  // Bytes [offset, offset + length) of the object (which must lie within it), with kBodyPadding
+  // spare capacity. With `etag`, fails rather than mixing versions if the object has changed.
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length,
+                                       std::string_view etag) = 0;
+
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
 
   // Creates or replaces the object. File stores create missing parent directories.

@@ -340,6 +340,7 @@ struct S3Client::Call {
   std::vector<sigv4::QueryParam> query;
   std::string_view body;
   std::string payload_hash = std::string(sigv4::kUnsignedPayload);
+  std::vector<HttpHeader> extra_headers;  // sent unsigned (Range, If-Match)
   bool listing = false;          // messages say "LIST s3://bucket/prefix"
   std::string_view list_prefix;  // when listing
 };
@@ -369,6 +370,7 @@ HttpRequest S3Client::BuildRequest(const Call& call) const {
   req.url = addressing_->Url(loc, call.query);
   req.body = call.body;
   req.headers.push_back({"Host", loc.host});
+  for (const HttpHeader& h : call.extra_headers) req.headers.push_back(h);
   if (options_.aws.anonymous()) {
     req.headers.push_back({"x-amz-content-sha256", call.payload_hash});  // required by some servers
     return req;
@@ -473,6 +475,31 @@ Result<std::string> S3Client::GetObject(std::string_view bucket, std::string_vie
   call.bucket = bucket;
   call.key = key;
   LOADSTAR_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  return std::move(response.body);
+}
+
+Result<std::string> S3Client::GetObjectRange(std::string_view bucket, std::string_view key, uint64_t offset,
+                                             uint64_t length, std::string_view if_match) {
+  LOADSTAR_RETURN_IF_ERROR(ValidateObjectName("GET", bucket, key));
+  if (length == 0) {
+    std::string empty;
+    empty.reserve(options_.http.body_padding);
+    return empty;
+  }
+  Call call;
+  call.method = "GET";
+  call.bucket = bucket;
+  call.key = key;
+  call.extra_headers.push_back(
+      {"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)});
+  if (!if_match.empty()) call.extra_headers.push_back({"If-Match", "\"" + std::string(if_match) + "\""});
+  LOADSTAR_ASSIGN_OR_RETURN(HttpResponse response, Execute(call));
+  if (response.status != 206 || response.body.size() != length) {
+    return Status::DataLoss("GET s3://" + std::string(bucket) + "/" + std::string(key) + " bytes " +
+                            std::to_string(offset) + "+" + std::to_string(length) + ": got HTTP " +
+                            std::to_string(response.status) + " with " + std::to_string(response.body.size()) +
+                            " bytes");
+  }
   return std::move(response.body);
 }
 

@@ -82,6 +82,10 @@ class S3Client {
 
   // The whole object, with kBodyPadding bytes of spare capacity.
   [[nodiscard]] Result<std::string> GetObject(std::string_view bucket, std::string_view key);
+  // Bytes [offset, offset + length) of the object, which must lie within it. With `if_match`
+  // (an ETag), fails instead of mixing versions if the object has changed since.
+  [[nodiscard]] Result<std::string> GetObjectRange(std::string_view bucket, std::string_view key, uint64_t offset,
+                                                   uint64_t length, std::string_view if_match = {});
 
   // Fetches `keys` with up to `concurrency` requests in flight over reused connections, retrying
   // transient failures, and calls `done(index, result)` once per key as each finishes, on the

@@ -156,30 +156,44 @@ Result<QueryResult> Warehouse::QueryText(std::string_view sql, const std::vector
 }
 
 Result<uint64_t> Warehouse::CopyIn(std::string_view name, std::string_view data, const SqlVars& vars) {
+  LOADSTAR_RETURN_IF_ERROR(CopyStart(name, vars));
+  Status put = CopyPut(data);
+  auto rows = CopyEnd();  // always ends the COPY, so the connection is usable again
+  LOADSTAR_RETURN_IF_ERROR(put);
+  return rows;
+}
+
+Status Warehouse::CopyStart(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
-  std::string what = "sql/" + std::string(name) + ".sql";
-  {
-    ResultGuard res{PQexec(conn_->pg, sql.c_str())};
-    if (res.res == nullptr || PQresultStatus(res.res) != PGRES_COPY_IN) {
-      LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, what));
-      return Status::Internal(what + " did not start a COPY FROM STDIN");
-    }
+  copy_what_ = "sql/" + std::string(name) + ".sql";
+  ResultGuard res{PQexec(conn_->pg, sql.c_str())};
+  if (res.res == nullptr || PQresultStatus(res.res) != PGRES_COPY_IN) {
+    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, copy_what_));
+    return Status::Internal(copy_what_ + " did not start a COPY FROM STDIN");
   }
+  return Status::Ok();
+}
+
+Status Warehouse::CopyPut(std::string_view data) {
   constexpr size_t kChunk = 1 << 20;
   for (size_t off = 0; off < data.size(); off += kChunk) {
     size_t n = std::min(kChunk, data.size() - off);
     if (PQputCopyData(conn_->pg, data.data() + off, static_cast<int>(n)) != 1) {
-      return Status::Unavailable(what + ": sending COPY data failed: " + PQerrorMessage(conn_->pg));
+      return Status::Unavailable(copy_what_ + ": sending COPY data failed: " + PQerrorMessage(conn_->pg));
     }
   }
+  return Status::Ok();
+}
+
+Result<uint64_t> Warehouse::CopyEnd() {
   if (PQputCopyEnd(conn_->pg, nullptr) != 1) {
-    return Status::Unavailable(what + ": ending COPY failed: " + PQerrorMessage(conn_->pg));
+    return Status::Unavailable(copy_what_ + ": ending COPY failed: " + PQerrorMessage(conn_->pg));
   }
   uint64_t rows = 0;
   Status status;
   while (PGresult* r = PQgetResult(conn_->pg)) {
     ResultGuard res{r};
-    Status s = ResultStatus(conn_->pg, r, what);
+    Status s = ResultStatus(conn_->pg, r, copy_what_);
     if (!s.ok() && status.ok()) status = s;
     const char* tuples = PQcmdTuples(r);
     if (tuples != nullptr && *tuples != '\0') rows = std::strtoull(tuples, nullptr, 10);

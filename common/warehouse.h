@@ -69,6 +69,12 @@ class Warehouse {
   // format, one row per line) in chunks. Returns the number of rows copied.
   Result<uint64_t> CopyIn(std::string_view name, std::string_view data, const SqlVars& vars = {});
 
+  // The same, a piece at a time, for data too large to hold at once: CopyStart, any number of
+  // CopyPut, then CopyEnd (which returns the rows copied). Nothing else may run in between.
+  Status CopyStart(std::string_view name, const SqlVars& vars = {});
+  Status CopyPut(std::string_view data);
+  Result<uint64_t> CopyEnd();
+
   Status Begin();
   Status Commit();
   Status Rollback();  // safe to call when no transaction is open
@@ -86,6 +92,7 @@ class Warehouse {
 
   const WarehouseOptions options_;
   std::unique_ptr<Conn> conn_;
+  std::string copy_what_;  // the COPY in progress, for messages
 };
 
 // The connection string from a --warehouse value or, when that is empty, LOADSTAR_WAREHOUSE;

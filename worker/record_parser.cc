@@ -437,9 +437,9 @@ BracketScan FindMatchingBracket(const char* p, const char* limit) {
 // positions mostly move forward.
 class LineCounter {
  public:
-  void Reset(const char* begin) {
+  void Reset(const char* begin, uint64_t first_line) {
     pos_ = begin;
-    line_ = 1;
+    line_ = first_line;
   }
   uint64_t LineOf(const char* p) {
     if (p >= pos_) {
@@ -491,7 +491,8 @@ struct RecordParser::Impl {
     [[maybe_unused]] const simdjson::error_code error = parser_.allocate(kInitialParserCapacity);
   }
 
-  FileParseResult Parse(FileKind kind, std::string_view body, std::string_view row_prefix, std::string* rows);
+  FileParseResult Parse(FileKind kind, std::string_view body, std::string_view row_prefix, std::string* rows,
+                        ParsePosition position);
 
  private:
   // What became of one document.
@@ -564,6 +565,7 @@ struct RecordParser::Impl {
   std::string_view row_prefix_;
   std::span<const ColumnSpec> columns_;
   const char* base_ = nullptr;
+  uint64_t first_byte_ = 0;  // file offset of base_, when parsing a piece of a large file
   const char* end_ = nullptr;
   const char* padded_end_ = nullptr;
   const char* line_end_ = nullptr;            // cached end of the line holding the scan position
@@ -572,7 +574,7 @@ struct RecordParser::Impl {
 };
 
 FileParseResult RecordParser::Impl::Parse(FileKind kind, std::string_view body, std::string_view row_prefix,
-                                          std::string* rows) {
+                                          std::string* rows, ParsePosition position) {
   FileParseResult result;
   result_ = &result;
   rows_ = rows;
@@ -583,10 +585,12 @@ FileParseResult RecordParser::Impl::Parse(FileKind kind, std::string_view body, 
   padded_end_ = end_ + kBodyPadding;
   line_end_ = nullptr;
   fast_path_barrier_ = base_;  // every line ends after the body's first byte
-  lines_.Reset(base_);
+  lines_.Reset(base_, position.first_line);
+  first_byte_ = position.first_byte;
 
   const char* p = base_;
-  if (body.substr(0, 3) == "\xEF\xBB\xBF") p += 3;  // a UTF-8 byte order mark
+  // A UTF-8 byte order mark, at the start of the file only.
+  if (position.first_byte == 0 && body.substr(0, 3) == "\xEF\xBB\xBF") p += 3;
   ScanRange(p, end_, /*within_line=*/false);
 
   result_ = nullptr;
@@ -723,7 +727,7 @@ void RecordParser::Impl::AddReject(const char* begin, const char* end, uint64_t 
   ++result_->records;
   RejectedRecord& r = result_->rejects.emplace_back();
   r.line = line;
-  r.byte_offset = static_cast<uint64_t>(begin - base_);
+  r.byte_offset = first_byte_ + static_cast<uint64_t>(begin - base_);
   r.reason = SafeText(reason, kMaxReasonBytes);
   r.excerpt = SafeText(std::string_view(begin, static_cast<size_t>(end - begin)), kExcerptBytes);
 }
@@ -1133,8 +1137,8 @@ RecordParser::RecordParser(ParserOptions options) : impl_(std::make_unique<Impl>
 RecordParser::~RecordParser() = default;
 
 FileParseResult RecordParser::Parse(FileKind kind, std::string_view body, std::string_view row_prefix,
-                                    std::string* rows) {
-  return impl_->Parse(kind, body, row_prefix, rows);
+                                    std::string* rows, ParsePosition position) {
+  return impl_->Parse(kind, body, row_prefix, rows, position);
 }
 
 }  // namespace loadstar::worker

@@ -61,6 +61,13 @@ struct ParserOptions {
   uint64_t max_record_bytes = 16ull << 20;
 };
 
+// Where `body` starts within its file, when a large file is parsed a piece at a time (each piece
+// ending at a line end): line numbers and byte offsets are then the file's, not the piece's.
+struct ParsePosition {
+  uint64_t first_line = 1;  // the line `body` starts on
+  uint64_t first_byte = 0;  // the file offset of body[0]; a byte order mark is skipped only at 0
+};
+
 // Not thread-safe: use one RecordParser per thread. It keeps its JSON parser and buffers between
 // calls, so reusing one for many files is what makes parsing cheap.
 class RecordParser {
@@ -87,7 +94,8 @@ class RecordParser {
   //
   // `body` must have kBodyPadding (64) readable bytes past its end; they are never modified and
   // their content does not matter.
-  FileParseResult Parse(FileKind kind, std::string_view body, std::string_view row_prefix, std::string* rows);
+  FileParseResult Parse(FileKind kind, std::string_view body, std::string_view row_prefix, std::string* rows,
+                        ParsePosition position = {});
 
  private:
   struct Impl;

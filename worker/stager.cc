@@ -1,5 +1,6 @@
 #include "worker/stager.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "worker/decompress.h"
@@ -8,6 +9,18 @@ namespace loadstar::worker {
 namespace {
 
 const char* KindName(FileKind kind) { return kind == FileKind::kSong ? "song" : "event"; }
+
+void AppendReject(const std::string& prefix, const RejectedRecord& rej, std::string* rejects) {
+  *rejects += prefix;
+  *rejects += std::to_string(rej.line);
+  *rejects += '\t';
+  *rejects += std::to_string(rej.byte_offset);
+  *rejects += '\t';
+  AppendCopyText(rej.reason, rejects);
+  *rejects += '\t';
+  AppendCopyText(rej.excerpt, rejects);
+  *rejects += '\n';
+}
 
 struct LedgerRow {
   int64_t file_id = 0;
@@ -96,7 +109,7 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
 
     std::string inflated;
     std::string_view body = f.body;
-    if (IsGzip(body)) {
+    if (f.store == nullptr && IsGzip(body)) {
       auto unzipped = Gunzip(body);
       if (!unzipped.ok()) {
         // The whole file is one unreadable record: reject it, keep the run going.
@@ -110,22 +123,14 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
         body = inflated;
       }
     }
-    if (out.records == 0) {
+    if (f.store != nullptr) {
+      LOADSTAR_RETURN_IF_ERROR(StageStreamed(f, prefix, &out, &rejects));
+    } else if (out.records == 0) {
       FileParseResult parsed = parser_->Parse(f.kind, body, prefix, f.kind == FileKind::kSong ? &songs : &events);
       out.records = parsed.records;
       out.staged = parsed.staged;
       out.rejected = parsed.rejects.size();
-      for (const auto& rej : parsed.rejects) {
-        rejects += prefix;
-        rejects += std::to_string(rej.line);
-        rejects += '\t';
-        rejects += std::to_string(rej.byte_offset);
-        rejects += '\t';
-        AppendCopyText(rej.reason, &rejects);
-        rejects += '\t';
-        AppendCopyText(rej.excerpt, &rejects);
-        rejects += '\n';
-      }
+      for (const auto& rej : parsed.rejects) AppendReject(prefix, rej, &rejects);
     }
     accounts += file_id + '\t';
     AppendCopyText(f.etag, &accounts);
@@ -144,6 +149,85 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
     LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/task_files_record", {run}).status());
   }
   return outcomes;
+}
+
+Status Stager::StageStreamed(const FetchedFile& file, const std::string& prefix, FileOutcome* out,
+                             std::string* rejects) {
+  LOADSTAR_RETURN_IF_ERROR(wh_->CopyStart(file.kind == FileKind::kSong ? "postgres/copy_staging_songs"
+                                                                        : "postgres/copy_staging_events"));
+  std::string buffer;  // the carried-over tail of the previous piece, then the next piece
+  std::string rows;
+  uint64_t offset = 0;        // next byte to read
+  uint64_t buffer_start = 0;  // file offset of buffer[0]
+  uint64_t line = 1;          // line buffer[0] is on
+  bool skipping = false;      // inside an over-long line, dropping bytes up to its end
+  Status status;
+  auto reject_long = [&](uint64_t at_line, uint64_t at_byte, std::string_view head) {
+    RejectedRecord rej;
+    rej.line = at_line;
+    rej.byte_offset = at_byte;
+    rej.reason = "record longer than " + std::to_string(options_.max_record_bytes) + " bytes (--max-record-bytes)";
+    size_t cut = std::min<size_t>(head.size(), 256);
+    while (cut > 0 && cut < head.size() && (static_cast<unsigned char>(head[cut]) & 0xC0) == 0x80) --cut;
+    rej.excerpt = std::string(head.substr(0, cut));
+    AppendReject(prefix, rej, rejects);
+    ++out->records;
+    ++out->rejected;
+  };
+  while (status.ok() && offset < file.size) {
+    uint64_t length = std::min(options_.stream_piece_bytes, file.size - offset);
+    auto piece = file.store->GetRange(file.key, offset, length, file.etag);
+    if (!piece.ok()) {
+      status = piece.status().WithContext("reading " + file.uri);
+      break;
+    }
+    if (offset == 0 && IsGzip(*piece)) {
+      status = Status::InvalidArgument(file.uri + " is gzip and larger than the streaming threshold; "
+                                       "store it uncompressed or raise --stream-above");
+      break;
+    }
+    offset += length;
+    const bool last = offset >= file.size;
+    std::string_view data = *piece;
+    if (skipping) {
+      size_t nl = data.find('\n');
+      if (nl == std::string_view::npos) {
+        buffer_start += data.size();
+        continue;
+      }
+      skipping = false;
+      buffer_start += nl + 1;
+      ++line;
+      data.remove_prefix(nl + 1);
+    }
+    buffer.reserve(buffer.size() + data.size() + kBodyPadding);
+    buffer.append(data);
+    size_t cut = last ? buffer.size() : buffer.rfind('\n');
+    if (cut == std::string::npos) {
+      if (buffer.size() > options_.max_record_bytes) {
+        reject_long(line, buffer_start, buffer);
+        buffer_start += buffer.size();
+        buffer.clear();
+        skipping = true;
+      }
+      continue;
+    }
+    size_t take = last ? cut : cut + 1;
+    std::string_view body(buffer.data(), take);
+    rows.clear();
+    FileParseResult parsed = parser_->Parse(file.kind, body, prefix, &rows, ParsePosition{line, buffer_start});
+    out->records += parsed.records;
+    out->staged += parsed.staged;
+    out->rejected += parsed.rejects.size();
+    for (const auto& rej : parsed.rejects) AppendReject(prefix, rej, rejects);
+    status = wh_->CopyPut(rows);
+    line += static_cast<uint64_t>(std::count(body.begin(), body.end(), '\n'));
+    buffer_start += take;
+    buffer.erase(0, take);
+  }
+  auto copied = wh_->CopyEnd();  // always end the COPY so the connection stays usable
+  LOADSTAR_RETURN_IF_ERROR(status);
+  return copied.status();
 }
 
 }  // namespace loadstar::worker

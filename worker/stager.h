@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/object_store.h"
 #include "common/status.h"
 #include "common/warehouse.h"
 #include "worker/record_parser.h"
@@ -18,6 +19,15 @@ struct FetchedFile {
   std::string etag;
   uint64_t size = 0;
   std::string body;  // with kBodyPadding spare capacity; may be gzip
+  // Set instead of `body` for a file too large to hold in memory: it is read from `store` a
+  // range at a time while it is staged, as newline-delimited records.
+  ObjectStore* store = nullptr;
+  std::string key;
+};
+
+struct StagerOptions {
+  uint64_t stream_piece_bytes = 16ull << 20;  // bytes read at a time from a streamed file
+  uint64_t max_record_bytes = 16ull << 20;    // a longer line of a streamed file is rejected
 };
 
 struct FileOutcome {
@@ -32,7 +42,8 @@ struct FileOutcome {
 class Stager {
  public:
   // Both must outlive the Stager. `wh` is this thread's own connection.
-  Stager(Warehouse* wh, RecordParser* parser) : wh_(wh), parser_(parser) {}
+  Stager(Warehouse* wh, RecordParser* parser, StagerOptions options = {})
+      : wh_(wh), parser_(parser), options_(options) {}
   Stager(const Stager&) = delete;
   Stager& operator=(const Stager&) = delete;
 
@@ -43,9 +54,13 @@ class Stager {
 
  private:
   Result<std::vector<FileOutcome>> StageInTransaction(int64_t run_id, std::vector<FetchedFile>& files);
+  // Streams one large file into its staging table through an open COPY. Rejects are appended to
+  // `*rejects` (COPY text rows) for the caller to copy afterwards.
+  Status StageStreamed(const FetchedFile& file, const std::string& prefix, FileOutcome* out, std::string* rejects);
 
   Warehouse* const wh_;
   RecordParser* const parser_;
+  const StagerOptions options_;
 };
 
 // Appends `value` escaped for PostgreSQL's COPY text format.

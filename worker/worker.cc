@@ -176,7 +176,9 @@ class Executor {
 
     std::vector<FetchedFile> files(task.files_size());
     LOADSTAR_RETURN_IF_ERROR(Fetch(task, &files));
-    Stager stager(wh_.get(), parser_.get());
+    StagerOptions so;
+    if (task.max_record_bytes() > 0) so.max_record_bytes = task.max_record_bytes();
+    Stager stager(wh_.get(), parser_.get(), so);
     LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager.StageTask(task.run_id(), files));
     for (const auto& o : outcomes) {
       wire::FileAccount* acc = result->add_files();
@@ -211,15 +213,25 @@ class Executor {
       ObjectStore* store = nullptr;
       LOADSTAR_ASSIGN_OR_RETURN(store, StoreFor(root, roots.at(root)));
       std::vector<std::string> batch;
+      std::vector<size_t> fetched;  // indexes of the files fetched whole
       batch.reserve(indexes.size());
-      for (size_t i : indexes) batch.push_back(keys[i]);
+      for (size_t i : indexes) {
+        FetchedFile& f = (*files)[i];
+        if (f.kind == FileKind::kEvent && f.size > options_.stream_above_bytes) {
+          f.store = store;  // staged a range at a time
+          f.key = keys[i];
+          continue;
+        }
+        batch.push_back(keys[i]);
+        fetched.push_back(i);
+      }
       Status first_error;
       store->GetMany(batch, options_.fetch_concurrency, [&](size_t j, Result<std::string> body) {
         if (!body.ok()) {
-          if (first_error.ok()) first_error = body.status().WithContext("fetching " + (*files)[indexes[j]].uri);
+          if (first_error.ok()) first_error = body.status().WithContext("fetching " + (*files)[fetched[j]].uri);
           return;
         }
-        (*files)[indexes[j]].body = std::move(body).value();
+        (*files)[fetched[j]].body = std::move(body).value();
       });
       LOADSTAR_RETURN_IF_ERROR(first_error);
     }

@@ -17,6 +17,9 @@ struct WorkerOptions {
   std::string name;               // shown in status views; default host/pid
   uint32_t concurrency = 2;       // tasks staged at once (threads, each with its own connection)
   uint32_t fetch_concurrency = 16;  // transfers in flight per task
+  // Event files larger than this are streamed (read a range at a time while staged, as
+  // newline-delimited records) instead of being held in memory whole.
+  uint64_t stream_above_bytes = 64ull << 20;
   std::chrono::milliseconds heartbeat_interval{1000};
   uint32_t liveness = 3;          // intervals of silence before the coordinator is presumed gone
   // Give up when no coordinator has answered for this long (0: keep trying forever).

@@ -2,10 +2,13 @@
 // rows, retries that stage nothing twice, transforms that are idempotent and incremental.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/object_store.h"
 #include "common/warehouse.h"
 #include "coordinator/run_store.h"
 #include "tests/support/postgres_server.h"
+#include "tests/support/test_env.h"
 #include "worker/record_parser.h"
 #include "worker/stager.h"
 
@@ -58,7 +61,8 @@ class StagingTest : public ::testing::Test {
     return run.ok() ? *run : -1;
   }
 
-  Result<std::vector<worker::FileOutcome>> Stage(int64_t run, std::vector<FetchedFile> files) {
+  Result<std::vector<worker::FileOutcome>> Stage(int64_t run, std::vector<FetchedFile> files,
+                                                 worker::StagerOptions options = {}) {
     // Each task on a connection of its own, as a worker would.
     WarehouseOptions wo;
     wo.conninfo = db_;
@@ -66,7 +70,7 @@ class StagingTest : public ::testing::Test {
     auto wh = Warehouse::Connect(wo);
     if (!wh.ok()) return wh.status();
     worker::RecordParser parser;
-    worker::Stager stager(wh->get(), &parser);
+    worker::Stager stager(wh->get(), &parser, options);
     return stager.StageTask(run, files);
   }
 
@@ -200,6 +204,73 @@ TEST_F(StagingTest, ConflictingSongVersionsResolveTheSameWayInAnyOrder) {
   ASSERT_TRUE(Stage(r3, {File("a2", FileKind::kSong, "1", a)}).ok());
   ASSERT_TRUE(store_->Transform(r3).ok());
   EXPECT_EQ(Q("SELECT title || '/' || year FROM songs WHERE song_id = 'SO9'"), "Alpha/2001");
+}
+
+// A file streamed a piece at a time stages exactly what the same file read whole does: the same
+// rows with the same line numbers, the same rejects at the same lines and byte offsets.
+TEST_F(StagingTest, AStreamedFileStagesExactlyWhatTheWholeFileDoes) {
+  std::string log;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 37 == 5) log += "{\"broken\": \n";  // a malformed line
+    if (i % 53 == 7) log += "\r\n";             // a blank CRLF line
+    log += Event(std::to_string(i % 11), i % 2 ? "paid" : "free", 1000 + i, i, 0) + "\n";
+  }
+  log += Event("99", "free", 99999, 999, 0);  // no final newline
+  std::string path = testing::TempDir("stream") + "/day.json";
+  std::ofstream(path, std::ios::binary) << log;
+  auto store = OpenObjectStore(Uri{Uri::Scheme::kFile, "", "/"});
+  ASSERT_TRUE(store.ok());
+  auto head = (*store)->Head(path);
+  ASSERT_TRUE(head.ok());
+
+  int64_t whole_run = NewRun("whole");
+  auto whole = Stage(whole_run, {File("file://whole", FileKind::kEvent, head->etag, log)});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+
+  int64_t streamed_run = NewRun("streamed");
+  FetchedFile streamed{"file://streamed", FileKind::kEvent, head->etag, log.size(), "", store->get(), path};
+  worker::StagerOptions small;
+  small.stream_piece_bytes = 1000;  // several records per piece, and records cut by pieces
+  auto out = Stage(streamed_run, {streamed}, small);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+
+  EXPECT_EQ((*out)[0].records, (*whole)[0].records);
+  EXPECT_EQ((*out)[0].staged, 301u);
+  EXPECT_EQ((*out)[0].rejected, (*whole)[0].rejected);
+  EXPECT_GT((*out)[0].rejected, 0u);
+  auto rows_of = [&](int64_t run) {
+    return Q("SELECT md5(string_agg(line || ':' || ts || ':' || user_id || ':' || level, ',' ORDER BY line)) "
+             "FROM staging_events WHERE run_id = " + std::to_string(run));
+  };
+  auto rejects_of = [&](int64_t run) {
+    return Q("SELECT string_agg(line || '@' || byte_offset, ',' ORDER BY line) FROM rejects WHERE run_id = " +
+             std::to_string(run));
+  };
+  EXPECT_EQ(rows_of(streamed_run), rows_of(whole_run));
+  EXPECT_EQ(rejects_of(streamed_run), rejects_of(whole_run));
+  EXPECT_NE(rejects_of(whole_run), "");
+}
+
+TEST_F(StagingTest, AStreamedLineLongerThanTheLimitRejectsOnlyItself) {
+  std::string long_line = R"({"ts": 1, "song": ")" + std::string(5000, 'x') + R"("})";
+  std::string log = Event("1", "free", 10, 1, 0) + "\n" + long_line + "\n" + Event("2", "free", 20, 2, 0);
+  std::string path = testing::TempDir("long") + "/day.json";
+  std::ofstream(path, std::ios::binary) << log;
+  auto store = OpenObjectStore(Uri{Uri::Scheme::kFile, "", "/"});
+  ASSERT_TRUE(store.ok());
+  auto head = (*store)->Head(path);
+  ASSERT_TRUE(head.ok());
+  worker::StagerOptions small;
+  small.stream_piece_bytes = 700;
+  small.max_record_bytes = 2000;
+  int64_t run = NewRun("long");
+  auto out = Stage(run, {FetchedFile{"file://long", FileKind::kEvent, head->etag, log.size(), "", store->get(), path}},
+                   small);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].records, 3u);
+  EXPECT_EQ((*out)[0].staged, 2u);
+  EXPECT_EQ(Q("SELECT string_agg(line::text, ',' ORDER BY line) FROM staging_events"), "1,3");
+  EXPECT_EQ(Q("SELECT line || '@' || byte_offset FROM rejects"), "2@" + std::to_string(log.find(long_line)));
 }
 
 }  // namespace

@@ -591,6 +591,9 @@ class MemoryStore : public ObjectStore {
   Result<std::string> Get(std::string_view) override { return Status::Internal("not used"); }
   void GetMany(const std::vector<std::string>&, size_t,
                const std::function<void(size_t, Result<std::string>)>&) override {}
+  Result<std::string> GetRange(std::string_view, uint64_t, uint64_t, std::string_view) override {
+    return Status::Internal("not used");
+  }
   Result<ObjectInfo> Head(std::string_view) override { return Status::Internal("not used"); }
   Status Put(std::string_view key, std::string_view body) override {
     if (!fail_on_.empty() && key.find(fail_on_) != std::string_view::npos) return Status::PermissionDenied("no");
