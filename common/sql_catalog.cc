@@ -15,6 +15,95 @@ std::string QuoteIdentifier(std::string_view name) {
   return out;
 }
 
+namespace {
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+// The first line of the comment block right above the statement's code, else its first 60
+// characters of code on one line.
+std::string LabelOf(std::string_view text) {
+  std::string block_first;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    std::string line = Trim(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    if (line.empty()) {
+      block_first.clear();
+    } else if (line.rfind("--", 0) == 0) {
+      if (block_first.empty()) block_first = Trim(std::string_view(line).substr(2));
+    } else {
+      if (!block_first.empty()) return block_first;
+      return line.size() > 60 ? line.substr(0, 57) + "..." : line;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return "";
+}
+
+bool HasCode(std::string_view text) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    std::string line = Trim(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    if (!line.empty() && line.rfind("--", 0) != 0) return true;
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<SqlStatement> SplitSqlStatements(std::string_view script) {
+  std::vector<SqlStatement> out;
+  size_t start = 0;
+  size_t i = 0;
+  auto flush = [&](size_t end) {
+    std::string_view piece = script.substr(start, end - start);
+    if (HasCode(piece)) out.push_back(SqlStatement{LabelOf(piece), Trim(piece)});
+  };
+  while (i < script.size()) {
+    char c = script[i];
+    if (c == '-' && i + 1 < script.size() && script[i + 1] == '-') {
+      size_t eol = script.find('\n', i);
+      i = eol == std::string_view::npos ? script.size() : eol + 1;
+    } else if (c == '/' && i + 1 < script.size() && script[i + 1] == '*') {
+      size_t close = script.find("*/", i + 2);
+      i = close == std::string_view::npos ? script.size() : close + 2;
+    } else if (c == '\'' || c == '"') {
+      size_t close = script.find(c, i + 1);
+      i = close == std::string_view::npos ? script.size() : close + 1;
+    } else if (c == '$') {
+      size_t tag_end = script.find('$', i + 1);
+      bool is_tag = tag_end != std::string_view::npos;
+      for (size_t k = i + 1; is_tag && k < tag_end; ++k) {
+        char t = script[k];
+        is_tag = (t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || (t >= '0' && t <= '9') || t == '_';
+      }
+      if (is_tag && !(tag_end > i + 1 && script[i + 1] >= '0' && script[i + 1] <= '9')) {
+        std::string_view tag = script.substr(i, tag_end - i + 1);
+        size_t close = script.find(tag, tag_end + 1);
+        i = close == std::string_view::npos ? script.size() : close + tag.size();
+      } else {
+        ++i;  // a positional parameter such as $1
+      }
+    } else if (c == ';') {
+      flush(i);
+      start = ++i;
+    } else {
+      ++i;
+    }
+  }
+  flush(script.size());
+  return out;
+}
+
 std::vector<std::string> SqlFileNames() {
   std::vector<std::string> names;
   for (const auto& [name, text] : sql_embedded::Files()) names.push_back(name);

@@ -30,6 +30,15 @@ Result<std::string> SqlText(std::string_view name, const SqlVars& vars = {});
 // The names of every embedded file, sorted.
 std::vector<std::string> SqlFileNames();
 
+struct SqlStatement {
+  std::string label;  // the first line of the comment before it, or the statement's first words
+  std::string text;
+};
+
+// Splits a script into its statements at semicolons that are not inside quotes, dollar quotes
+// or comments. Empty statements are dropped.
+std::vector<SqlStatement> SplitSqlStatements(std::string_view script);
+
 // Quotes `name` as a PostgreSQL identifier: "my""schema".
 std::string QuoteIdentifier(std::string_view name);
 

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 
 #include "common/log.h"
@@ -119,7 +120,7 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
   if (create_schema) LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema"));
-  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/set_search_path"));
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/session"));
   return wh;
 }
 
@@ -133,6 +134,18 @@ Status Warehouse::ExecFile(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   ResultGuard res{PQexec(conn_->pg, sql.c_str())};
   return ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql");
+}
+
+Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
+                                const std::function<void(const std::string& label, double seconds)>& on_step) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
+  for (const SqlStatement& st : SplitSqlStatements(sql)) {
+    auto start = std::chrono::steady_clock::now();
+    ResultGuard res{PQexec(conn_->pg, st.text.c_str())};
+    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql, step '" + st.label + "'"));
+    if (on_step) on_step(st.label, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return Status::Ok();
 }
 
 Result<QueryResult> Warehouse::QueryFile(std::string_view name, const std::vector<SqlParam>& params,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,10 @@ class Warehouse {
 
   // Runs the catalog file `name` (may hold several statements, no bound parameters).
   Status ExecFile(std::string_view name, const SqlVars& vars = {});
+  // Runs the statements of catalog file `name` one at a time, reporting how long each took
+  // (label, seconds) to `on_step`. Stops at the first failure, naming the step.
+  Status ExecFileSteps(std::string_view name, const SqlVars& vars,
+                       const std::function<void(const std::string& label, double seconds)>& on_step);
   // Runs the single statement in catalog file `name` with bound parameters and returns its rows.
   Result<QueryResult> QueryFile(std::string_view name, const std::vector<SqlParam>& params = {},
                                 const SqlVars& vars = {});

@@ -1,5 +1,9 @@
 #include "coordinator/run_store.h"
 
+#include <chrono>
+#include <cstdio>
+
+#include "common/log.h"
 #include "coordinator/quality_checks.h"
 
 namespace loadstar::coordinator {
@@ -43,11 +47,21 @@ Status RunStore::Transform(int64_t run_id) {
   LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
   SqlVars vars;
   vars.run_id = run_id;
-  Status s = wh_->ExecFile("postgres/transform", vars);
+  Status s = wh_->ExecFileSteps("postgres/transform", vars, [](const std::string& label, double seconds) {
+    char took[32];
+    std::snprintf(took, sizeof took, "%.2f s", seconds);
+    log::Info(std::string("transform: ") + took + "  " + label);
+  });
   if (s.ok()) {
     // The checks see the new tables before anyone else does; a failed check rolls them back.
+    auto started = std::chrono::steady_clock::now();
     auto checks = RunQualityChecks(wh_, run_id);
     s = checks.ok() ? ChecksToStatus(*checks) : checks.status();
+    char took[96];
+    std::snprintf(took, sizeof took, "transform: %.2f s  data-quality checks (%zu)",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                  checks.ok() ? checks->size() : size_t{0});
+    log::Info(took);
   }
   if (s.ok()) s = wh_->ExecFile("postgres/transform_finish", vars);
   if (s.ok()) s = wh_->Commit();

@@ -10,6 +10,14 @@
 -- year, duration; artists: name, location, latitude, longitude; NULLs last), and for users the
 -- attributes of the latest event by ts (ties: the higher session_id, then item_in_session).
 
+-- Sorts and hashes of a million-row run fit in memory; the setting ends with the transaction.
+SET LOCAL work_mem = '256MB';
+
+-- Fresh statistics for the rows just staged (the columns the transforms join and filter on), so
+-- the planner sizes its hash joins and sorts for them.
+ANALYZE staging_events (run_id, page, user_id, song, artist, length);
+ANALYZE staging_songs (run_id, song_id, artist_id);
+
 -- Songs: every version seen in this run plus the one already loaded; the first by attributes wins.
 INSERT INTO songs AS t (song_id, title, artist_id, year, duration)
 SELECT DISTINCT ON (song_id) song_id, title, artist_id, year, duration
@@ -83,14 +91,16 @@ WHERE (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t
       IS DISTINCT FROM (excluded.start_time, excluded.user_id, excluded.level, excluded.song_id,
                         excluded.artist_id, excluded.session_id, excluded.location, excluded.user_agent);
 
--- Time: one row per distinct songplay start time.
+-- Time: one row per distinct songplay start time, straight from the run's NextSong events (the
+-- same expression the songplays take their start_time from).
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
-SELECT DISTINCT start_time,
+SELECT start_time,
        extract(hour FROM start_time)::int, extract(day FROM start_time)::int,
        extract(week FROM start_time)::int, extract(month FROM start_time)::int,
        extract(year FROM start_time)::int, extract(dow FROM start_time)::int
-FROM songplays
-WHERE songplay_id IN (
-  SELECT session_id * 16777216 + item_in_session FROM staging_events
-  WHERE run_id = {{run_id}} AND page = 'NextSong')
+FROM (
+  SELECT DISTINCT timestamp 'epoch' + ts * interval '1 millisecond' AS start_time
+  FROM staging_events
+  WHERE run_id = {{run_id}} AND page = 'NextSong'
+) t
 ON CONFLICT (start_time) DO NOTHING;

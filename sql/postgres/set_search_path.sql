@@ -1,2 +1,0 @@
--- Every other statement names its tables unqualified; this points them at the target schema.
-SET search_path TO {{schema}};
