@@ -1,0 +1,65 @@
+#include "common/sql_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include "worker/record_parser.h"
+
+namespace loadstar {
+namespace {
+
+TEST(SqlCatalogTest, SplitsAtSemicolonsOutsideQuotesAndComments) {
+  auto st = SplitSqlStatements(
+      "-- header comment\n\n"
+      "-- First step.\n-- more words\nSELECT 'a;b', \"c;d\" FROM t; -- trailing; comment\n"
+      "/* block ; comment */ SELECT $$x;y$$, $tag$ ; $tag$, $1;\n"
+      "-- only a comment at the end;\n");
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0].label, "First step.");
+  EXPECT_EQ(st[0].text.substr(st[0].text.find("SELECT")), "SELECT 'a;b', \"c;d\" FROM t");
+  EXPECT_NE(st[1].text.find("$tag$ ; $tag$, $1"), std::string::npos);
+  EXPECT_EQ(st[1].label, "trailing; comment");  // the comment right above the statement
+}
+
+TEST(SqlCatalogTest, EveryTransformStepHasACommentLabel) {
+  auto text = SqlText("postgres/transform", SqlVars{"s", 7});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto steps = SplitSqlStatements(*text);
+  ASSERT_GE(steps.size(), 5u);
+  for (const auto& s : steps) EXPECT_FALSE(s.label.empty());
+  EXPECT_EQ(text->find("{{"), std::string::npos);
+  EXPECT_NE(text->find("run_id = 7"), std::string::npos);
+}
+
+TEST(SqlCatalogTest, PlaceholdersAreSubstitutedSafely) {
+  auto text = SqlText("postgres/create_schema", SqlVars{"we\"ird", -1});
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("\"we\"\"ird\""), std::string::npos);
+  EXPECT_FALSE(SqlText("postgres/create_schema").ok());       // needs a schema
+  EXPECT_FALSE(SqlText("postgres/transform", SqlVars{"s", -1}).ok());  // needs a run id
+  EXPECT_EQ(SqlText("postgres/no_such_file").status().code(), StatusCode::kNotFound);
+}
+
+// The parser writes COPY rows in StagingColumns order after run_id, file_id and line; the COPY
+// statements in sql/ must name the columns in exactly that order.
+TEST(SqlCatalogTest, CopyColumnListsMatchTheParser) {
+  for (auto [file, kind] : {std::pair{"postgres/copy_staging_events", worker::FileKind::kEvent},
+                            std::pair{"postgres/copy_staging_songs", worker::FileKind::kSong}}) {
+    auto text = SqlText(file);
+    ASSERT_TRUE(text.ok());
+    std::string expected = "run_id, file_id, line";
+    for (const auto& c : worker::StagingColumns(kind)) expected += ", " + c;
+    std::string got = text->substr(text->find('(') + 1, text->find(')') - text->find('(') - 1);
+    std::string flat;
+    for (char c : got) {
+      if (c == '\n') continue;
+      if (c == ' ' && !flat.empty() && flat.back() == ' ') continue;
+      flat += c;
+    }
+    size_t pos;
+    while ((pos = flat.find(",  ")) != std::string::npos) flat.erase(pos + 1, 1);
+    EXPECT_EQ(flat, expected) << file;
+  }
+}
+
+}  // namespace
+}  // namespace loadstar
