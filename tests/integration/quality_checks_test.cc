@@ -83,7 +83,17 @@ class QualityChecksTest : public ::testing::Test {
         " (8, 80, 1, 'NextSong', 99, 0, 1541900000000, '1')");
   }
 
-  std::vector<CheckResult> Run(int64_t run_id = kRun) {
+  // The fixtures stage rows with plain INSERTs; a real staging transaction records each file's
+  // account in the ledger in the same commit. This does that for them.
+  void BalanceLedger() {
+    Sql("UPDATE load_files f SET staged = (SELECT count(*) FROM staging_events e WHERE e.file_id = f.file_id)"
+        " + (SELECT count(*) FROM staging_songs s WHERE s.file_id = f.file_id),"
+        " rejected = (SELECT count(*) FROM rejects r WHERE r.file_id = f.file_id)");
+    Sql("UPDATE load_files SET records = staged + rejected");
+  }
+
+  std::vector<CheckResult> Run(int64_t run_id = kRun, bool balance_ledger = true) {
+    if (balance_ledger) BalanceLedger();
     auto results = RunQualityChecks(wh_.get(), run_id);
     EXPECT_TRUE(results.ok()) << results.status().ToString();
     return results.ok() ? *results : std::vector<CheckResult>{};
@@ -134,7 +144,7 @@ TEST_F(QualityChecksTest, EveryCheckPassesOnACorrectStar) {
     EXPECT_TRUE(r.samples.empty());
     EXPECT_FALSE(r.description.empty()) << r.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"artists_primary_key", "songplays_artist_in_artists",
+  EXPECT_EQ(names, (std::set<std::string>{"artists_primary_key", "ledger_accounts_balance", "songplays_artist_in_artists",
                                           "songplays_count_matches_run", "songplays_primary_key",
                                           "songplays_song_in_songs", "songplays_start_time_in_time",
                                           "songplays_user_in_users", "songs_primary_key", "tables_not_empty",
@@ -237,7 +247,7 @@ TEST_F(QualityChecksTest, ManyOffendingRowsAreCountedAndSampled) {
   EXPECT_EQ(r.samples[0], "songplay_id=" + SongplayId(10, 0) + ", start_time=2018-11-01 10:00:00");
   // The message shows three rows and says how many more there are.
   Status s = ChecksToStatus(results);
-  EXPECT_THAT(s.message(), HasSubstr("1 of 11 data-quality checks failed"));
+  EXPECT_THAT(s.message(), HasSubstr("1 of 12 data-quality checks failed"));
   EXPECT_THAT(s.message(), HasSubstr("4 offending rows"));
   EXPECT_THAT(s.message(), HasSubstr(r.samples[2]));
   EXPECT_THAT(s.message(), ::testing::Not(HasSubstr(r.samples[3])));
@@ -273,6 +283,17 @@ TEST_F(QualityChecksTest, AStagedEventThatWasNeverTransformedFails) {
                     "songplay_id=" + SongplayId(13, 4) +
                         ", file=s3://b/log_data/day1-copy.json, line=2, ts=1541160000000, expected_songplays=5, "
                         "found_songplays=4");
+}
+
+TEST_F(QualityChecksTest, AFileWhoseAccountDoesNotBalanceFails) {
+  StageRunEvents();
+  BalanceLedger();
+  // The ledger claims a record that is neither staged nor rejected: a record would be lost.
+  Sql("UPDATE load_files SET records = records + 1 WHERE uri = 's3://b/log_data/day1.json'");
+  std::vector<CheckResult> results = Run(kRun, /*balance_ledger=*/false);
+  EXPECT_EQ(Failed(results), std::set<std::string>{"ledger_accounts_balance"});
+  EXPECT_EQ(Find(results, "ledger_accounts_balance").offending_rows, 1u);
+  EXPECT_THAT(ChecksToStatus(results).message(), HasSubstr("s3://b/log_data/day1.json"));
 }
 
 TEST_F(QualityChecksTest, TheCountCheckLooksAtItsRunOnly) {
