@@ -92,12 +92,13 @@ WHERE (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t
                         excluded.artist_id, excluded.session_id, excluded.location, excluded.user_agent);
 
 -- Time: one row per distinct songplay start time, straight from the run's NextSong events (the
--- same expression the songplays take their start_time from).
+-- same expression the songplays take their start_time from). date_part, not extract: extract
+-- returns numeric, several times slower to compute and cast.
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 SELECT start_time,
-       extract(hour FROM start_time)::int, extract(day FROM start_time)::int,
-       extract(week FROM start_time)::int, extract(month FROM start_time)::int,
-       extract(year FROM start_time)::int, extract(dow FROM start_time)::int
+       date_part('hour', start_time)::int, date_part('day', start_time)::int,
+       date_part('week', start_time)::int, date_part('month', start_time)::int,
+       date_part('year', start_time)::int, date_part('dow', start_time)::int
 FROM (
   SELECT DISTINCT timestamp 'epoch' + ts * interval '1 millisecond' AS start_time
   FROM staging_events
