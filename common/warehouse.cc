@@ -157,6 +157,30 @@ Result<QueryResult> Warehouse::QueryFile(std::string_view name, const std::vecto
   return result;
 }
 
+Status Warehouse::QueryFileEach(std::string_view name, const std::vector<SqlParam>& params,
+                                const std::function<Status(const QueryResult& row)>& row) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars({})));
+  const std::string what = "sql/" + std::string(name) + ".sql";
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  if (PQsendQueryParams(conn_->pg, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
+                        nullptr, 0) != 1 ||
+      PQsetSingleRowMode(conn_->pg) != 1) {
+    return Status::Unavailable(what + ": " + PQerrorMessage(conn_->pg));
+  }
+  Status status;
+  while (PGresult* r = PQgetResult(conn_->pg)) {
+    ResultGuard res{r};
+    if (!status.ok()) continue;  // drain what is left after a failure or a stop
+    if (PQresultStatus(r) == PGRES_SINGLE_TUPLE) {
+      status = row(ToQueryResult(r));
+    } else {
+      status = ResultStatus(conn_->pg, r, what);
+    }
+  }
+  return status;
+}
+
 Result<QueryResult> Warehouse::QueryText(std::string_view sql, const std::vector<SqlParam>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());

@@ -70,6 +70,11 @@ class Warehouse {
   // Runs the single statement in catalog file `name` with bound parameters and returns its rows.
   Result<QueryResult> QueryFile(std::string_view name, const std::vector<SqlParam>& params = {},
                                 const SqlVars& vars = {});
+  // Runs the single statement in catalog file `name` and hands its rows to `row` one at a time,
+  // without holding the whole result (for results of millions of rows). `row` sees a one-row
+  // QueryResult; returning an error stops the query.
+  Status QueryFileEach(std::string_view name, const std::vector<SqlParam>& params,
+                       const std::function<Status(const QueryResult& row)>& row);
   // Runs the COPY ... FROM STDIN statement in catalog file `name`, sending `data` (COPY text
   // format, one row per line) in chunks. Returns the number of rows copied.
   Result<uint64_t> CopyIn(std::string_view name, std::string_view data, const SqlVars& vars = {});

@@ -12,11 +12,16 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// What planning needs to know of one ledger row, in 24 bytes: a coordinator planning a million
+// files keeps a million of these. ETags are compared by a 64-bit hash; a collision (odds about
+// 1 in 10^10 at a million files) could only make a changed file look unchanged to one rerun.
 struct LedgerEntry {
-  std::string etag;
-  std::string state;
+  uint64_t etag_hash = 0;
   int64_t run_id = 0;
+  char state = 0;  // 'l' loaded, 's' staged
 };
+
+uint64_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
 
 }  // namespace
 
@@ -54,14 +59,13 @@ bool IsJsonKey(std::string_view key) {
 
 Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, int64_t run_id,
                        const PlanOptions& options) {
-  std::unordered_map<std::string, LedgerEntry> ledger;
-  {
-    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh->QueryFile("postgres/ledger_all"));
-    ledger.reserve(rows.size());
-    for (size_t r = 0; r < rows.size(); ++r) {
-      ledger.emplace(rows.text(r, 0), LedgerEntry{rows.text(r, 1), rows.text(r, 2), rows.integer(r, 3)});
-    }
-  }
+  // Keyed by the hash of the URI (see LedgerEntry).
+  std::unordered_map<uint64_t, LedgerEntry> ledger;
+  LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("postgres/ledger_all", {}, [&](const QueryResult& row) {
+    const std::string& state = *row.at(0, 2);
+    ledger.emplace(Hash(*row.at(0, 0)), LedgerEntry{Hash(*row.at(0, 1)), row.integer(0, 3), state == "loaded" ? 'l' : 's'});
+    return Status::Ok();
+  }));
 
   Plan plan;
   for (const SourceSpec& source : sources) {
@@ -86,13 +90,13 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
       plan.listed_bytes += info.size;
       std::string uri = store->UriFor(info.key);
       if (!options.full_refresh) {
-        auto it = ledger.find(uri);
-        if (it != ledger.end() && it->second.etag == info.etag) {
-          if (it->second.state == "loaded") {
+        auto it = ledger.find(Hash(uri));
+        if (it != ledger.end() && it->second.etag_hash == Hash(info.etag)) {
+          if (it->second.state == 'l') {
             ++plan.skipped_loaded;
             return Status::Ok();
           }
-          if (it->second.state == "staged" && it->second.run_id == run_id) {
+          if (it->second.state == 's' && it->second.run_id == run_id) {
             ++plan.skipped_staged;
             return Status::Ok();
           }
