@@ -14,6 +14,7 @@ std::atomic<Level> g_level{Level::kInfo};
 std::atomic<Format> g_format{Format::kText};
 std::mutex g_mu;
 std::string g_component = "loadstar";  // guarded by g_mu
+std::function<void(std::string_view)> g_sink;  // guarded by g_mu
 
 std::string_view LevelName(Level l) {
   switch (l) {
@@ -80,8 +81,17 @@ void Write(Level level, std::string_view message) {
   } else {
     line = Timestamp() + " " + std::string(LevelName(level)) + " " + g_component + ": " + std::string(message) + "\n";
   }
+  if (g_sink) {
+    g_sink(line);
+    return;
+  }
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+}
+
+void SetSink(std::function<void(std::string_view line)> sink) {
+  std::lock_guard lock(g_mu);
+  g_sink = std::move(sink);
 }
 
 std::string RedactConnectionString(std::string_view conninfo) {

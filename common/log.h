@@ -2,6 +2,7 @@
 // object per line. Never pass secrets to these functions.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ void SetFormat(Format format);
 // A short name for this process shown on each line: "coordinator", "worker-3".
 void SetComponent(std::string component);
 bool Enabled(Level level);
+// Hands every line written from now on (formatted, ending in '\n') to `sink` instead of
+// stderr; null restores stderr. `sink` runs under the log's lock: it must not log.
+void SetSink(std::function<void(std::string_view line)> sink);
 
 void Write(Level level, std::string_view message);
 inline void Debug(std::string_view m) { Write(Level::kDebug, m); }

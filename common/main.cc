@@ -12,6 +12,7 @@
 #include "common/warehouse.h"
 #include "coordinator/report_commands.h"
 #include "coordinator/run_command.h"
+#include "coordinator/status_command.h"
 #include "worker/worker.h"
 
 namespace {
@@ -36,6 +37,13 @@ void ApplyLogFlags(const std::string& level, const std::string& format, const st
                           : level == "error" ? Level::kError : Level::kInfo);
   loadstar::log::SetFormat(format == "json" ? loadstar::log::Format::kJson : loadstar::log::Format::kText);
   loadstar::log::SetComponent(component);
+}
+
+void AddMonitorFlags(CLI::App* app, loadstar::coordinator::RunCommandOptions* o, bool* quiet) {
+  app->add_option("--metrics-listen", o->metrics_listen,
+                  "serve Prometheus metrics (/metrics), a health check (/healthz) and the run's status (/status, "
+                  "for `loadstar status`) on HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port); default: off");
+  app->add_flag("--quiet", *quiet, "no progress view and no log lines below level error");
 }
 
 void AddCoordinatorFlags(CLI::App* app, loadstar::coordinator::CoordinatorOptions* o) {
@@ -73,6 +81,7 @@ int main(int argc, char** argv) {
       "loadstar"};
   app.require_subcommand(1);
   std::string log_level = "info", log_format = "text";
+  bool quiet = false;
 
   // run
   loadstar::coordinator::RunCommandOptions run;
@@ -87,6 +96,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--listen", run.coordinator.listen,
                       "where workers connect; remote workers need a reachable address, e.g. tcp://*:5570")
       ->capture_default_str();
+  AddMonitorFlags(run_cmd, &run, &quiet);
   AddLogFlags(run_cmd, &log_level, &log_format);
   run_cmd->footer("Example:\n  loadstar run --songs s3://sparkify/song_data/ --events s3://sparkify/log_data/ \\\n"
                   "      --warehouse postgresql://loader@db:5432/analytics --schema sparkify --workers 4");
@@ -98,6 +108,7 @@ int main(int argc, char** argv) {
   AddCoordinatorFlags(coord_cmd, &coord.coordinator);
   coord_cmd->add_option("--listen", coord.coordinator.listen, "ZeroMQ endpoint workers connect to")
       ->capture_default_str();
+  AddMonitorFlags(coord_cmd, &coord, &quiet);
   AddLogFlags(coord_cmd, &log_level, &log_format);
 
   // worker
@@ -130,16 +141,33 @@ int main(int argc, char** argv) {
   auto* runs_cmd = app.add_subcommand("runs", "list the latest runs: state, timings, files and records");
   auto runs = loadstar::coordinator::AddRunsCommand(runs_cmd);
 
+  // status
+  auto* status_cmd = app.add_subcommand("status", "show a running coordinator's progress (needs its --metrics-listen)");
+  auto status = loadstar::coordinator::AddStatusCommand(status_cmd);
+
   CLI11_PARSE(app, argc, argv);
 
+  // The progress view for `run` and `coordinator`: live on a terminal, log lines otherwise. On a
+  // live view only warnings and errors are logged (the view shows the rest) unless --log-level
+  // says otherwise; --quiet leaves errors alone.
+  auto choose_progress = [&](CLI::App* cmd, loadstar::coordinator::RunCommandOptions* o) {
+    o->progress = loadstar::coordinator::ChooseProgressMode(quiet, log_format == "json");
+    if (quiet) {
+      loadstar::log::SetLevel(loadstar::log::Level::kError);
+    } else if (o->progress == loadstar::coordinator::ProgressMode::kTerminal && cmd->count("--log-level") == 0) {
+      loadstar::log::SetLevel(loadstar::log::Level::kWarn);
+    }
+  };
   if (run_cmd->parsed()) {
     ApplyLogFlags(log_level, log_format, "coordinator");
+    choose_progress(run_cmd, &run);
     run.coordinator.warehouse = loadstar::ResolveWarehouse(run.coordinator.warehouse);
     run.self_binary = SelfBinary(argv[0]);
     return loadstar::coordinator::RunCommand(run);
   }
   if (coord_cmd->parsed()) {
     ApplyLogFlags(log_level, log_format, "coordinator");
+    choose_progress(coord_cmd, &coord);
     coord.coordinator.warehouse = loadstar::ResolveWarehouse(coord.coordinator.warehouse);
     return loadstar::coordinator::RunCommand(coord);
   }
@@ -157,5 +185,6 @@ int main(int argc, char** argv) {
   if (gen_cmd->parsed()) return generate();
   if (report_cmd->parsed()) return report();
   if (runs_cmd->parsed()) return runs();
+  if (status_cmd->parsed()) return status();
   return 2;
 }

@@ -1,5 +1,6 @@
 #include "coordinator/coordinator.h"
 
+#include <algorithm>
 #include <csignal>
 #include <unordered_map>
 
@@ -59,19 +60,14 @@ class Server {
 
   Status Serve(transport::Router* router) {
     for (uint64_t id = 0; id < plan_.tasks.size(); ++id) LOADSTAR_RETURN_IF_ERROR(scheduler_.AddTask(id));
+    Report();  // staging, with every task pending
     auto last_progress = Clock::now();
     auto last_wait_note = Clock::now();
     while (!scheduler_.Done()) {
       if (g_stop) return Status::Cancelled("stopped by a signal; run again to resume where this run stopped");
       if (hooks_.check) LOADSTAR_RETURN_IF_ERROR(hooks_.check());
       if (scheduler_.Failed()) break;
-      if (options_.max_errors >= 0 && progress_->rejected + initial_rejected_ > static_cast<uint64_t>(options_.max_errors)) {
-        return Status::FailedPrecondition(
-            std::to_string(progress_->rejected + initial_rejected_) + " records rejected, more than --max-errors " +
-            std::to_string(options_.max_errors) + "; the star tables are unchanged. Look at the rejects table (run " +
-            std::to_string(run_id_) + "), fix the input or raise --max-errors, and run again: files already staged "
-            "are not staged twice");
-      }
+      LOADSTAR_RETURN_IF_ERROR(CheckMaxErrors());
 
       std::string bad_peer;
       auto wait = router->Receive(std::chrono::milliseconds(100), &bad_peer);
@@ -87,10 +83,13 @@ class Server {
         return wait.status();
       }
       if (wait->message) Handle(router, *wait->message, now);
+      const size_t leased_before_expiry = scheduler_.Counts().leased;
       for (const std::string& dead : scheduler_.Expire(now)) {
         ++progress_->workers_lost;
         log::Warn("worker " + Name(dead) + " went silent; its tasks go to other workers");
       }
+      // Leases lost with dead workers go back to the queue: retries too.
+      progress_->tasks_retried += leased_before_expiry - scheduler_.Counts().leased;
       for (const Lease& lease : scheduler_.Dispatch(now)) {
         leased_at_[lease.task_id] = now;
         LOADSTAR_RETURN_IF_ERROR(router->Send(
@@ -111,6 +110,7 @@ class Server {
         Report();
       }
     }
+    if (!scheduler_.Failed()) LOADSTAR_RETURN_IF_ERROR(CheckMaxErrors());
     if (scheduler_.Failed()) {
       const RunFailure& f = *scheduler_.failure();
       std::string files;
@@ -122,6 +122,17 @@ class Server {
                                         std::to_string(f.attempt) + ": " + f.error);
     }
     return Status::Ok();
+  }
+
+  // FailedPrecondition once the run (with what it staged before a resume) has rejected more
+  // records than --max-errors allows.
+  Status CheckMaxErrors() const {
+    uint64_t rejected = progress_->rejected + initial_rejected_;
+    if (options_.max_errors < 0 || rejected <= static_cast<uint64_t>(options_.max_errors)) return Status::Ok();
+    return Status::FailedPrecondition(
+        std::to_string(rejected) + " records rejected, more than --max-errors " + std::to_string(options_.max_errors) +
+        "; the star tables are unchanged. Look at the rejects table (run " + std::to_string(run_id_) +
+        "), fix the input or raise --max-errors, and run again: files already staged are not staged twice");
   }
 
   // Tells every worker the run is over.
@@ -147,6 +158,9 @@ class Server {
       progress_->workers.push_back(WorkerStatus{Name(w.name), w.credit, w.in_flight, w.tasks_done, w.tasks_failed,
                                                 std::chrono::duration<double>(now - w.last_seen).count()});
     }
+    // Workers() sorts by routing id; people look for names.
+    std::sort(progress_->workers.begin(), progress_->workers.end(),
+              [](const WorkerStatus& a, const WorkerStatus& b) { return a.name < b.name; });
     Publish(*progress_, hooks_);
   }
 
@@ -160,7 +174,7 @@ class Server {
     const wire::Envelope& env = in.envelope;
     if (env.has_ready()) {
       names_[in.peer] = env.ready().worker_name();
-      scheduler_.WorkerReady(in.peer, env.ready().credit(), now);
+      progress_->tasks_retried += scheduler_.WorkerReady(in.peer, env.ready().credit(), now);  // leases it lost
       log::Info("worker " + env.ready().worker_name() + " ready (credit " + std::to_string(env.ready().credit()) + ")");
       return;
     }
@@ -312,7 +326,6 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
     for (const auto& a : before) rejected += a.rejected;
     server.set_initial_rejected(rejected);
   }
-  server.Report();
   Status served = server.Serve(router.get());
   server.ShutdownWorkers(router.get(), served.ok() ? "every task is staged" : "the run failed");
   if (!served.ok()) return fail(served);

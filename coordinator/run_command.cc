@@ -7,15 +7,24 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "common/log.h"
+#include "coordinator/monitor_server.h"
 
 extern char** environ;
 
 namespace loadstar::coordinator {
 namespace {
+
+// This process's log level as a --log-level value, for the workers it starts.
+const char* LevelFlag() {
+  if (log::Enabled(log::Level::kDebug)) return "debug";
+  if (log::Enabled(log::Level::kInfo)) return "info";
+  return log::Enabled(log::Level::kWarn) ? "warn" : "error";
+}
 
 // Local worker processes started by `loadstar run`. They die with this process (PDEATHSIG),
 // and are reaped or killed when it is done with them.
@@ -23,7 +32,8 @@ class LocalWorkers {
  public:
   ~LocalWorkers() { StopAll(); }
 
-  Status Start(const RunCommandOptions& options, const std::string& endpoint) {
+  // `stderr_fd` >= 0: the workers' stderr (a ProgressView's relay), else this process's.
+  Status Start(const RunCommandOptions& options, const std::string& endpoint, int stderr_fd) {
     // The warehouse connection string may hold a password: hand it over in the environment,
     // never in argv where `ps` would show it.
     if (!options.coordinator.warehouse.empty()) setenv("LOADSTAR_WAREHOUSE", options.coordinator.warehouse.c_str(), 1);
@@ -34,13 +44,15 @@ class LocalWorkers {
       std::vector<std::string> args = {options.self_binary, "worker", "--connect", connect,
                                        "--name", "worker-" + std::to_string(i),
                                        "--concurrency", std::to_string(options.worker_concurrency),
-                                       "--give-up-after", "60"};
+                                       "--give-up-after", "60",
+                                       "--log-level", LevelFlag()};
       pid_t parent = getpid();
       pid_t pid = fork();
       if (pid < 0) return Status::Internal("cannot start worker processes: fork failed");
       if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1);
+        if (stderr_fd >= 0) dup2(stderr_fd, STDERR_FILENO);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -134,44 +146,67 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
   std::fflush(stdout);
 }
 
-void LogProgress(const StatusSnapshot& p) {
-  char line[512];
-  double mb = p.bytes_done / 1e6, total_mb = p.bytes_total / 1e6;
-  std::snprintf(line, sizeof line,
-                "%s: files %llu/%llu, %.1f/%.1f MB, records %llu staged, %llu rejected, %llu workers, %.1f s",
-                p.phase.c_str(), static_cast<unsigned long long>(p.files_done),
-                static_cast<unsigned long long>(p.files_total), mb, total_mb,
-                static_cast<unsigned long long>(p.staged), static_cast<unsigned long long>(p.rejected),
-                static_cast<unsigned long long>(p.workers.size()), p.elapsed_s);
-  log::Info(line);
-}
-
 }  // namespace
 
 int RunCommand(const RunCommandOptions& options) {
+  StatusBoard board;
+  std::unique_ptr<MonitorServer> monitor;
+  if (!options.metrics_listen.empty()) {
+    auto address = ParseHostPort(options.metrics_listen);
+    if (!address.ok()) {
+      std::fprintf(stderr, "loadstar: --metrics-listen: %s\n", address.status().message().c_str());
+      return 2;
+    }
+    MonitorServerOptions monitor_options;
+    monitor_options.listen = *address;
+    auto started = MonitorServer::Start(board, monitor_options);
+    if (!started.ok()) {
+      std::fprintf(stderr, "loadstar: %s\n", started.status().message().c_str());
+      return 1;
+    }
+    monitor = std::move(started).value();
+  }
+  ProgressView view(options.progress);
+  if (monitor != nullptr) {
+    const std::string where = "metrics on " + monitor->url() + "/metrics; loadstar status --coordinator " +
+                              HostPort{monitor->host(), monitor->port()}.ToString();
+    // Worth seeing even on the live view, which logs warnings only: the port may have been 0.
+    if (view.mode() == ProgressMode::kTerminal) {
+      view.PrintAbove(where);
+    } else {
+      log::Info(where);
+    }
+  }
+  if (view.mode() == ProgressMode::kTerminal) {
+    // Log lines go above the live picture instead of tearing it.
+    log::SetSink([&view](std::string_view line) { view.PrintAbove(line); });
+  }
+
   LocalWorkers workers;
   CoordinatorHooks hooks;
   Status start_status;
   if (options.workers > 0) {
     hooks.on_listening = [&](const std::string& endpoint, uint64_t tasks) {
-      if (tasks > 0) start_status = workers.Start(options, endpoint);
+      if (tasks > 0) start_status = workers.Start(options, endpoint, view.RelayFd());
     };
     hooks.check = [&]() -> Status {
       LOADSTAR_RETURN_IF_ERROR(start_status);
       return workers.Check();
     };
   }
-  auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
-  std::string last_phase;
-  hooks.on_progress = [&](const StatusSnapshot& p) {
-    auto now = std::chrono::steady_clock::now();
-    if (p.phase == last_phase && now - last < std::chrono::seconds(2)) return;
-    last = now;
-    last_phase = p.phase;
-    LogProgress(p);
-  };
+  hooks.board = &board;
+  hooks.on_progress = [&](const StatusSnapshot& s) { view.Update(s); };
   auto result = RunCoordinator(options.coordinator, hooks);
   workers.StopAll();
+  StatusSnapshot last = board.Read();
+  if (!result.ok() && last.phase != "failed") {
+    // The run stopped before it could say so itself (e.g. the warehouse was unreachable).
+    last.phase = "failed";
+    last.error = result.status().message();
+    board.Publish(last);
+  }
+  view.Finish(last);
+  log::SetSink(nullptr);
   if (!result.ok()) {
     std::fprintf(stderr, "loadstar: run failed: %s\n", result.status().message().c_str());
     return 1;

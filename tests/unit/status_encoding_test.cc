@@ -1,0 +1,227 @@
+// The StatusSnapshot's JSON document, read back by simdjson and by DecodeStatusJson, and the
+// parts of the Prometheus rendering that are about text (escaping, names made unique). The
+// exposition format as a whole is parsed in integration/monitor_server_test.cc.
+#include "coordinator/status_encoding.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <string>
+
+namespace loadstar::coordinator {
+namespace {
+
+StatusSnapshot KnownSnapshot() {
+  StatusSnapshot s;
+  s.schema = "sparkify";
+  s.run_id = 42;
+  s.phase = "staging";
+  s.elapsed_s = 12.5;
+  s.files_total = 30;
+  s.files_done = 12;
+  s.bytes_total = 472'000'000;
+  s.bytes_done = 193'520'000;
+  s.records = 120'400;
+  s.staged = 120'334;
+  s.rejected = 3;
+  s.tasks_total = 20;
+  s.tasks_pending = 5;
+  s.tasks_leased = 4;
+  s.tasks_done = 11;
+  s.tasks_failed = 0;
+  s.tasks_retried = 2;
+  s.workers_lost = 1;
+  s.latency_counts = {0, 1, 2, 3, 0, 4, 0, 1, 0, 0, 1};
+  s.latency_sum_s = 31.25;
+  s.workers.push_back({"worker-1", 2, 1, 6, 0, 0.25});
+  s.workers.push_back({"worker-2", 2, 2, 5, 1, 1.5});
+  s.workers.push_back({"host-b/812", 4, 1, 0, 0, 0});
+  return s;
+}
+
+void ExpectSameSnapshot(const StatusSnapshot& a, const StatusSnapshot& b) {
+  EXPECT_EQ(a.schema, b.schema);
+  EXPECT_EQ(a.run_id, b.run_id);
+  EXPECT_EQ(a.phase, b.phase);
+  EXPECT_EQ(a.error, b.error);
+  EXPECT_DOUBLE_EQ(a.elapsed_s, b.elapsed_s);
+  EXPECT_EQ(a.files_total, b.files_total);
+  EXPECT_EQ(a.files_done, b.files_done);
+  EXPECT_EQ(a.bytes_total, b.bytes_total);
+  EXPECT_EQ(a.bytes_done, b.bytes_done);
+  EXPECT_EQ(a.records, b.records);
+  EXPECT_EQ(a.staged, b.staged);
+  EXPECT_EQ(a.rejected, b.rejected);
+  EXPECT_EQ(a.tasks_total, b.tasks_total);
+  EXPECT_EQ(a.tasks_pending, b.tasks_pending);
+  EXPECT_EQ(a.tasks_leased, b.tasks_leased);
+  EXPECT_EQ(a.tasks_done, b.tasks_done);
+  EXPECT_EQ(a.tasks_failed, b.tasks_failed);
+  EXPECT_EQ(a.tasks_retried, b.tasks_retried);
+  EXPECT_EQ(a.workers_lost, b.workers_lost);
+  EXPECT_EQ(a.latency_counts, b.latency_counts);
+  EXPECT_DOUBLE_EQ(a.latency_sum_s, b.latency_sum_s);
+  ASSERT_EQ(a.workers.size(), b.workers.size());
+  for (size_t i = 0; i < a.workers.size(); ++i) {
+    SCOPED_TRACE("worker " + std::to_string(i));
+    EXPECT_EQ(a.workers[i].name, b.workers[i].name);
+    EXPECT_EQ(a.workers[i].credit, b.workers[i].credit);
+    EXPECT_EQ(a.workers[i].in_flight, b.workers[i].in_flight);
+    EXPECT_EQ(a.workers[i].tasks_done, b.workers[i].tasks_done);
+    EXPECT_EQ(a.workers[i].tasks_failed, b.workers[i].tasks_failed);
+    EXPECT_DOUBLE_EQ(a.workers[i].last_heartbeat_age_s, b.workers[i].last_heartbeat_age_s);
+  }
+}
+
+uint64_t Uint(simdjson::dom::element e, const char* key) {
+  uint64_t v = 0;
+  EXPECT_EQ(e[key].get_uint64().get(v), simdjson::SUCCESS) << key;
+  return v;
+}
+double Double(simdjson::dom::element e, const char* key) {
+  double v = 0;
+  EXPECT_EQ(e[key].get_double().get(v), simdjson::SUCCESS) << key;
+  return v;
+}
+std::string String(simdjson::dom::element e, const char* key) {
+  std::string_view v;
+  EXPECT_EQ(e[key].get_string().get(v), simdjson::SUCCESS) << key;
+  return std::string(v);
+}
+
+TEST(StatusJsonTest, EveryFieldReadsBackWithSimdjson) {
+  const StatusSnapshot s = KnownSnapshot();
+  const std::string json = EncodeStatusJson(s);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+
+  EXPECT_EQ(Uint(doc, "version"), 1u);
+  EXPECT_EQ(String(doc, "schema"), "sparkify");
+  EXPECT_EQ(Uint(doc, "run_id"), 42u);
+  EXPECT_EQ(String(doc, "phase"), "staging");
+  EXPECT_EQ(String(doc, "error"), "");
+  EXPECT_DOUBLE_EQ(Double(doc, "elapsed_s"), 12.5);
+  EXPECT_EQ(Uint(doc, "files_total"), 30u);
+  EXPECT_EQ(Uint(doc, "files_done"), 12u);
+  EXPECT_EQ(Uint(doc, "bytes_total"), 472'000'000u);
+  EXPECT_EQ(Uint(doc, "bytes_done"), 193'520'000u);
+  EXPECT_EQ(Uint(doc, "records"), 120'400u);
+  EXPECT_EQ(Uint(doc, "staged"), 120'334u);
+  EXPECT_EQ(Uint(doc, "rejected"), 3u);
+  EXPECT_EQ(Uint(doc, "tasks_total"), 20u);
+  EXPECT_EQ(Uint(doc, "tasks_pending"), 5u);
+  EXPECT_EQ(Uint(doc, "tasks_leased"), 4u);
+  EXPECT_EQ(Uint(doc, "tasks_done"), 11u);
+  EXPECT_EQ(Uint(doc, "tasks_failed"), 0u);
+  EXPECT_EQ(Uint(doc, "tasks_retried"), 2u);
+  EXPECT_EQ(Uint(doc, "workers_lost"), 1u);
+  EXPECT_DOUBLE_EQ(Double(doc, "bytes_per_s"), s.bytes_per_s());
+  EXPECT_DOUBLE_EQ(Double(doc, "eta_s"), s.eta_s());
+
+  simdjson::dom::element latency = doc["task_latency"];
+  simdjson::dom::array bounds = latency["bounds_s"].get_array();
+  simdjson::dom::array counts = latency["counts"].get_array();
+  ASSERT_EQ(bounds.size(), kTaskLatencyBuckets.size());
+  ASSERT_EQ(counts.size(), kTaskLatencyBuckets.size() + 1);
+  size_t i = 0;
+  for (simdjson::dom::element b : bounds) EXPECT_DOUBLE_EQ(double(b), kTaskLatencyBuckets[i++]);
+  i = 0;
+  for (simdjson::dom::element c : counts) EXPECT_EQ(uint64_t(c), s.latency_counts[i++]);
+  EXPECT_DOUBLE_EQ(Double(latency, "sum_s"), 31.25);
+
+  simdjson::dom::array workers = doc["workers"].get_array();
+  ASSERT_EQ(workers.size(), 3u);
+  i = 0;
+  for (simdjson::dom::element w : workers) {
+    const WorkerStatus& want = s.workers[i++];
+    EXPECT_EQ(String(w, "name"), want.name);
+    EXPECT_EQ(Uint(w, "credit"), want.credit);
+    EXPECT_EQ(Uint(w, "in_flight"), want.in_flight);
+    EXPECT_EQ(Uint(w, "tasks_done"), want.tasks_done);
+    EXPECT_EQ(Uint(w, "tasks_failed"), want.tasks_failed);
+    EXPECT_DOUBLE_EQ(Double(w, "last_heartbeat_age_s"), want.last_heartbeat_age_s);
+  }
+}
+
+TEST(StatusJsonTest, DecodeReadsBackWhatEncodeWrote) {
+  const StatusSnapshot s = KnownSnapshot();
+  auto decoded = DecodeStatusJson(EncodeStatusJson(s));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ExpectSameSnapshot(s, *decoded);
+
+  StatusSnapshot empty;
+  auto decoded_empty = DecodeStatusJson(EncodeStatusJson(empty));
+  ASSERT_TRUE(decoded_empty.ok()) << decoded_empty.status().ToString();
+  ExpectSameSnapshot(empty, *decoded_empty);
+}
+
+TEST(StatusJsonTest, UnknownEtaIsNull) {
+  StatusSnapshot s;  // nothing done yet: no rate, no ETA
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string json = EncodeStatusJson(s);
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS);
+  EXPECT_TRUE(doc["eta_s"].is_null());
+}
+
+TEST(StatusJsonTest, TextIsEscapedAndKeptValidUtf8) {
+  StatusSnapshot s;
+  s.phase = "failed";
+  s.error = "COPY failed: \"bad\\value\"\nline 2\ttab \x01 \xc3\xa9t\xc3\xa9";  // quotes, controls, é
+  s.schema = std::string("bad\xff\xfe") + "byte";                          // not UTF-8
+  s.workers.push_back({std::string("w\xc3"), 1, 0, 0, 0, 0});               // truncated sequence
+  s.workers.push_back({"\xf0\x9f\x9a\x80 rocket", 1, 0, 0, 0, 0});           // 4-byte sequence
+  const std::string json = EncodeStatusJson(s);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;  // simdjson validates UTF-8
+  EXPECT_EQ(String(doc, "error"), s.error);
+  EXPECT_EQ(String(doc, "schema"), "bad\xef\xbf\xbd\xef\xbf\xbd" "byte");
+  auto decoded = DecodeStatusJson(json);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->workers.size(), 2u);
+  EXPECT_EQ(decoded->workers[0].name, "w\xef\xbf\xbd");
+  EXPECT_EQ(decoded->workers[1].name, "\xf0\x9f\x9a\x80 rocket");
+}
+
+TEST(StatusJsonTest, DecodeRejectsWhatIsNotAStatusDocument) {
+  EXPECT_EQ(DecodeStatusJson("<html>").status().code(), StatusCode::kParse);
+  EXPECT_EQ(DecodeStatusJson("[1,2]").status().code(), StatusCode::kParse);
+  EXPECT_EQ(DecodeStatusJson(R"({"version":1,"files_done":"many"})").status().code(), StatusCode::kParse);
+  EXPECT_EQ(DecodeStatusJson(R"({"version":1,"files_done":-1})").status().code(), StatusCode::kParse);
+  EXPECT_EQ(DecodeStatusJson(R"({"version":1,"workers":{}})").status().code(), StatusCode::kParse);
+  EXPECT_EQ(DecodeStatusJson(R"({"version":1,"task_latency":{"counts":[1,2]}})").status().code(),
+            StatusCode::kParse);
+  Status newer = DecodeStatusJson(R"({"version":2})").status();
+  EXPECT_EQ(newer.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.message().find("version 2"), std::string::npos) << newer.message();
+  // Unknown fields and missing ones are fine.
+  auto sparse = DecodeStatusJson(R"({"version":1,"phase":"planning","added_later":[1]})");
+  ASSERT_TRUE(sparse.ok()) << sparse.status().ToString();
+  EXPECT_EQ(sparse->phase, "planning");
+  EXPECT_EQ(sparse->files_total, 0u);
+}
+
+TEST(PrometheusTextTest, LabelValuesAreEscapedAndWorkerSeriesUnique) {
+  StatusSnapshot s;
+  s.workers.push_back({"we\"ird\\name\nx", 1, 1, 3, 0, 0.5});
+  s.workers.push_back({"twin", 1, 0, 1, 0, 0});
+  s.workers.push_back({"twin", 1, 0, 2, 0, 0});
+  const std::string text = RenderPrometheusMetrics(s);
+  EXPECT_NE(text.find("loadstar_worker_tasks_done{worker=\"we\\\"ird\\\\name\\nx\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("loadstar_worker_tasks_done{worker=\"twin\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("loadstar_worker_tasks_done{worker=\"twin#2\"} 2\n"), std::string::npos) << text;
+}
+
+TEST(PrometheusTextTest, AnUnknownPhaseIsListedToo) {
+  StatusSnapshot s;
+  s.phase = "draining";
+  const std::string text = RenderPrometheusMetrics(s);
+  EXPECT_NE(text.find("loadstar_phase{phase=\"draining\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("loadstar_phase{phase=\"starting\"} 0\n"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace loadstar::coordinator
