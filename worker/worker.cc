@@ -276,6 +276,22 @@ Status RunWorker(const WorkerOptions& options_in) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
 
+  // A worker that cannot reach the warehouse would fail every task it is leased: find out now,
+  // say so, and stay out of the run instead.
+  {
+    WarehouseOptions probe;
+    probe.conninfo = options.warehouse;
+    probe.application_name = "loadstar-worker";
+    Status reachable;
+    for (int attempt = 1; attempt <= 3 && !g_stop; ++attempt) {
+      auto wh = Warehouse::Connect(probe);
+      reachable = wh.status();
+      if (reachable.ok() || !IsRetryable(reachable)) break;
+      if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
+    }
+    if (!reachable.ok()) return reachable.WithContext("this worker cannot stage anything");
+  }
+
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Dealer> dealer,
                             transport::Dealer::Connect(options.connect, RandomIdentity()));
   Mailboxes boxes;

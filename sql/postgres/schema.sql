@@ -131,5 +131,9 @@ CREATE TABLE IF NOT EXISTS songplays (
   artist_id   text,
   session_id  bigint,
   location    text,
-  user_agent  text
+  user_agent  text,
+  -- For a play no catalogue song matched yet: a hash of its (song, artist, length), so that a
+  -- later load of the catalogue can match it. NULL once matched.
+  unmatched_key bigint
 );
+ALTER TABLE songplays ADD COLUMN IF NOT EXISTS unmatched_key bigint;

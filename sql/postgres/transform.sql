@@ -67,13 +67,17 @@ WHERE excluded.as_of >= t.as_of
       IS DISTINCT FROM (excluded.first_name, excluded.last_name, excluded.gender, excluded.level, excluded.as_of);
 
 -- Songplays: one per NextSong event, matched to a catalogue song on title, artist name and
--- duration. Where several catalogue songs match, the lowest song_id is taken.
-INSERT INTO songplays AS t (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent)
+-- duration. Where several catalogue songs match, the lowest song_id is taken. A play that matches
+-- nothing keeps a hash of its (song, artist, length) in unmatched_key for later catalogue loads.
+INSERT INTO songplays AS t (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
+                            user_agent, unmatched_key)
 SELECT DISTINCT ON (songplay_id) *
 FROM (
   SELECT e.session_id * 16777216 + e.item_in_session AS songplay_id,
          timestamp 'epoch' + e.ts * interval '1 millisecond' AS start_time,
-         NULLIF(e.user_id, '') AS user_id, e.level, c.song_id, c.artist_id, e.session_id, e.location, e.user_agent
+         NULLIF(e.user_id, '') AS user_id, e.level, c.song_id, c.artist_id, e.session_id, e.location, e.user_agent,
+         CASE WHEN c.song_id IS NULL THEN hashtextextended(e.song || chr(31) || e.artist || chr(31) || e.length::text, 0)
+         END AS unmatched_key
   FROM staging_events e
   LEFT JOIN (
     SELECT DISTINCT ON (s.title, a.name, s.duration) s.title, a.name, s.duration, s.song_id, s.artist_id
@@ -86,10 +90,27 @@ ORDER BY songplay_id, start_time, user_id
 ON CONFLICT (songplay_id) DO UPDATE
 SET start_time = excluded.start_time, user_id = excluded.user_id, level = excluded.level,
     song_id = excluded.song_id, artist_id = excluded.artist_id, session_id = excluded.session_id,
-    location = excluded.location, user_agent = excluded.user_agent
-WHERE (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent)
+    location = excluded.location, user_agent = excluded.user_agent, unmatched_key = excluded.unmatched_key
+WHERE (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
+       t.unmatched_key)
       IS DISTINCT FROM (excluded.start_time, excluded.user_id, excluded.level, excluded.song_id,
-                        excluded.artist_id, excluded.session_id, excluded.location, excluded.user_agent);
+                        excluded.artist_id, excluded.session_id, excluded.location, excluded.user_agent,
+                        excluded.unmatched_key);
+
+-- Plays loaded by earlier runs before their song: match them against the songs this run loaded,
+-- by the same rule (the lowest matching song_id), so the tables equal a single load of everything.
+UPDATE songplays p
+SET song_id = c.song_id, artist_id = c.artist_id, unmatched_key = NULL
+FROM (
+  SELECT DISTINCT ON (k) k, song_id, artist_id
+  FROM (
+    SELECT hashtextextended(s.title || chr(31) || a.name || chr(31) || s.duration::text, 0) AS k, s.song_id, s.artist_id
+    FROM songs s JOIN artists a ON a.artist_id = s.artist_id
+    WHERE s.song_id IN (SELECT song_id FROM staging_songs WHERE run_id = {{run_id}})
+  ) new_songs
+  ORDER BY k, song_id
+) c
+WHERE p.unmatched_key = c.k AND p.song_id IS NULL;
 
 -- Time: one row per distinct songplay start time, straight from the run's NextSong events (the
 -- same expression the songplays take their start_time from). date_part, not extract: extract
