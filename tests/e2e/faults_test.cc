@@ -1,0 +1,546 @@
+// Nothing lost, nothing doubled: end-to-end runs with things broken on purpose. Workers and the
+// coordinator are killed with SIGKILL mid-run, S3 answers through a proxy that injects 503s,
+// 500s, resets, truncated and slow bodies, the warehouse drops workers' connections, a transform
+// fails; every run must still end with star tables identical, row for row, to a clean run's, and
+// with a ledger and staging history that account for every record exactly once.
+//
+// One generated data set (bench/generator.h) in one local S3 server serves every test; each test
+// loads it into a schema of its own in one private PostgreSQL.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/fault_proxy_process.h"
+#include "tests/support/generated_objects.h"
+#include "tests/support/loadstar_schema.h"
+#include "tests/support/postgres_server.h"
+#include "tests/support/process.h"
+#include "tests/support/s3_server.h"
+#include "tests/support/star_fingerprint.h"
+#include "tests/support/test_env.h"
+#include "tests/support/wait_until.h"
+
+namespace loadstar::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* kBucket = "sparkify";
+constexpr const char* kDatabase = "faults";
+// Big enough that a run takes a few seconds (so there is a "middle" to break things in), small
+// enough that the whole file stays well within a few minutes on two cores.
+constexpr uint64_t kEvents = 100'000;
+constexpr uint64_t kSongs = 2'000;
+constexpr uint32_t kDays = 30;
+// Small tasks, so that every worker holds several leases at any moment of the run.
+const std::vector<std::string> kSmallTasks = {"--task-files", "20", "--task-bytes", "262144"};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+// N from the coordinator's "..., N already staged by this run" planning line; -1 if absent.
+long AlreadyStagedByThisRun(const std::string& output) {
+  const std::string tail = " already staged by this run";
+  size_t at = output.find(tail);
+  if (at == std::string::npos) return -1;
+  size_t start = output.rfind(' ', at - 1);
+  return std::stol(output.substr(start + 1, at - start - 1));
+}
+
+// A loadstar process (coordinator, worker or `run`) whose output goes to a file.
+class LoadstarProcess {
+ public:
+  LoadstarProcess(const std::string& name, std::vector<std::string> args, std::map<std::string, std::string> env) {
+    log_ = TempDir("faults-" + name) + "/output";
+    Subprocess::Options o;
+    o.argv = {LoadstarBinary()};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.env = std::move(env);
+    o.unset_env = LocalS3Server::ConflictingAwsVariables();
+    o.unset_env.push_back("LOADSTAR_WAREHOUSE");
+    o.stdout_path = log_;
+    o.stderr_path = log_;
+    auto spawned = Subprocess::Spawn(o);
+    if (!spawned.ok()) {
+      ADD_FAILURE() << "cannot start loadstar " << args.front() << ": " << spawned.status().ToString();
+      return;
+    }
+    process_ = std::make_unique<Subprocess>(std::move(spawned).value());
+  }
+
+  bool started() const { return process_ != nullptr; }
+  Subprocess* process() { return process_.get(); }
+  std::string Output() const { return ReadFile(log_); }
+  void KillHard() {
+    if (process_) process_->Kill(SIGKILL);
+    if (process_) (void)process_->Wait(seconds(10));
+  }
+  // Waits for the process to end; fails the test (and kills it) if it outlives `timeout`.
+  ExitStatus Finish(seconds timeout) {
+    if (!process_) return ExitStatus{};
+    auto ended = process_->Wait(timeout);
+    if (!ended) {
+      ADD_FAILURE() << "still running after " << timeout.count() << " s; its output:\n" << Output();
+      process_->Kill(SIGKILL);
+      ended = process_->Wait(seconds(10));
+    }
+    return ended.value_or(ExitStatus{});
+  }
+
+ private:
+  std::string log_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+class FaultsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    s3_ = new LocalS3Server({kBucket});
+    if (!s3_->ok()) return;
+    s3_->ExportAwsEnvironment();
+    GenerateOptions options;
+    options.events = kEvents;
+    options.songs = kSongs;
+    options.days = kDays;
+    auto data = GenerateInMemory(options);
+    ASSERT_TRUE(data.ok()) << data.status().ToString();
+    summary_ = new GenerateSummary(data->summary);
+    Status uploaded = UploadObjects(kBucket, "", data->objects);
+    ASSERT_TRUE(uploaded.ok()) << uploaded.ToString();
+    db_ = new std::string(PostgresServer::Shared().FreshDatabase(kDatabase));
+  }
+  static void TearDownTestSuite() {
+    delete s3_;
+    delete summary_;
+    delete db_;
+    delete clean_;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(s3_ != nullptr && s3_->ok() && summary_ != nullptr && db_ != nullptr)
+        << "the test data set could not be set up";
+  }
+
+  static std::string Sql(const std::string& sql) { return PostgresServer::Shared().Psql(kDatabase, sql); }
+  // A number from psql; a test failure (and 0) when psql answers anything else.
+  static long SqlLong(const std::string& sql) {
+    std::string text = Sql(sql);
+    char* end = nullptr;
+    long value = std::strtol(text.c_str(), &end, 10);
+    EXPECT_TRUE(!text.empty() && *end == '\0') << "not a number: " << text << "\nfrom: " << sql;
+    return value;
+  }
+
+  static std::string Songs() { return std::string("s3://") + kBucket + "/song_data/"; }
+  static std::string Events() { return std::string("s3://") + kBucket + "/log_data/"; }
+
+  // Arguments shared by `run` and `coordinator` for a load of the whole data set into `schema`.
+  static std::vector<std::string> SourceArgs(const std::string& schema, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"--songs", Songs(), "--events", Events(), "--warehouse", *db_, "--schema", schema};
+    args.insert(args.end(), kSmallTasks.begin(), kSmallTasks.end());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  static CommandResult Run(const std::string& schema, const std::vector<std::string>& extra = {},
+                           std::map<std::string, std::string> env = {}, int timeout_s = 180) {
+    std::vector<std::string> argv = {LoadstarBinary(), "run"};
+    for (const std::string& a : SourceArgs(schema, extra)) argv.push_back(a);
+    std::map<std::string, std::string> full_env = s3_->AwsEnvironment();
+    for (auto& [k, v] : env) full_env[k] = v;
+    return RunCommand(argv, full_env, timeout_s);
+  }
+
+  // The star tables of a clean load of the data set (3 local workers, no faults), loaded once
+  // per test binary, the first time a test asks for it.
+  static const std::string& CleanFingerprint() {
+    if (clean_ == nullptr) {
+      CommandResult r = Run("clean", {"--workers", "3"});
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      clean_ = new std::string(StarFingerprint(kDatabase, "clean"));
+      // The clean load itself is right: the generator's figures.
+      EXPECT_TRUE(Contains(*clean_, "songplays=" + std::to_string(summary_->expected_songplays()) + ":")) << *clean_;
+      EXPECT_TRUE(Contains(*clean_, "users=" + std::to_string(summary_->distinct_users) + ":")) << *clean_;
+      EXPECT_TRUE(Contains(*clean_, "songs=" + std::to_string(summary_->songs) + ":")) << *clean_;
+      EXPECT_TRUE(Contains(*clean_, "artists=" + std::to_string(summary_->artists) + ":")) << *clean_;
+      EXPECT_TRUE(Contains(*clean_, "time=" + std::to_string(summary_->expected_time_rows()) + ":")) << *clean_;
+    }
+    return *clean_;
+  }
+
+  // Every record of the data set staged exactly once (per the audit), and the ledger's account:
+  // one row per file, records == staged + rejected for each source, staged == the generator's.
+  static void ExpectEverythingStagedOnce(const std::string& schema) {
+    const std::string s = "\"" + schema + "\"";
+    EXPECT_EQ(Sql("SELECT count(*) FROM (SELECT 1 FROM " + s +
+                  ".staging_audit GROUP BY tbl, file_id, line HAVING count(*) > 1) d"),
+              "0")
+        << "some staging rows were staged twice";
+    EXPECT_EQ(SqlLong("SELECT count(*) FROM " + s + ".staging_audit WHERE tbl = 'staging_events'"),
+              static_cast<long>(summary_->events));
+    EXPECT_EQ(SqlLong("SELECT count(*) FROM " + s + ".staging_audit WHERE tbl = 'staging_songs'"),
+              static_cast<long>(summary_->songs));
+    ExpectLedgerComplete(schema);
+  }
+
+  static void ExpectLedgerComplete(const std::string& schema) {
+    const std::string s = "\"" + schema + "\"";
+    LedgerAccount events = ReadLedgerAccount(kDatabase, schema, "event");
+    LedgerAccount songs = ReadLedgerAccount(kDatabase, schema, "song");
+    EXPECT_EQ(events.files, static_cast<long>(summary_->log_files)) << events.ToString();
+    EXPECT_EQ(songs.files, static_cast<long>(summary_->song_files)) << songs.ToString();
+    EXPECT_EQ(events.records, events.staged + events.rejected) << events.ToString();
+    EXPECT_EQ(songs.records, songs.staged + songs.rejected) << songs.ToString();
+    EXPECT_EQ(events.staged, static_cast<long>(summary_->events)) << events.ToString();
+    EXPECT_EQ(songs.staged, static_cast<long>(summary_->songs)) << songs.ToString();
+    EXPECT_EQ(SqlLong("SELECT count(DISTINCT uri) FROM " + s + ".load_files"), events.files + songs.files);
+    EXPECT_EQ(SqlLong("SELECT count(*) FROM " + s + ".load_files WHERE state <> 'loaded'"), 0);
+    EXPECT_EQ(SqlLong("SELECT count(*) FROM " + s + ".staging_events"), 0);
+    EXPECT_EQ(SqlLong("SELECT count(*) FROM " + s + ".staging_songs"), 0);
+  }
+
+  // Files whose rows have committed to staging (and, once the run is transformed, are loaded).
+  static long StagedFiles(const std::string& schema) {
+    return SqlLong("SELECT count(*) FROM \"" + schema + "\".load_files WHERE state IN ('staged', 'loaded')");
+  }
+  static long TotalFiles() { return static_cast<long>(summary_->files); }
+
+  static std::vector<std::string> WorkerArgs(int port, const std::string& name, const std::string& warehouse) {
+    return {"worker",      "--connect",       "tcp://127.0.0.1:" + std::to_string(port),
+            "--warehouse", warehouse,         "--name",
+            name,          "--give-up-after", "60"};
+  }
+
+  static LocalS3Server* s3_;
+  static GenerateSummary* summary_;
+  static std::string* db_;
+  static std::string* clean_;
+};
+
+LocalS3Server* FaultsTest::s3_ = nullptr;
+GenerateSummary* FaultsTest::summary_ = nullptr;
+std::string* FaultsTest::db_ = nullptr;
+std::string* FaultsTest::clean_ = nullptr;
+
+// A worker killed with SIGKILL while it holds leases: the coordinator notices the silence,
+// leases its tasks to the other two, and the run completes with nothing lost or doubled.
+TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "kill_worker";
+  CreateLoadstarSchema(kDatabase, schema);
+  AuditStaging(kDatabase, schema);
+
+  const int port = FreeTcpPort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
+  LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
+  ASSERT_TRUE(coordinator.started());
+  ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator.process())) << coordinator.Output();
+
+  std::vector<std::unique_ptr<LoadstarProcess>> workers;
+  for (int i = 1; i <= 3; ++i) {
+    workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
+                                                        s3_->AwsEnvironment()));
+    ASSERT_TRUE(workers.back()->started());
+  }
+
+  // Wait for the middle of the run: some files staged, most not.
+  long staged_at_kill = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        staged_at_kill = StagedFiles(schema);
+        return staged_at_kill >= TotalFiles() / 10;
+      },
+      milliseconds(60000), milliseconds(30)))
+      << coordinator.Output();
+  workers[1]->KillHard();
+  ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the worker was killed; nothing was tested";
+  const long staged_after_kill = StagedFiles(schema);
+  EXPECT_LT(staged_after_kill, TotalFiles()) << "the run had nothing left to do when the worker was killed";
+
+  ExitStatus ended = coordinator.Finish(seconds(120));
+  const std::string out = coordinator.Output();
+  ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
+  EXPECT_TRUE(Contains(out, "worker w2 went silent")) << out;
+  for (int i : {0, 2}) {
+    ExitStatus w = workers[i]->Finish(seconds(30));
+    EXPECT_TRUE(w.success()) << "worker w" << i + 1 << ": " << w.ToString() << "\n" << workers[i]->Output();
+  }
+
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectEverythingStagedOnce(schema);
+  EXPECT_EQ(Sql("SELECT count(*) || ' ' || min(state) FROM " + schema + ".runs"), "1 done");
+}
+
+// The coordinator killed with SIGKILL mid-run and started again with the same arguments: it
+// resumes the same run, the workers (which outlive it) announce themselves again, and files
+// staged before the crash are neither lost nor staged again.
+TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "kill_coordinator";
+  CreateLoadstarSchema(kDatabase, schema);
+  AuditStaging(kDatabase, schema);
+
+  const int port = FreeTcpPort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
+  auto first = std::make_unique<LoadstarProcess>("coordinator", coordinator_args, s3_->AwsEnvironment());
+  ASSERT_TRUE(first->started());
+  ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), first->process())) << first->Output();
+  const std::string run_id = Sql("SELECT max(run_id) FROM " + schema + ".runs");
+
+  std::vector<std::unique_ptr<LoadstarProcess>> workers;
+  for (int i = 1; i <= 3; ++i) {
+    workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
+                                                        s3_->AwsEnvironment()));
+    ASSERT_TRUE(workers.back()->started());
+  }
+
+  long staged_at_kill = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        staged_at_kill = StagedFiles(schema);
+        return staged_at_kill >= TotalFiles() / 5;
+      },
+      milliseconds(60000), milliseconds(30)))
+      << first->Output();
+  first->KillHard();
+  ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the coordinator was killed; nothing was tested";
+  EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs WHERE run_id = " + run_id), "staging");
+
+  // The crashed coordinator's database session (and the advisory lock that keeps a second
+  // coordinator out of the schema) ends when PostgreSQL notices the closed socket; that is
+  // PostgreSQL's business, not what this test is about, so wait for it.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return Sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'loadstar-coordinator' "
+                   "AND datname = '" +
+                   std::string(kDatabase) + "'") == "0";
+      },
+      milliseconds(10000)));
+
+  // Same arguments, same port.
+  LoadstarProcess second("coordinator", coordinator_args, s3_->AwsEnvironment());
+  ASSERT_TRUE(second.started());
+  ExitStatus ended = second.Finish(seconds(150));
+  const std::string out = second.Output();
+  ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
+  EXPECT_TRUE(Contains(out, "resuming run " + run_id)) << out;
+  // The restarted coordinator planned only what was not staged yet.
+  EXPECT_GE(AlreadyStagedByThisRun(out), staged_at_kill) << out;
+  int reannounced = 0;
+  for (auto& w : workers) {
+    ExitStatus we = w->Finish(seconds(30));
+    const std::string wout = w->Output();
+    EXPECT_TRUE(we.success()) << we.ToString() << "\n" << wout;
+    if (Contains(wout, "announcing again")) ++reannounced;
+  }
+  EXPECT_EQ(reannounced, 3) << "every worker should have announced itself to the new coordinator";
+
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectEverythingStagedOnce(schema);
+  // One run, resumed: every file belongs to it.
+  EXPECT_EQ(Sql("SELECT count(*) || ' ' || min(state) FROM " + schema + ".runs"), "1 done");
+  EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".load_files WHERE run_id <> " + run_id), 0);
+}
+
+// S3 through a proxy that breaks 18% of the requests: 503 SlowDown, 500, resets before and in
+// the middle of a response, truncated bodies, slow bodies. Retries must absorb all of it.
+TEST_F(FaultsTest, S3FaultsOnEveryKindOfRequestAreRetriedAway) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "s3_faults";
+  CreateLoadstarSchema(kDatabase, schema);
+  AuditStaging(kDatabase, schema);
+
+  FaultProxyProcess::Options o;
+  o.upstream_port = s3_->port();
+  o.seed = 20181101;
+  o.slowdown = 0.04;
+  o.error500 = 0.03;
+  o.reset_before = 0.03;
+  o.reset_mid = 0.03;
+  o.truncate = 0.03;
+  o.delay = 0.02;
+  o.delay_ms = 1000;
+  auto proxy = FaultProxyProcess::Start(o);
+  ASSERT_NE(proxy, nullptr);
+
+  CommandResult r = Run(schema, {"--workers", "3"}, {{"AWS_ENDPOINT_URL_S3", proxy->endpoint()}});
+  std::map<std::string, uint64_t> injected = proxy->Stop();
+  for (const auto& [name, count] : injected) RecordProperty("proxy_" + name, std::to_string(count));
+  ASSERT_EQ(r.exit_code, 0) << r.output << "\nfault proxy log:\n" << proxy->Log();
+
+  // The proxy really did break requests of every kind (else this test proves nothing).
+  EXPECT_GE(injected["requests"], summary_->files);
+  for (const char* kind :
+       {"slowdown_503", "error_500", "reset_before_response", "reset_mid_response", "truncated_body", "delayed"}) {
+    EXPECT_GE(injected[kind], 10u) << kind;
+  }
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectEverythingStagedOnce(schema);
+}
+
+// Workers' warehouse connections terminated by the server while they stage: each broken task is
+// retried on a fresh connection, and the staging transaction makes the retry see a clean slate.
+TEST_F(FaultsTest, WorkerWarehouseConnectionsDroppedMidTaskAreRetried) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "dropped_connections";
+  CreateLoadstarSchema(kDatabase, schema);
+  AuditStaging(kDatabase, schema);
+
+  // More attempts than the default: a task may be unlucky twice; what is under test is that a
+  // retried task stages exactly what a first attempt would have.
+  std::vector<std::string> argv = {"run"};
+  for (const std::string& a : SourceArgs(schema, {"--workers", "3", "--max-attempts", "10"})) argv.push_back(a);
+  LoadstarProcess run("run", argv, s3_->AwsEnvironment());
+  ASSERT_TRUE(run.started());
+
+  // Terminate the backends of workers that are in the middle of something (running a statement,
+  // or inside their staging transaction), a few at a time, until enough have been hit.
+  long terminated = 0;
+  const long wanted = 6;
+  WaitUntil(
+      [&] {
+        if (!run.process()->Running()) return true;
+        terminated += SqlLong(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM ("
+            "  SELECT pid FROM pg_stat_activity WHERE application_name = 'loadstar-worker'"
+            "  AND state IN ('active', 'idle in transaction') LIMIT 2) w");
+        return terminated >= wanted;
+      },
+      milliseconds(120000), milliseconds(250));
+
+  ExitStatus ended = run.Finish(seconds(150));
+  const std::string out = run.Output();
+
+  ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
+  ASSERT_GE(terminated, 1) << "no worker connection was caught mid-task; nothing was tested\n" << out;
+  EXPECT_TRUE(Contains(out, "will retry")) << "no task was retried after " << terminated << " terminated connections\n"
+                                           << out;
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectEverythingStagedOnce(schema);
+}
+
+// A transform that fails (here: a trigger on `time` that raises) rolls back whole: the star
+// tables keep what an earlier run left, the run is marked failed with the error; once the cause
+// is gone, the same command resumes the run and finishes it.
+TEST_F(FaultsTest, FailingTransformRollsBackWholeAndResumes) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "failing_transform";
+  CreateLoadstarSchema(kDatabase, schema);
+  AuditStaging(kDatabase, schema);
+
+  // An earlier run, so that "unchanged" means something: the songs and the first three days.
+  CommandResult early = Run(schema, {"--workers", "2", "--until", "2018-11-03"});
+  ASSERT_EQ(early.exit_code, 0) << early.output;
+  const std::string before = StarFingerprint(kDatabase, schema);
+  ASSERT_NE(before, clean);
+  ASSERT_FALSE(Contains(before, "time=0:")) << before;
+
+  Sql("CREATE FUNCTION " + schema +
+      ".refuse_time() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "RAISE EXCEPTION 'time rows refused by the test trigger'; END $$;"
+      "CREATE TRIGGER refuse BEFORE INSERT ON " +
+      schema + ".time FOR EACH ROW EXECUTE FUNCTION " + schema + ".refuse_time();");
+  CommandResult failed = Run(schema, {"--workers", "2"});
+  EXPECT_NE(failed.exit_code, 0) << failed.output;
+  EXPECT_TRUE(Contains(failed.output, "time rows refused by the test trigger")) << failed.output;
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), before);
+  const std::string failed_run = Sql("SELECT max(run_id) FROM " + schema + ".runs");
+  EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs WHERE run_id = " + failed_run), "failed");
+  EXPECT_TRUE(Contains(Sql("SELECT error FROM " + schema + ".runs WHERE run_id = " + failed_run),
+                       "time rows refused by the test trigger"));
+  // The staged rows wait for the rerun: nothing of the failed run was marked loaded.
+  EXPECT_EQ(
+      SqlLong("SELECT count(*) FROM " + schema + ".load_files WHERE run_id = " + failed_run + " AND state <> 'staged'"),
+      0);
+
+  Sql("DROP TRIGGER refuse ON " + schema + ".time");
+  CommandResult resumed = Run(schema, {"--workers", "2"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_TRUE(Contains(resumed.output, "resuming run " + failed_run)) << resumed.output;
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectEverythingStagedOnce(schema);
+  EXPECT_EQ(Sql("SELECT string_agg(state, ',' ORDER BY run_id) FROM " + schema + ".runs"), "done,done");
+}
+
+// `loadstar run` whose only worker cannot reach the warehouse (the role may hold one connection,
+// and the coordinator holds it): the run fails, saying why, in bounded time; it never hangs.
+TEST_F(FaultsTest, RunWhoseWorkerCannotReachTheWarehouseFailsPromptly) {
+  PostgresServer& pg = PostgresServer::Shared();
+  pg.Psql("postgres", "DROP DATABASE IF EXISTS faults_limited WITH (FORCE)");
+  pg.Psql("postgres", "DROP ROLE IF EXISTS faults_one_connection");
+  pg.Psql("postgres", "CREATE ROLE faults_one_connection LOGIN CONNECTION LIMIT 1");
+  pg.Psql("postgres", "CREATE DATABASE faults_limited OWNER faults_one_connection");
+  const std::string uri =
+      "postgresql://faults_one_connection@127.0.0.1:" + std::to_string(pg.port()) + "/faults_limited";
+
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult r = RunCommand({LoadstarBinary(), "run", "--songs", Songs(), "--events", Events(), "--warehouse", uri,
+                                "--schema", "unreachable", "--workers", "1"},
+                               s3_->AwsEnvironment(), 120);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.exit_code, 124) << "timed out: the run hung\n" << r.output;  // timeout(1)'s code
+  EXPECT_LT(took, 60.0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "cannot connect to the warehouse")) << r.output;
+  EXPECT_TRUE(Contains(r.output, "too many connections")) << r.output;
+  EXPECT_EQ(pg.Psql("faults_limited", "SELECT state FROM unreachable.runs ORDER BY run_id DESC LIMIT 1"), "failed");
+  EXPECT_EQ(pg.Psql("faults_limited", "SELECT count(*) FROM unreachable.songplays"), "0");
+}
+
+// The same with a separately started worker given a warehouse nobody listens on, and a plan of
+// many small tasks: how long the run takes to fail must not grow with the number of tasks (a
+// worker that cannot stage anything should not be handed every task, twice, before the run gives
+// up on it).
+// On several machines one misconfigured worker must not sink the run: a worker that cannot reach
+// the warehouse says why and exits before it takes any task, and the run finishes with the
+// workers that can stage.
+TEST_F(FaultsTest, AWorkerThatCannotReachTheWarehouseLeavesAndTheRunFinishesWithoutIt) {
+  const std::string schema = "unreachable_worker";
+  const int port = FreeTcpPort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
+  LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
+  ASSERT_TRUE(coordinator.started());
+  ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator.process())) << coordinator.Output();
+
+  LoadstarProcess bad("worker", WorkerArgs(port, "w-bad", "postgresql://postgres@127.0.0.1:1/none"),
+                      s3_->AwsEnvironment());
+  ExitStatus bad_ended = bad.Finish(seconds(30));
+  EXPECT_TRUE(bad_ended.exited() && bad_ended.code != 0) << bad_ended.ToString() << "\n" << bad.Output();
+  EXPECT_TRUE(Contains(bad.Output(), "cannot connect to the warehouse")) << bad.Output();
+  EXPECT_TRUE(Contains(bad.Output(), "127.0.0.1:1")) << bad.Output();
+
+  LoadstarProcess good("worker", WorkerArgs(port, "w-good", *db_), s3_->AwsEnvironment());
+  auto ended = coordinator.process()->Wait(seconds(120));
+  const std::string out = coordinator.Output();
+  ASSERT_TRUE(ended.has_value()) << out;
+  EXPECT_TRUE(ended->success()) << ended->ToString() << "\n" << out;
+  EXPECT_FALSE(Contains(out, "w-bad ready")) << "the bad worker announced itself:\n" << out;
+  EXPECT_FALSE(Contains(out, "will retry")) << out;
+  EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs ORDER BY run_id DESC LIMIT 1"), "done");
+  (void)good.Finish(seconds(30));
+}
+
+}  // namespace
+}  // namespace loadstar::testing
