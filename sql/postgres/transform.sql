@@ -15,8 +15,9 @@ SET LOCAL work_mem = '256MB';
 
 -- Fresh statistics for the rows just staged (the columns the transforms join and filter on), so
 -- the planner sizes its hash joins and sorts for them.
-ANALYZE staging_events (run_id, page, user_id, song, artist, length);
-ANALYZE staging_songs (run_id, song_id, artist_id);
+ANALYZE staging_events (run_id, file_id, page, user_id, song, artist, length);
+ANALYZE staging_songs (run_id, file_id, song_id, artist_id);
+ANALYZE load_files;
 
 -- Songs: every version seen in this run plus the one already loaded; the first by attributes wins.
 INSERT INTO songs AS t (song_id, title, artist_id, year, duration)
