@@ -1,0 +1,1022 @@
+#!/usr/bin/env python3
+"""The cases of loadstar's benchmark, timed side by side on one generated data set.
+
+bench/run starts the services (a private PostgreSQL, a local S3 server), then runs this with
+their addresses; see `bench/run --help` for what is measured. Python 3 standard library only.
+
+Each case runs in a schema of its own, dropped (and a CHECKPOINT taken) before and after it, so
+no case pays for another's writes. Every case that builds the star tables is checked against the
+PostgreSQL-only baseline's tables (row counts and a digest of their content): a fast wrong answer
+is reported as a failure, not as a result.
+
+While a case runs, a sampler reads /proc every 50 ms: the peak RSS (VmHWM) of the case's
+processes (the coordinator and each worker apart), and the CPU time of the case's processes,
+PostgreSQL, the S3 server and the whole machine, so that what other work on the machine took
+is visible next to each figure.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MB = 1e6
+TRANSFORM_STEP = re.compile(r"^transform: ([\d.]+) s\s+(.*)$")
+LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z (\w+) ([^:]+): (.*)$")
+
+# Product targets (see the performance requirements); each is checked on the figures of one run.
+TARGET_BASELINE_RATIO = 0.5      # loadstar end to end <= 0.5 x the PostgreSQL-only baseline
+TARGET_CEILING_RATIO = 1.3       # loadstar end to end <= 1.3 x typed COPY + transforms
+TARGET_S3_SHARE = 0.9            # one-song files through S3 >= 90 % of the server's GET ceiling
+TARGET_RSS_MB = 256              # worker (2 GB log file) and coordinator (1,000,000 files)
+TARGET_TASKS_PER_S = 50_000      # the coordinator's scheduler alone
+
+
+class CaseError(Exception):
+    """A case could not produce its figure; the message says why and where to look."""
+
+
+# ----------------------------------------------------------------------------------------------
+# /proc readings
+
+def read_text(path):
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def proc_stat(pid):
+    """(utime+stime, cutime+cstime) of a process in seconds, or None once it is gone."""
+    text = read_text(f"/proc/{pid}/stat")
+    if text is None:
+        return None
+    fields = text[text.rfind(")") + 2:].split()
+    # fields[0] is field 3 (state) of proc(5): utime is field 14, cutime field 16.
+    own = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    reaped = (int(fields[13]) + int(fields[14])) / CLK_TCK
+    return own, reaped
+
+
+def proc_hwm_kb(pid):
+    text = read_text(f"/proc/{pid}/status")
+    if text is None:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def proc_cmdline(pid):
+    text = read_text(f"/proc/{pid}/cmdline")
+    return text.split("\0")[:-1] if text else []
+
+
+def children(pid):
+    out = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        text = read_text(f"/proc/{pid}/task/{tid}/children")
+        if text:
+            out.extend(int(c) for c in text.split())
+    return out
+
+
+def descendants(pid, limit=10_000):
+    """pid and every process below it (bounded: a process tree is never this big here)."""
+    found, todo = [], [pid]
+    while todo and len(found) < limit:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children(p))
+    return found
+
+
+def tree_cpu(pid):
+    """CPU seconds a process tree has used: its own, its reaped children's, and its live ones'."""
+    if not pid:
+        return 0.0
+    total = 0.0
+    for p in descendants(pid):
+        st = proc_stat(p)
+        if st is not None:
+            total += st[0] + st[1]
+    return total
+
+
+def machine_busy():
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    fields = [int(x) for x in read_text("/proc/stat").splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+class Sampler(threading.Thread):
+    """Follows a process tree until stopped: per process, the last VmHWM and CPU seen."""
+
+    def __init__(self, root_pid, interval=0.05):
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.interval = interval
+        self.seen = {}  # pid -> {"cmd": [...], "hwm_kb": int, "cpu_s": float}
+        self._stop_event = threading.Event()
+
+    def sample(self):
+        for pid in descendants(self.root_pid):
+            hwm = proc_hwm_kb(pid)
+            st = proc_stat(pid)
+            if hwm is None or st is None:
+                continue
+            entry = self.seen.get(pid)
+            if entry is None:
+                entry = self.seen[pid] = {"cmd": proc_cmdline(pid), "hwm_kb": 0, "cpu_s": 0.0}
+            entry["hwm_kb"] = max(entry["hwm_kb"], hwm)
+            entry["cpu_s"] = max(entry["cpu_s"], st[0])
+
+    def run(self):
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self):
+        self._stop_event.set()
+        self.join()
+
+
+# ----------------------------------------------------------------------------------------------
+# Running things
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.root = args.root
+        self.work = args.work
+        # Every case runs the same binaries and SQL: copies taken at the start, so that a rebuild or
+        # an edit while the harness runs cannot mix two versions into one set of figures.
+        bin_dir = os.path.join(self.work, "bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        self.loadstar = snapshot(os.path.join(args.build, "loadstar"), bin_dir)
+        self.parser_bench = snapshot(os.path.join(args.build, "tests", "loadstar_record_parser_bench"), bin_dir)
+        self.scheduler_bench = snapshot(os.path.join(args.build, "tests", "loadstar_scheduler_bench"), bin_dir)
+        self.commit = git_head(self.root)
+        self.binary_built = datetime.datetime.fromtimestamp(
+            os.path.getmtime(os.path.join(args.build, "loadstar")), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        self.sql_src = os.path.join(self.work, "sql-src")
+        shutil.copytree(os.path.join(self.root, "sql"), self.sql_src)
+        self.warnings = []
+        newest_sql = max(os.path.getmtime(os.path.join(d, f)) for d, _, files in os.walk(self.sql_src) for f in files)
+        if os.path.getmtime(os.path.join(args.build, "loadstar")) < newest_sql:
+            self.warnings.append("build/loadstar is older than a file in sql/: the SQL embedded in loadstar may "
+                                 "differ from the SQL the baseline and ceiling run; rebuild and run again")
+        # The statements every loadstar connection starts with, and the transform transaction.
+        self.session_sql = first_existing(self.sql_src, ["postgres/session", "postgres/set_search_path"])
+        self.transform_sql = ["postgres/transform"] + (
+            ["postgres/transform_finish"] if os.path.exists(os.path.join(self.sql_src, "postgres/transform_finish.sql"))
+            else [])
+        self.logs = os.path.join(self.work, "logs")
+        self.sql_dir = os.path.join(self.work, "sql")
+        os.makedirs(self.logs, exist_ok=True)
+        os.makedirs(self.sql_dir, exist_ok=True)
+        self.data = os.path.join(self.work, "data")
+        self.pg_pid = self._postmaster_pid()
+        self.s3_pid = args.s3_pid
+        self.cases = []
+        self.failures = []
+        self.reference = None  # star tables of the baseline: {table: (rows, digest)}
+        self.summary = {}      # what the generator wrote
+        self.timeout = args.timeout
+        self.env = dict(os.environ, LOADSTAR_WAREHOUSE=args.pg_uri)
+        self.on_case = None    # called after every case
+
+    def _postmaster_pid(self):
+        text = read_text(os.path.join(self.args.pg_dir, "data", "postmaster.pid"))
+        return int(text.splitlines()[0]) if text else None
+
+    def note(self, message):
+        print(f"==> {message}", file=sys.stderr, flush=True)
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def measure(self, name, argv, timeout=None):
+        """Runs argv to completion; returns wall time, exit code, output, peaks and CPU split."""
+        timeout = timeout or self.timeout
+        out_path = os.path.join(self.logs, f"{name}.out")
+        err_path = os.path.join(self.logs, f"{name}.err")
+        before = {
+            "machine": machine_busy(), "pg": tree_cpu(self.pg_pid), "s3": tree_cpu(self.s3_pid),
+            "children": resource.getrusage(resource.RUSAGE_CHILDREN),
+            "self": resource.getrusage(resource.RUSAGE_SELF),
+        }
+        load_before = os.getloadavg()[0]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err, open(os.devnull, "rb") as stdin:
+            start_wall = time.time()
+            start = time.monotonic()
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=self.env, start_new_session=True)
+            sampler = Sampler(proc.pid)
+            sampler.start()
+            try:
+                rc = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                stop_group(proc)
+                sampler.stop()
+                raise CaseError(f"{name}: still running after {timeout} s; stopped it (see {err_path})")
+            except BaseException:
+                stop_group(proc)
+                sampler.stop()
+                raise
+            wall = time.monotonic() - start
+            sampler.stop()
+        after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        after_self = resource.getrusage(resource.RUSAGE_SELF)
+        children_cpu = (after_children.ru_utime + after_children.ru_stime
+                        - before["children"].ru_utime - before["children"].ru_stime)
+        self_cpu = (after_self.ru_utime + after_self.ru_stime - before["self"].ru_utime - before["self"].ru_stime)
+        root = sampler.seen.get(proc.pid, {"hwm_kb": 0, "cpu_s": 0.0, "cmd": argv})
+        others = [v for pid, v in sampler.seen.items() if pid != proc.pid]
+        cpu = {
+            "case_processes": children_cpu,
+            "root_process": min(root["cpu_s"], children_cpu),
+            "postgres": tree_cpu(self.pg_pid) - before["pg"],
+            "s3_server": tree_cpu(self.s3_pid) - before["s3"],
+            "harness": self_cpu,
+            "machine": machine_busy() - before["machine"],
+        }
+        cpu["other"] = max(0.0, cpu["machine"] - cpu["case_processes"] - cpu["postgres"] - cpu["s3_server"]
+                           - cpu["harness"])
+        with open(out_path, "r", encoding="utf-8", errors="replace") as f:
+            stdout = f.read()
+        with open(err_path, "r", encoding="utf-8", errors="replace") as f:
+            stderr = f.read()
+        return {
+            "name": name, "argv": argv, "rc": rc, "wall_s": wall, "start_wall": start_wall,
+            "stdout": stdout, "stderr": stderr, "err_path": err_path,
+            "root_hwm_mb": root["hwm_kb"] / 1024,
+            "child_hwm_mb": max([v["hwm_kb"] for v in others], default=0) / 1024,
+            "processes": [{"cmd": " ".join(v["cmd"][:3]), "hwm_mb": v["hwm_kb"] / 1024, "cpu_s": v["cpu_s"]}
+                          for v in sampler.seen.values()],
+            "cpu_s": cpu, "load_1m": load_before,
+        }
+
+    def checked(self, run, what):
+        if run["rc"] != 0:
+            tail = "\n".join(run["stderr"].strip().splitlines()[-5:])
+            raise CaseError(f"{what} exited with code {run['rc']} (log: {run['err_path']}):\n{tail}")
+        return run
+
+    # -- SQL ----------------------------------------------------------------------------------
+
+    def render(self, names, values):
+        """Concatenates sql/<name>.sql files with {{key}} placeholders substituted."""
+        parts = []
+        for name in names:
+            with open(os.path.join(self.sql_src, name + ".sql"), "r", encoding="utf-8") as f:
+                text = f.read()
+            for key, value in values.items():
+                text = text.replace("{{" + key + "}}", str(value))
+            left = re.search(r"\{\{(\w+)\}\}", text)
+            if left:
+                raise CaseError(f"sql/{name}.sql: no value for {{{{{left.group(1)}}}}}")
+            parts.append(text if text.endswith("\n") else text + "\n")
+        return "".join(parts)
+
+    def sql_file(self, label, names, values):
+        path = os.path.join(self.sql_dir, f"{label}.sql")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(self.render(names, values))
+        return path
+
+    def psql_argv(self, path, single_transaction=False, tuples=False):
+        argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.args.pg_uri, "-f", path]
+        if single_transaction:
+            argv.insert(1, "--single-transaction")
+        if tuples:
+            argv[1:1] = ["-A", "-t", "-F", "|"]
+        return argv
+
+    def psql(self, label, names, values, tuples=False):
+        """Runs SQL untimed (preparation, checks); returns its output."""
+        path = self.sql_file(label, names, values)
+        res = subprocess.run(self.psql_argv(path, tuples=tuples), capture_output=True, text=True,
+                             timeout=self.timeout, env=self.env)
+        if res.returncode != 0:
+            raise CaseError(f"psql {label} failed: {res.stderr.strip()[-800:]}")
+        return res.stdout
+
+    def psql_timed(self, label, names, values, single_transaction=False):
+        path = self.sql_file(label, names, values)
+        return self.checked(self.measure(label, self.psql_argv(path, single_transaction)), f"psql {label}")
+
+    def fresh_schema(self, schema):
+        self.psql(f"drop_{schema}", ["bench/drop_schema"], {"schema": ident(schema)})
+
+    def create_schema_sql(self):
+        return ["postgres/create_schema", self.session_sql, "postgres/schema"]
+
+    def star_digest(self, schema):
+        out = self.psql(f"digest_{schema}", [self.session_sql, "bench/star_digest"],
+                        {"schema": ident(schema)}, tuples=True)
+        tables = {}
+        for line in out.splitlines():
+            parts = line.split("|")
+            if len(parts) == 3:
+                tables[parts[0]] = (int(parts[1]), parts[2])
+        return tables
+
+    def check_star(self, case, schema, tables=None):
+        """Compares a case's star tables to the baseline's; records a failure on any difference.
+        Returns what it found."""
+        got = self.star_digest(schema)
+        case["star_rows"] = {t: v[0] for t, v in got.items()}
+        if self.reference is None:
+            case["star_check"] = "not checked: no baseline tables to compare with"
+            return got
+        wanted = tables or list(self.reference)
+        diff = [t for t in wanted if got.get(t) != self.reference.get(t)]
+        if diff:
+            case["star_check"] = "DIFFERS: " + ", ".join(
+                f"{t} {got.get(t, (0, ''))[0]} rows vs {self.reference[t][0]}" for t in diff)
+            self.failures.append(f"schema {schema}: star tables differ from the baseline's ({', '.join(diff)})")
+        else:
+            case["star_check"] = "same as baseline"
+        return got
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def run_case(self, label, fn):
+        """Runs one case `repeat` times (keeping the fastest); a failure is recorded, not raised."""
+        self.note(label)
+        best, walls = None, []
+        try:
+            for attempt in range(self.args.repeat):
+                result = fn(attempt)
+                walls.append(result["wall_s"])
+                if best is None or result["wall_s"] < best["wall_s"]:
+                    best = result
+        except (CaseError, OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+            why = str(e) if isinstance(e, CaseError) else f"{type(e).__name__}: {e}"
+            self.failures.append(f"{label}: {why}")
+            self.note(f"FAILED: {why}")
+            best = {"case": label, "wall_s": None, "error": why}
+        best["case"] = label
+        best["walls_s"] = walls
+        self.cases.append(best)
+        if best.get("wall_s") is not None:
+            self.note(f"{label}: {best['wall_s']:.2f} s")
+        if self.on_case:
+            self.on_case()  # a long run that stops later still leaves what it measured
+        return best
+
+    def generate(self):
+        a = self.args
+        common = ["--songs", str(a.songs), "--events", str(a.events), "--days", str(a.days)]
+        self.note(f"generating {a.songs} song files and {a.events} events to file:// and s3://{a.bucket}/")
+        run = self.checked(self.measure("generate_file", [self.loadstar, "generate", "--to",
+                                                           f"file://{self.data}/"] + common), "generate")
+        self.summary = parse_summary(run["stdout"] + run["stderr"])
+        self.summary["generate_file_s"] = run["wall_s"]
+        run = self.checked(self.measure("generate_s3", [self.loadstar, "generate", "--to",
+                                                         f"s3://{a.bucket}/"] + common), "generate to S3")
+        self.summary["generate_s3_s"] = run["wall_s"]
+        s3_summary = parse_summary(run["stdout"] + run["stderr"])
+        if s3_summary.get("bytes") != self.summary.get("bytes"):
+            raise CaseError("the S3 copy of the data set differs from the local one")
+
+    def prepare_typed_rows(self):
+        """Types the data once with the baseline's SQL and writes the rows as COPY text (untimed)."""
+        schema = "bench_prep"
+        self.fresh_schema(schema)
+        values = self.baseline_values(schema)
+        self.psql("prep_raw", self.create_schema_sql() + ["bench/baseline_raw"], values)
+        self.psql("prep_stage", [self.session_sql, "bench/baseline_stage"], values)
+        self.psql("prep_export", [self.session_sql, "bench/export_typed"], values)
+        self.fresh_schema(schema)
+
+    def baseline_values(self, schema):
+        typed = os.path.join(self.work, "typed")
+        os.makedirs(typed, exist_ok=True)
+        return {
+            "schema": ident(schema), "run_id": 1,
+            "songs_root": literal(os.path.join(self.data, "song_data")),
+            "events_root": literal(os.path.join(self.data, "log_data")),
+            "events_file": literal(os.path.join(typed, "staging_events.tsv")),
+            "songs_file": literal(os.path.join(typed, "staging_songs.tsv")),
+        }
+
+    def case_baseline(self, attempt):
+        schema = "bench_baseline"
+        self.fresh_schema(schema)
+        v = self.baseline_values(schema)
+        phases = [
+            ("land raw JSON (COPY, pg_read_file)", self.psql_timed(
+                f"baseline_raw_{attempt}", self.create_schema_sql() + ["bench/baseline_raw"], v)),
+            ("type (jsonb_to_record)", self.psql_timed(
+                f"baseline_stage_{attempt}", [self.session_sql, "bench/baseline_stage"], v)),
+            ("transform", self.psql_timed(
+                f"baseline_transform_{attempt}", [self.session_sql] + self.transform_sql, v,
+                single_transaction=True)),
+        ]
+        case = combine(phases)
+        case["bytes"] = self.summary["bytes"]
+        self.reference = None
+        self.reference = self.check_star(case, schema)
+        case["star_check"] = "the reference"
+        self.fresh_schema(schema)
+        return case
+
+    def case_ceiling(self, attempt):
+        schema = "bench_ceiling"
+        self.fresh_schema(schema)
+        v = self.baseline_values(schema)
+        phases = [
+            ("COPY typed rows", self.psql_timed(
+                f"ceiling_copy_{attempt}", self.create_schema_sql() + ["bench/ceiling_copy"], v)),
+            ("transform", self.psql_timed(
+                f"ceiling_transform_{attempt}", [self.session_sql] + self.transform_sql, v,
+                single_transaction=True)),
+        ]
+        case = combine(phases)
+        case["bytes"] = self.summary["bytes"]
+        self.check_star(case, schema)
+        self.fresh_schema(schema)
+        return case
+
+    def loadstar_run(self, label, schema, songs, events, workers, star_tables=None):
+        """`loadstar run` into a fresh schema; star_tables: the tables to compare with the baseline's
+        (None: all, False: none)."""
+        self.fresh_schema(schema)
+        argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers)]
+        if songs:
+            argv += ["--songs", songs]
+        if events:
+            argv += ["--events", events]
+        run = self.checked(self.measure(label, argv), f"loadstar run ({label})")
+        run["phases"] = loadstar_phases(run)
+        run["coordinator_rss_mb"] = run["root_hwm_mb"]
+        run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
+        run["workers"] = workers
+        if star_tables is not False:
+            self.check_star(run, schema, star_tables)
+        self.fresh_schema(schema)
+        return run
+
+    def case_loadstar_file(self, workers):
+        def fn(attempt):
+            run = self.loadstar_run(f"loadstar_file_w{workers}_{attempt}", f"bench_file_w{workers}",
+                                    f"file://{self.data}/song_data/", f"file://{self.data}/log_data/", workers)
+            run["bytes"] = self.summary["bytes"]
+            return run
+        return fn
+
+    def case_loadstar_s3(self, attempt):
+        b = self.args.bucket
+        run = self.loadstar_run(f"loadstar_s3_w{self.args.s3_workers}_{attempt}", "bench_s3",
+                                f"s3://{b}/song_data/", f"s3://{b}/log_data/", self.args.s3_workers)
+        run["bytes"] = self.summary["bytes"]
+        return run
+
+    def s3_concurrency(self):
+        # What loadstar keeps in flight: workers x task slots x transfers per task.
+        return self.args.s3_workers * self.args.worker_concurrency * self.args.fetch_concurrency
+
+    def case_s3_get_ceiling(self, attempt):
+        song_root = os.path.join(self.data, "song_data")
+        keys = sorted(os.path.relpath(os.path.join(d, f), self.data)
+                      for d, _, files in os.walk(song_root) for f in files if f.endswith(".json"))
+        config = os.path.join(self.work, "curl_songs.conf")
+        endpoint = os.environ["AWS_ENDPOINT_URL_S3"].rstrip("/")
+        with open(config, "w", encoding="utf-8") as f:
+            # Credentials here rather than in argv, where `ps` would show them.
+            f.write(f'user = "{os.environ["AWS_ACCESS_KEY_ID"]}:{os.environ["AWS_SECRET_ACCESS_KEY"]}"\n')
+            for key in keys:
+                f.write(f'url = "{endpoint}/{self.args.bucket}/{key}"\noutput = "/dev/null"\n')
+        k = self.s3_concurrency()
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        argv = ["curl", "--silent", "--show-error", "--parallel", "--parallel-immediate", "--parallel-max", str(k),
+                "--aws-sigv4", f"aws:amz:{region}:s3",
+                "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{http_code}\\n", "-K", config]
+        run = self.checked(self.measure(f"s3_get_ceiling_{attempt}", argv), "curl")
+        ok = sum(1 for line in run["stdout"].splitlines() if line.strip() == "200")
+        if ok != len(keys):
+            raise CaseError(f"curl got {ok} of {len(keys)} song files with status 200 (see {run['err_path']})")
+        run["files"] = len(keys)
+        run["bytes"] = self.summary["song_bytes"]
+        run["concurrency"] = k
+        return run
+
+    def case_s3_songs(self, attempt):
+        run = self.loadstar_run(f"loadstar_s3_songs_{attempt}", "bench_s3_songs", f"s3://{self.args.bucket}/song_data/",
+                                None, self.args.s3_workers, star_tables=["songs", "artists"])
+        run["files"] = self.summary["song_files"]
+        run["bytes"] = self.summary["song_bytes"]
+        return run
+
+    def case_parse(self, attempt):
+        mb = max(self.summary["log_bytes"] / MB, 0.001)
+        argv = [self.parser_bench, "--sample-dir", self.data, "--mb", f"{mb:.6f}", "--repeat", "3"]
+        run = self.checked(self.measure(f"parse_{attempt}", argv), "record parser benchmark")
+        m = re.search(r"best of \d+: ([\d.]+) s, (\d+) MB/s, ([\d.]+) M records/s", run["stdout"])
+        body = re.search(r"body ([\d.]+) MB", run["stdout"])
+        if not m or not body:
+            raise CaseError(f"unexpected record parser benchmark output: {run['stdout'][-300:]}")
+        run["parse_s"] = float(m.group(1))
+        run["parse_mb_s"] = float(m.group(2))
+        run["parse_mrec_s"] = float(m.group(3))
+        run["bytes"] = float(body.group(1)) * MB
+        run["process_wall_s"] = run["wall_s"]
+        run["wall_s"] = run["parse_s"]          # the best pass, one core
+        return run
+
+    def case_scheduler(self, attempt):
+        argv = [self.scheduler_bench, "--benchmark_format=json"]
+        if self.args.smoke:
+            argv += ["--benchmark_filter=BM_RunEndToEnd", "--benchmark_min_time=0.01"]
+        run = self.checked(self.measure(f"scheduler_{attempt}", argv), "scheduler benchmark")
+        try:
+            benches = json.loads(run["stdout"])["benchmarks"]
+        except (ValueError, KeyError) as e:
+            raise CaseError(f"unexpected scheduler benchmark output ({e})")
+        rates = {b["name"]: b["items_per_second"] for b in benches if "items_per_second" in b}
+        per_task = {n: r for n, r in rates.items() if not n.startswith("BM_PackTasks")}
+        if not per_task:
+            raise CaseError("the scheduler benchmark reported no tasks/s")
+        run["rates"] = rates
+        run["tasks_per_s"] = min(per_task.values())
+        run["tasks_per_s_bench"] = min(per_task, key=per_task.get)
+        return run
+
+    # -- memory cases -------------------------------------------------------------------------
+
+    def case_big_file(self, attempt):
+        """One worker, one log file of --big-file-mb: the worker's peak RSS."""
+        big = os.path.join(self.work, "big")
+        if attempt == 0 or not os.path.isdir(big):
+            shutil.rmtree(big, ignore_errors=True)
+            per_event = self.summary["log_bytes"] / max(1, self.summary["events"])
+            events = max(10, int(self.args.big_file_mb * MB / per_event))
+            # One day holds every event: enough users that none has more than the generator allows.
+            users = max(1, events // 20)
+            run = self.checked(self.measure("generate_big", [
+                self.loadstar, "generate", "--to", f"file://{big}/", "--songs", "1", "--events", str(events),
+                "--users", str(users), "--days", "1"], timeout=self.timeout * 2), "generate (big file)")
+            self.big_summary = parse_summary(run["stdout"] + run["stderr"])
+        run = self.loadstar_run(f"big_file_{attempt}", "bench_big_file", f"file://{big}/song_data/",
+                                f"file://{big}/log_data/", 1, star_tables=False)
+        run["bytes"] = self.big_summary["bytes"]
+        run["log_file_mb"] = self.big_summary["log_bytes"] / MB
+        return run
+
+    def case_many_files(self, attempt):
+        """1,000,000 (--many-files) files listed: the coordinator's peak RSS."""
+        many = os.path.join(self.work, "many", "song_data")
+        n = self.args.many_files
+        if attempt == 0 or not os.path.isdir(many):
+            shutil.rmtree(os.path.dirname(many), ignore_errors=True)
+            sources = sorted(os.path.join(d, f) for d, _, files in os.walk(os.path.join(self.data, "song_data"))
+                             for f in files if f.endswith(".json"))
+            if not sources or n > len(sources) * 60_000:
+                raise CaseError(f"{len(sources)} song files cannot back {n} hard links (ext4 allows 65,000 each)")
+            self.note(f"linking {n} song files (hard links to the {len(sources)} generated ones)")
+            letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+            made_dirs = set()
+            for i in range(n):
+                d = os.path.join(many, letters[i % 26], letters[(i // 26) % 26], letters[(i // 676) % 26])
+                if d not in made_dirs:
+                    os.makedirs(d, exist_ok=True)
+                    made_dirs.add(d)
+                os.link(sources[i % len(sources)], os.path.join(d, f"TRBENCH{i:011d}.json"))
+        run = self.loadstar_run(f"many_files_{attempt}", "bench_many_files", f"file://{many}/", None,
+                                self.args.s3_workers, star_tables=False)
+        run["files"] = n
+        run["bytes"] = n * os.path.getsize(next(
+            os.path.join(d, f) for d, _, files in os.walk(many) for f in files))
+        return run
+
+
+def snapshot(path, directory):
+    """A copy of an executable in `directory`; CaseError when there is none to copy."""
+    if not os.access(path, os.X_OK):
+        raise CaseError(f"{path} is missing: build it first")
+    copy = os.path.join(directory, os.path.basename(path))
+    shutil.copy2(path, copy)
+    return copy
+
+
+def first_existing(sql_root, names):
+    for name in names:
+        if os.path.exists(os.path.join(sql_root, name + ".sql")):
+            return name
+    raise CaseError(f"none of {', '.join(n + '.sql' for n in names)} in sql/")
+
+
+def stop_group(proc):
+    """Stops a process this harness started, and its process group: TERM, then KILL."""
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def ident(name):
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+def combine(phases):
+    """One case out of several timed steps run one after the other."""
+    first = phases[0][1]
+    case = {
+        "wall_s": sum(p["wall_s"] for _, p in phases),
+        "phases": [(name, p["wall_s"]) for name, p in phases],
+        "cpu_s": {k: sum(p["cpu_s"][k] for _, p in phases) for k in first["cpu_s"]},
+        "load_1m": first["load_1m"], "rc": 0,
+        "root_hwm_mb": max(p["root_hwm_mb"] for _, p in phases),
+        "child_hwm_mb": max(p["child_hwm_mb"] for _, p in phases),
+    }
+    return case
+
+
+def parse_summary(text):
+    """The generator's 'name: value' lines."""
+    keys = {"files": "files", "bytes": "bytes", "song files": "song_files", "song bytes": "song_bytes",
+            "log files": "log_files", "log bytes": "log_bytes", "events": "events",
+            "NextSong events (songplays)": "next_song_events", "songs": "songs", "artists": "artists",
+            "distinct users": "distinct_users"}
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() in keys and value.strip().isdigit():
+            out[keys[name.strip()]] = int(value.strip())
+    return out
+
+
+def loadstar_phases(run):
+    """Phases of a loadstar run from the coordinator's log lines (their timestamps)."""
+    marks, steps = {}, []
+    for line in run["stderr"].splitlines():
+        m = LOG_LINE.match(line)
+        if not m or m.group(3) != "coordinator":
+            continue
+        ts = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        msg = m.group(4)
+        step = TRANSFORM_STEP.match(msg)
+        if step:
+            label = re.split(r"[:;.(]", step.group(2).strip())[0].strip()[:60]
+            steps.append((f"  transform step: {label}", float(step.group(1))))
+            continue
+        for key, prefix in (("started", "starting run"), ("started", "resuming run"), ("listed", "listed "),
+                            ("listening", "listening for workers"), ("worker_ready", "worker "),
+                            ("transforming", "transforming:"), ("done", "done:")):
+            if msg.startswith(prefix) and key not in marks:
+                if key == "worker_ready" and " ready " not in msg:
+                    continue
+                marks[key] = ts
+    end = run["start_wall"] + run["wall_s"]
+    need = ("started", "listed", "listening", "transforming", "done")
+    if any(k not in marks for k in need):
+        return []
+    phases = [
+        ("connect + schema", marks["started"] - run["start_wall"]),
+        ("list + plan", marks["listed"] - marks["started"]),
+        ("stage (all tasks acknowledged)", marks["transforming"] - marks["listed"]),
+        ("transform + counts", marks["done"] - marks["transforming"]),
+        ("exit", end - marks["done"]),
+    ]
+    if "worker_ready" in marks:
+        phases.insert(2, ("  of which until the first worker is ready", marks["worker_ready"] - marks["listening"]))
+    at = [name for name, _ in phases].index("transform + counts") + 1
+    phases[at:at] = steps
+    return [(name, max(0.0, s)) for name, s in phases]
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+
+def fmt(v, digits=2, suffix=""):
+    return "—" if v is None else f"{v:.{digits}f}{suffix}"
+
+
+class Report:
+    def __init__(self, bench, started, load_start):
+        self.b = bench
+        self.started = started
+        self.load_start = load_start
+        self.by = {c["case"]: c for c in bench.cases}
+
+    def wall(self, name):
+        c = self.by.get(name)
+        return c.get("wall_s") if c else None
+
+    def rows(self):
+        b = self.b
+        base = self.wall(CASE_BASELINE)
+        ceil = self.wall(CASE_CEILING)
+        get_ceiling = self.wall(CASE_S3_GET)
+        rows = []
+        for c in b.cases:
+            name, wall = c["case"], c.get("wall_s")
+            to_base = to_ceil = None
+            rss = "—"
+            if name.startswith((CASE_FILE, CASE_S3)):
+                to_base = ratio(wall, base)
+                to_ceil = ratio(wall, ceil)
+            elif name == CASE_CEILING:
+                to_base = ratio(wall, base)
+            elif name == CASE_S3_SONGS:
+                to_ceil = ratio(wall, get_ceiling)
+            elif name == CASE_BASELINE:
+                to_base = 1.0 if wall else None
+            if "coordinator_rss_mb" in c:
+                rss = f"coord {c['coordinator_rss_mb']:.0f} / worker {c['worker_rss_mb']:.0f}"
+            elif c.get("root_hwm_mb") and name not in (CASE_BASELINE, CASE_CEILING):
+                rss = f"{c['root_hwm_mb']:.0f}"
+            mbs = c.get("parse_mb_s") or (c["bytes"] / MB / wall if wall and c.get("bytes") else None)
+            extra = ""
+            if "files" in c and wall:
+                extra = f"{c['files'] / wall:,.0f} files/s"
+            if "tasks_per_s" in c:
+                extra = f"{c['tasks_per_s']:,.0f} tasks/s ({c['tasks_per_s_bench']})"
+            if "parse_mrec_s" in c:
+                extra = f"{c['parse_mrec_s']:.2f} M records/s, one core"
+            if c.get("error"):
+                extra = "FAILED: " + c["error"].splitlines()[0][:120]
+            rows.append({"case": name, "wall_s": wall, "to_baseline": to_base, "to_ceiling": to_ceil,
+                         "rss_mb": rss, "mb_s": mbs, "note": extra, "check": c.get("star_check", "")})
+        return rows
+
+    def targets(self):
+        w4 = self.by.get(case_file(4))
+        file_cases = [c for c in self.b.cases if c["case"].startswith(CASE_FILE) and c.get("wall_s")]
+        best = min(file_cases, key=lambda c: c["wall_s"]) if file_cases else None
+        base, ceil = self.wall(CASE_BASELINE), self.wall(CASE_CEILING)
+        out = []
+
+        def add(name, value, goal, ok, how):
+            out.append({"target": name, "measured": value, "goal": goal,
+                        "status": "not measured" if ok is None else ("met" if ok else "MISSED"), "how": how})
+
+        def e2e(label, factor, ref, ref_name):
+            if not (w4 and w4.get("wall_s") and ref):
+                add(label, "—", f"≤ {factor} ×", None, "")
+                return
+            r = w4["wall_s"] / ref
+            note = f"4 workers {w4['wall_s']:.1f} s vs {ref_name} {ref:.1f} s"
+            if best and best is not w4:
+                note += f"; best {best['case']} {best['wall_s']:.1f} s = {best['wall_s'] / ref:.2f} ×"
+            add(label, f"{r:.2f} ×", f"≤ {factor} ×", r <= factor, note)
+
+        e2e("loadstar file:// vs PostgreSQL-only baseline", TARGET_BASELINE_RATIO, base, "baseline")
+        e2e("loadstar file:// vs typed COPY + transforms", TARGET_CEILING_RATIO, ceil, "ceiling")
+        songs, get = self.by.get(CASE_S3_SONGS), self.by.get(CASE_S3_GET)
+        if songs and get and songs.get("wall_s") and get.get("wall_s"):
+            share = get["wall_s"] / songs["wall_s"]
+            stage = dict(songs.get("phases") or []).get("stage (all tasks acknowledged)")
+            note = (f"{songs['files'] / songs['wall_s']:,.0f} files/s end to end vs curl "
+                    f"{get['files'] / get['wall_s']:,.0f} files/s at {get['concurrency']} in flight")
+            if stage:
+                note += f"; staging phase alone {songs['files'] / stage:,.0f} files/s = {get['wall_s'] / stage:.0%}"
+            add("one-song files through S3 vs the server's GET ceiling", f"{share:.0%}",
+                f"≥ {TARGET_S3_SHARE:.0%}", share >= TARGET_S3_SHARE, note)
+        else:
+            add("one-song files through S3 vs the server's GET ceiling", "—", f"≥ {TARGET_S3_SHARE:.0%}", None, "")
+        big = self.by.get(CASE_BIG)
+        if big and big.get("wall_s"):
+            add(f"worker peak RSS, one {big['log_file_mb']:,.0f} MB log file", f"{big['worker_rss_mb']:,.0f} MB",
+                f"≤ {TARGET_RSS_MB} MB", big["worker_rss_mb"] <= TARGET_RSS_MB,
+                "the 2 GB case needs --memory-cases at full scale" if self.b.args.smoke else "")
+        else:
+            add("worker peak RSS, one 2 GB log file", "—", f"≤ {TARGET_RSS_MB} MB", None, "run with --memory-cases")
+        many = self.by.get(CASE_MANY)
+        if many and many.get("wall_s"):
+            add(f"coordinator peak RSS, {many['files']:,} files listed", f"{many['coordinator_rss_mb']:,.0f} MB",
+                f"≤ {TARGET_RSS_MB} MB", many["coordinator_rss_mb"] <= TARGET_RSS_MB, "")
+        else:
+            add("coordinator peak RSS, 1,000,000 files listed", "—", f"≤ {TARGET_RSS_MB} MB", None,
+                "run with --memory-cases")
+        sched = self.by.get(CASE_SCHEDULER)
+        if sched and sched.get("tasks_per_s"):
+            add("coordinator scheduler alone", f"{sched['tasks_per_s']:,.0f} tasks/s", f"≥ {TARGET_TASKS_PER_S:,}",
+                sched["tasks_per_s"] >= TARGET_TASKS_PER_S, f"slowest benchmark: {sched['tasks_per_s_bench']}")
+        else:
+            add("coordinator scheduler alone", "—", f"≥ {TARGET_TASKS_PER_S:,}", None, "")
+        return out
+
+    def markdown(self):
+        b, a = self.b, self.b.args
+        s = b.summary
+        lines = [
+            "# loadstar benchmark" + (" (smoke: tiny data, figures mean nothing)" if a.smoke else ""),
+            "",
+            f"- when: {self.started} UTC; commit {b.commit} (at the start); build/loadstar built {b.binary_built} UTC",
+            f"- machine: {os.cpu_count()} cores, load average (1 min) {self.load_start:.2f} at the start, "
+            f"{os.getloadavg()[0]:.2f} at the end; other processes' CPU is in the CPU table",
+            f"- data: {s.get('song_files', 0):,} song files ({s.get('song_bytes', 0) / MB:,.1f} MB), "
+            f"{s.get('events', 0):,} events in {s.get('log_files', 0)} daily files "
+            f"({s.get('log_bytes', 0) / MB:,.1f} MB); generated in {s.get('generate_file_s', 0):.1f} s to "
+            f"file://, {s.get('generate_s3_s', 0):.1f} s to S3",
+            f"- each case best of {a.repeat}; ratios are wall time over the reference's wall time "
+            "(lower is better)",
+            "- the baseline and the ceiling run loadstar's transform SQL (" +
+            " + ".join(f"sql/{n}.sql" for n in b.transform_sql) + ") in one transaction, with loadstar's "
+            f"session settings (sql/{b.session_sql}.sql); loadstar's own transform phase may do more (its "
+            "data-quality checks): see the phases",
+        ] + [f"- WARNING: {w}" for w in b.warnings] + [
+            "",
+            "| case | wall s | ratio to baseline | ratio to ceiling | peak RSS MB | MB/s | notes |",
+            "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+        ]
+        for r in self.rows():
+            note = "; ".join(x for x in (r["note"], r["check"]) if x)
+            lines.append(f"| {r['case']} | {fmt(r['wall_s'])} | {fmt(r['to_baseline'])} | {fmt(r['to_ceiling'])} | "
+                         f"{r['rss_mb']} | {fmt(r['mb_s'], 1)} | {note} |")
+        lines += ["", "Ratio to ceiling: loadstar end to end over typed COPY + transforms; the S3 songs-only "
+                  "run over curl's GETs of the same files.", "", "## Targets", "",
+                  "| target | measured | goal | status | how |", "| --- | ---: | ---: | --- | --- |"]
+        for t in self.targets():
+            lines.append(f"| {t['target']} | {t['measured']} | {t['goal']} | {t['status']} | {t['how']} |")
+        lines += ["", "## Phases (s)", "", "| case | phase | s |", "| --- | --- | ---: |"]
+        for c in b.cases:
+            for name, secs in c.get("phases") or []:
+                lines.append(f"| {c['case']} | {name} | {secs:.2f} |")
+        lines += ["", "## CPU seconds during each case", "",
+                  "`case` is the processes the case started (loadstar: coordinator + workers; psql; curl), "
+                  "`other` is everything else the machine ran meanwhile (noise).", "",
+                  "| case | wall s | case | of which coordinator | PostgreSQL | S3 server | other | machine busy |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for c in b.cases:
+            cpu, wall = c.get("cpu_s"), c.get("process_wall_s", c.get("wall_s"))
+            if not cpu or not wall:
+                continue
+            coord = fmt(cpu["root_process"], 1) if "coordinator_rss_mb" in c else "—"
+            busy = cpu["machine"] / (wall * (os.cpu_count() or 1))
+            lines.append(f"| {c['case']} | {wall:.2f} | {cpu['case_processes']:.1f} | {coord} | {cpu['postgres']:.1f} "
+                         f"| {cpu['s3_server']:.1f} | {cpu['other']:.1f} | {busy:.0%} |")
+        if b.failures:
+            lines += ["", "## Failures", ""] + [f"- {f}" for f in b.failures]
+        return "\n".join(lines) + "\n"
+
+    def json(self):
+        keep = ("case", "wall_s", "walls_s", "phases", "cpu_s", "load_1m", "bytes", "files", "workers",
+                "coordinator_rss_mb", "worker_rss_mb", "root_hwm_mb", "child_hwm_mb", "star_rows", "star_check",
+                "parse_mb_s", "parse_mrec_s", "process_wall_s", "tasks_per_s", "tasks_per_s_bench", "rates", "concurrency",
+                "log_file_mb", "error", "processes")
+        return {
+            "started_utc": self.started, "commit": self.b.commit, "binary_built_utc": self.b.binary_built, "cores": os.cpu_count(),
+            "warnings": self.b.warnings, "transform_sql": self.b.transform_sql, "session_sql": self.b.session_sql,
+            "load_1m_start": self.load_start, "load_1m_end": os.getloadavg()[0],
+            "config": {k: v for k, v in vars(self.b.args).items() if k not in ("pg_uri",)},
+            "data": self.b.summary,
+            "cases": [{k: c[k] for k in keep if k in c} for c in self.b.cases],
+            "table": self.rows(), "targets": self.targets(), "failures": self.b.failures,
+        }
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def git_head(root):
+    """The commit checked out, and whether the tree differs from it (read-only git commands)."""
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10).stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "-C", root, "diff-index", "--quiet", "HEAD", "--"], capture_output=True,
+                               timeout=10).returncode != 0
+        return head + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+CASE_BASELINE = "PostgreSQL-only baseline (raw COPY + jsonb_to_record + transforms)"
+CASE_CEILING = "ceiling: typed COPY + transforms"
+CASE_S3 = "loadstar s3:// end to end"
+CASE_S3_GET = "ceiling: S3 server GETs of the song files (curl)"
+CASE_S3_SONGS = "loadstar s3:// songs only"
+CASE_PARSE = "record parser alone (same log bytes)"
+CASE_SCHEDULER = "coordinator scheduler alone (scheduler_bench)"
+CASE_BIG = "loadstar memory: one big log file, 1 worker"
+CASE_MANY = "loadstar memory: many files listed"
+
+
+CASE_FILE = "loadstar file:// end to end"
+
+
+def case_file(workers):
+    return f"{CASE_FILE}, {workers} worker{'s' if workers > 1 else ''}"
+
+
+def main():
+    p = argparse.ArgumentParser(description="bench/run's case runner; use bench/run")
+    p.add_argument("--root", required=True)
+    p.add_argument("--build", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--pg-uri", required=True)
+    p.add_argument("--pg-dir", required=True)
+    p.add_argument("--s3-pid", type=int, default=0)
+    p.add_argument("--bucket", default="sparkify")
+    p.add_argument("--events", type=int, required=True)
+    p.add_argument("--songs", type=int, required=True)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--workers", default="1,2,4")
+    p.add_argument("--s3-workers", type=int, default=4)
+    p.add_argument("--worker-concurrency", type=int, default=2)
+    p.add_argument("--fetch-concurrency", type=int, default=16)
+    p.add_argument("--repeat", type=int, default=1)
+    p.add_argument("--memory-cases", action="store_true")
+    p.add_argument("--big-file-mb", type=float, default=2000)
+    p.add_argument("--many-files", type=int, default=1_000_000)
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--results", required=True)
+    p.add_argument("--timeout", type=float, default=1800)
+    args = p.parse_args()
+    args.repeat = max(1, args.repeat)
+
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    load_start = os.getloadavg()[0]
+    try:
+        bench = Bench(args)
+    except CaseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    os.makedirs(args.results, exist_ok=True)
+
+    def save():
+        report = Report(bench, started, load_start)
+        md = report.markdown()
+        with open(os.path.join(args.results, "latest.md"), "w", encoding="utf-8") as f:
+            f.write(md)
+        with open(os.path.join(args.results, "latest.json"), "w", encoding="utf-8") as f:
+            json.dump(report.json(), f, indent=1, default=str)
+            f.write("\n")
+        return md
+
+    bench.on_case = save
+    try:
+        bench.generate()
+    except CaseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+    try:
+        bench.note("typing the rows once with SQL for the typed-COPY ceiling (not timed)")
+        bench.prepare_typed_rows()
+    except CaseError as e:
+        bench.failures.append(f"preparing the typed rows: {e}")
+    bench.run_case(CASE_BASELINE, bench.case_baseline)
+    bench.run_case(CASE_CEILING, bench.case_ceiling)
+    for w in [int(x) for x in args.workers.split(",") if x.strip()]:
+        bench.run_case(case_file(w), bench.case_loadstar_file(w))
+    bench.run_case(f"{CASE_S3}, {args.s3_workers} workers", bench.case_loadstar_s3)
+    bench.run_case(CASE_S3_GET, bench.case_s3_get_ceiling)
+    bench.run_case(CASE_S3_SONGS, bench.case_s3_songs)
+    bench.run_case(CASE_PARSE, bench.case_parse)
+    bench.run_case(CASE_SCHEDULER, bench.case_scheduler)
+    if args.memory_cases:
+        bench.run_case(CASE_BIG, bench.case_big_file)
+        bench.run_case(CASE_MANY, bench.case_many_files)
+
+    print(save())
+
+    missing = [c["case"] for c in bench.cases if c.get("wall_s") is None]
+    if args.smoke and not missing and not bench.failures:
+        print(f"smoke: {len(bench.cases)} cases, every one produced a number")
+    if missing or bench.failures:
+        print("failed: " + "; ".join(bench.failures or missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+def on_term(signum, _frame):
+    # bench/run sends TERM when it is interrupted: unwind, so that running cases stop their processes.
+    raise SystemExit(128 + signum)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,7 @@
+# The benchmark harness (bench/run) on tiny data: every case must still produce its figure and
+# build the same star tables as the PostgreSQL-only baseline, so the harness cannot rot unnoticed.
+# Timings are not judged here. It needs what the integration tests need (PostgreSQL server
+# binaries, the local S3 server from scripts/setup) and the two microbenchmarks built with the tests.
+add_test(NAME bench_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/run --smoke)
+set_tests_properties(bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
+  ENVIRONMENT "LOADSTAR_BUILD_DIR=${PROJECT_BINARY_DIR}")
