@@ -117,6 +117,48 @@ Result<std::string> ReadWholeFile(int fd, const std::string& path) {
 // Keys are absolute paths. Not thread-safe in the sense of ObjectStore, though every call is
 // independent of the others.
 class FileObjectStore final : public ObjectStore {
+ private:
+  // Hands every regular file under `dir` whose path starts with `match` to `sink`, in path order,
+  // one directory at a time: memory holds one directory's names, not the whole listing (a
+  // million files listed must not cost hundreds of MB before the first is planned).
+  static Status Walk(const std::string& dir, const std::string& match,
+                     const std::function<Status(ObjectInfo)>& sink) {
+    struct Entry {
+      std::string sort_key;  // name, with '/' after directories: sorts as the full paths do
+      std::string path;
+      bool is_dir;
+    };
+    std::vector<Entry> entries;
+    std::error_code ec;
+    fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    if (ec) return FileError("listing", dir, ec.value());
+    for (fs::directory_iterator end; it != end; it.increment(ec)) {
+      if (ec) return FileError("listing", dir, ec.value());
+      std::string path = it->path().string();
+      bool is_dir = it->is_directory(ec) && !it->is_symlink(ec);
+      if (is_dir) {
+        // Directories that cannot hold a match are not entered.
+        if (path.compare(0, match.size(), match) != 0 && match.compare(0, path.size() + 1, path + "/") != 0) continue;
+      } else if (path.compare(0, match.size(), match) != 0) {
+        continue;
+      }
+      std::string name = it->path().filename().string();
+      entries.push_back({is_dir ? name + "/" : name, std::move(path), is_dir});
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.sort_key < b.sort_key; });
+    for (Entry& e : entries) {
+      if (e.is_dir) {
+        LOADSTAR_RETURN_IF_ERROR(Walk(e.path, match, sink));
+        continue;
+      }
+      struct stat st {};
+      if (::stat(e.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // vanished, or not a file
+      ObjectInfo info{std::move(e.path), static_cast<uint64_t>(st.st_size), EtagOf(st)};
+      LOADSTAR_RETURN_IF_ERROR(sink(std::move(info)));
+    }
+    return Status::Ok();
+  }
+
  public:
   Status List(std::string_view prefix, const std::function<Status(ObjectInfo)>& sink) override {
     LOADSTAR_RETURN_IF_ERROR(RequireAbsolute(prefix));
@@ -137,25 +179,7 @@ class FileObjectStore final : public ObjectStore {
       }
     }
 
-    std::vector<ObjectInfo> found;
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
-    if (ec) return FileError("listing", root.string(), ec.value());
-    for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
-      if (ec) return FileError("listing", root.string(), ec.value());
-      const std::string path = it->path().string();
-      if (path.compare(0, match.size(), match) != 0) {
-        // Directories that cannot hold a match are not entered.
-        if (it->is_directory(ec) && match.compare(0, path.size() + 1, path + "/") != 0) it.disable_recursion_pending();
-        continue;
-      }
-      struct stat st {};
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;  // vanished, or not a file
-      found.push_back({path, static_cast<uint64_t>(st.st_size), EtagOf(st)});
-    }
-    if (ec) return FileError("listing", root.string(), ec.value());
-    std::sort(found.begin(), found.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-    for (ObjectInfo& info : found) LOADSTAR_RETURN_IF_ERROR(sink(std::move(info)));
-    return Status::Ok();
+    return Walk(root.string(), match, sink);
   }
 
   Result<std::string> Get(std::string_view key) override {

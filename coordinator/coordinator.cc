@@ -39,9 +39,9 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
   for (uint64_t index : packed.files) {
     const PlannedFile& f = plan.files[index];
     wire::FileRef* ref = task->add_files();
-    ref->set_uri(f.uri);
+    ref->set_uri(std::string(plan.uri(f)));
     ref->set_size(f.size);
-    ref->set_etag(f.etag);
+    ref->set_etag(std::string(plan.etag(f)));
     ref->set_kind(f.kind == TaskKind::kSong ? wire::FILE_KIND_SONG : wire::FILE_KIND_EVENT);
   }
   return env;
@@ -115,7 +115,7 @@ class Server {
       const RunFailure& f = *scheduler_.failure();
       std::string files;
       for (size_t i = 0; i < plan_.tasks[f.task_id].files.size() && i < 3; ++i) {
-        files += (i ? ", " : "") + plan_.files[plan_.tasks[f.task_id].files[i]].uri;
+        files += (i ? ", " : "") + std::string(plan_.uri(plan_.files[plan_.tasks[f.task_id].files[i]]));
       }
       if (plan_.tasks[f.task_id].files.size() > 3) files += ", ...";
       return Status::FailedPrecondition("task " + std::to_string(f.task_id) + " (" + files + ") failed on attempt " +

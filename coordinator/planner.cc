@@ -102,7 +102,7 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
           }
         }
       }
-      plan.files.push_back(PlannedFile{std::move(uri), info.size, std::move(info.etag), source.kind});
+      plan.Add(uri, info.etag, info.size, source.kind);
       return Status::Ok();
     });
     if (!listed.ok()) return listed.WithContext("listing " + source.uri);

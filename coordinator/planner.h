@@ -17,10 +17,13 @@ struct SourceSpec {
   TaskKind kind = TaskKind::kSong;
 };
 
+// One file to stage. Its URI and ETag live in the Plan's text arena (a coordinator planning a
+// million files holds a million of these: 32 bytes each plus the text, no allocation per file).
 struct PlannedFile {
-  std::string uri;
+  uint64_t text_offset = 0;  // URI then ETag, back to back, in Plan::text_
+  uint32_t uri_length = 0;
+  uint32_t etag_length = 0;
   uint64_t size = 0;
-  std::string etag;
   TaskKind kind = TaskKind::kSong;
 };
 
@@ -33,7 +36,19 @@ struct PlanOptions {
   PackOptions pack;
 };
 
-struct Plan {
+class Plan {
+ public:
+  std::string_view uri(const PlannedFile& f) const { return std::string_view(text_).substr(f.text_offset, f.uri_length); }
+  std::string_view etag(const PlannedFile& f) const {
+    return std::string_view(text_).substr(f.text_offset + f.uri_length, f.etag_length);
+  }
+  void Add(std::string_view uri, std::string_view etag, uint64_t size, TaskKind kind) {
+    files.push_back(PlannedFile{text_.size(), static_cast<uint32_t>(uri.size()), static_cast<uint32_t>(etag.size()),
+                                size, kind});
+    text_.append(uri);
+    text_.append(etag);
+  }
+
   std::vector<PlannedFile> files;   // to stage in this run
   std::vector<PackedTask> tasks;    // indexes into `files`
   uint64_t listed_files = 0;
@@ -42,6 +57,9 @@ struct Plan {
   uint64_t skipped_staged = 0;      // already staged by this run (resumed)
   uint64_t ignored_not_json = 0;    // objects under the prefix that are not JSON files
   uint64_t outside_dates = 0;       // event files outside --since/--until
+
+ private:
+  std::string text_;  // every file's URI and ETag
 };
 
 // The last YYYY-MM-DD in `key` (e.g. "log_data/2018/11/2018-11-05-events.json" -> "2018-11-05"),
