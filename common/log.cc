@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/json_text.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -24,29 +26,6 @@ std::string_view LevelName(Level l) {
     case Level::kError: return "error";
   }
   return "info";
-}
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 8);
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 std::string Timestamp() {
@@ -77,7 +56,7 @@ void Write(Level level, std::string_view message) {
   std::lock_guard lock(g_mu);
   if (g_format == Format::kJson) {
     line = "{\"ts\":\"" + Timestamp() + "\",\"level\":\"" + std::string(LevelName(level)) +
-           "\",\"component\":\"" + JsonEscape(g_component) + "\",\"msg\":\"" + JsonEscape(message) + "\"}\n";
+           "\",\"component\":" + JsonString(g_component) + ",\"msg\":" + JsonString(message) + "}\n";
   } else {
     line = Timestamp() + " " + std::string(LevelName(level)) + " " + g_component + ": " + std::string(message) + "\n";
   }

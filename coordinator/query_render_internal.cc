@@ -1,5 +1,7 @@
 #include "coordinator/query_render_internal.h"
 
+#include "common/json_text.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -146,27 +148,7 @@ std::string RenderTextTable(const QueryResult& rows, const TextTableOptions& opt
   return out;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(std::string_view s) { return ::loadstar::JsonString(s); }
 
 bool LooksNumeric(std::string_view s) {
   size_t i = 0;
