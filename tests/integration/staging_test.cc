@@ -87,7 +87,7 @@ class StagingTest : public ::testing::Test {
 };
 
 FetchedFile File(const std::string& uri, FileKind kind, const std::string& etag, const std::string& body) {
-  return FetchedFile{uri, kind, etag, body.size(), Padded(body)};
+  return FetchedFile{uri, kind, etag, body.size(), Padded(body), nullptr, ""};
 }
 
 TEST_F(StagingTest, StagesRowsRejectsAndLedgerTogether) {
