@@ -221,6 +221,30 @@ class FaultsTest : public ::testing::Test {
   }
   static long TotalFiles() { return static_cast<long>(summary_->files); }
 
+  // Starts workers w1..wN against the coordinator on `port`.
+  static std::vector<std::unique_ptr<LoadstarProcess>> StartWorkers(int port, int n) {
+    std::vector<std::unique_ptr<LoadstarProcess>> workers;
+    for (int i = 1; i <= n; ++i) {
+      workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
+                                                          s3_->AwsEnvironment()));
+      if (!workers.back()->started()) ADD_FAILURE() << "worker w" << i << " did not start";
+    }
+    return workers;
+  }
+
+  // Waits (up to a minute) until at least `at_least` files of `schema` are staged; returns how
+  // many were staged when it stopped waiting.
+  static long WaitForStagedFiles(const std::string& schema, long at_least) {
+    long staged = 0;
+    (void)WaitUntil(
+        [&] {
+          staged = StagedFiles(schema);
+          return staged >= at_least;
+        },
+        milliseconds(60000), milliseconds(30));
+    return staged;
+  }
+
   static std::vector<std::string> WorkerArgs(int port, const std::string& name, const std::string& warehouse) {
     return {"worker",      "--connect",       "tcp://127.0.0.1:" + std::to_string(port),
             "--warehouse", warehouse,         "--name",
@@ -254,22 +278,12 @@ TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
   ASSERT_TRUE(coordinator.started());
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator.process())) << coordinator.Output();
 
-  std::vector<std::unique_ptr<LoadstarProcess>> workers;
-  for (int i = 1; i <= 3; ++i) {
-    workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
-                                                        s3_->AwsEnvironment()));
-    ASSERT_TRUE(workers.back()->started());
-  }
+  std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
+  for (const auto& w : workers) ASSERT_TRUE(w->started());
 
   // Wait for the middle of the run: some files staged, most not.
-  long staged_at_kill = 0;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        staged_at_kill = StagedFiles(schema);
-        return staged_at_kill >= TotalFiles() / 10;
-      },
-      milliseconds(60000), milliseconds(30)))
-      << coordinator.Output();
+  const long staged_at_kill = WaitForStagedFiles(schema, TotalFiles() / 10);
+  ASSERT_GE(staged_at_kill, TotalFiles() / 10) << coordinator.Output();
   workers[1]->KillHard();
   ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the worker was killed; nothing was tested";
   const long staged_after_kill = StagedFiles(schema);
@@ -307,21 +321,11 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), first->process())) << first->Output();
   const std::string run_id = Sql("SELECT max(run_id) FROM " + schema + ".runs");
 
-  std::vector<std::unique_ptr<LoadstarProcess>> workers;
-  for (int i = 1; i <= 3; ++i) {
-    workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
-                                                        s3_->AwsEnvironment()));
-    ASSERT_TRUE(workers.back()->started());
-  }
+  std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
+  for (const auto& w : workers) ASSERT_TRUE(w->started());
 
-  long staged_at_kill = 0;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        staged_at_kill = StagedFiles(schema);
-        return staged_at_kill >= TotalFiles() / 5;
-      },
-      milliseconds(60000), milliseconds(30)))
-      << first->Output();
+  const long staged_at_kill = WaitForStagedFiles(schema, TotalFiles() / 5);
+  ASSERT_GE(staged_at_kill, TotalFiles() / 5) << first->Output();
   first->KillHard();
   ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the coordinator was killed; nothing was tested";
   EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs WHERE run_id = " + run_id), "staging");
