@@ -59,6 +59,14 @@ size_t Scheduler::WorkerReady(std::string_view worker, uint32_t credit, Schedule
     w = &it->second;
     w->name = it->first;
   }
+  // A worker declared dead that speaks again was slow, not killed by what it held.
+  if (auto lost = lost_by_silence_.find(worker); lost != lost_by_silence_.end()) {
+    for (uint64_t id : lost->second) {
+      auto t = tasks_.find(id);
+      if (t != tasks_.end() && t->second.lost_leases > 0) --t->second.lost_leases;
+    }
+    lost_by_silence_.erase(lost);
+  }
   w->credit = credit;
   w->ready_at = now;
   w->last_seen = now;
@@ -87,12 +95,17 @@ size_t Scheduler::WorkerGone(std::string_view worker) {
 
 std::vector<Lease> Scheduler::Dispatch(SchedulerTime now) {
   std::vector<Lease> out;
+  FailUnconfirmable();
   if (failure_) return out;
+  std::vector<Worker*> nothing_for;  // in the ring, but every pending task is one they may not take
   while (!pending_.empty() && !ring_.empty()) {
     Worker* w = ring_.front();
     ring_.pop_front();
-    Task* t = pending_.front();
-    pending_.pop_front();
+    Task* t = TakePendingFor(w);
+    if (t == nullptr) {
+      nothing_for.push_back(w);
+      continue;
+    }
     Assign(t, w);
     w->last_sent = std::max(w->last_sent, now);
     out.push_back(Lease{t->id, t->attempt, w->name});
@@ -102,7 +115,39 @@ std::vector<Lease> Scheduler::Dispatch(SchedulerTime now) {
       w->in_ring = false;
     }
   }
+  for (Worker* w : nothing_for) ring_.push_back(w);
   return out;
+}
+
+Scheduler::Task* Scheduler::TakePendingFor(const Worker* worker) {
+  // Only tasks awaiting confirmation are skipped, and there are few: this stays O(1) amortised.
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if ((*it)->final_from != worker->name) {
+      Task* t = *it;
+      pending_.erase(it);
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+void Scheduler::FailUnconfirmable() {
+  for (size_t i = 0; i < awaiting_confirmation_.size();) {
+    Task* t = awaiting_confirmation_[i];
+    if (t->state == TaskState::kDone || t->state == TaskState::kFailed) {
+      awaiting_confirmation_.erase(awaiting_confirmation_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    bool someone_else = std::any_of(workers_.begin(), workers_.end(),
+                                    [&](const auto& entry) { return entry.first != t->final_from; });
+    if (someone_else || t->state != TaskState::kPending) {
+      ++i;
+      continue;
+    }
+    pending_.erase(std::find(pending_.begin(), pending_.end(), t));
+    awaiting_confirmation_.erase(awaiting_confirmation_.begin() + static_cast<std::ptrdiff_t>(i));
+    FailTask(t, t->final_from, FailureCause::kFinal, t->final_error);
+  }
 }
 
 std::vector<std::string> Scheduler::WorkersDueHeartbeat(SchedulerTime now) const {
@@ -149,6 +194,16 @@ Disposition Scheduler::Complete(std::string_view worker, uint64_t task_id, uint3
       break;
   }
   ++w->tasks_failed;
+  const bool confirmed = !t->final_from.empty();  // a second worker says so too
+  const bool someone_else = std::any_of(workers_.begin(), workers_.end(),
+                                        [&](const auto& entry) { return entry.first != worker; });
+  if (!confirmed && someone_else) {
+    t->final_from = std::string(worker);
+    t->final_error = std::string(error);
+    awaiting_confirmation_.push_back(t);
+    Requeue(t);
+    return Disposition::kAwaitingConfirmation;
+  }
   FailTask(t, worker, FailureCause::kFinal, std::string(error));
   return Disposition::kRunFailed;
 }
@@ -161,7 +216,14 @@ std::vector<std::string> Scheduler::Expire(SchedulerTime now) {
   std::sort(dead.begin(), dead.end());  // requeue order must not depend on hashing
   if (dead.empty()) return dead;
   const std::string why = "the worker was silent for " + std::to_string(options_.liveness) + " heartbeat intervals";
-  for (const std::string& name : dead) Drop(name, why);
+  for (const std::string& name : dead) {
+    const Worker* w = FindWorker(name);
+    if (w != nullptr && !w->leases.empty() && lost_by_silence_.size() < kMaxRemembered) {
+      std::vector<uint64_t>& ids = lost_by_silence_[name];
+      for (const Task* t : w->leases) ids.push_back(t->id);
+    }
+    Drop(name, why);
+  }
   return dead;
 }
 
@@ -195,7 +257,7 @@ std::optional<TaskInfo> Scheduler::FindTask(uint64_t task_id) const {
   auto it = tasks_.find(task_id);
   if (it == tasks_.end()) return std::nullopt;
   const Task& t = it->second;
-  return TaskInfo{t.id, t.state, t.attempt, t.failures, t.lost_leases};
+  return TaskInfo{t.id, t.state, t.attempt, t.failures, t.lost_leases, t.final_from};
 }
 
 std::vector<WorkerInfo> Scheduler::Workers() const {

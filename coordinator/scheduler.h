@@ -22,11 +22,18 @@
 // Retry policy (decided here and nowhere else):
 //   - A retryable failure reported by a worker requeues the task; the task's
 //     `max_attempts`-th reported failure fails the run with that task's error.
-//   - A failure reported as final fails the run at once.
+//   - A failure reported as final is confirmed before it fails the run: while another worker
+//     is registered, the task is leased again to a worker other than the one that reported it
+//     (Disposition::kAwaitingConfirmation). A second final failure, from that other worker,
+//     fails the run with it; success makes the task done. With no other worker registered (now,
+//     or once the others are gone) the first final failure fails the run. One confused or
+//     hostile worker therefore cannot fail a run on its own while another worker is there.
 //   - A lease lost with its worker (silent, disconnected, or re-READY) is not the task's fault
 //     and does not count towards `max_attempts`. It counts towards `max_lost_leases`, a separate
 //     and generous bound: a poison task that kills every worker it touches fails the run
-//     instead of being leased forever.
+//     instead of being leased forever. A worker declared dead that comes back (says READY
+//     again under the same routing id) was slow, not killed: the leases it lost that way are
+//     taken off their tasks' counts again, so starved but living workers never trip the bound.
 //   - Requeued tasks go to the back of the pending queue, which gives a transient fault
 //     (throttling, a restarting database) some time to clear before the next attempt.
 //   - Once the run has failed, Dispatch hands out nothing more; the other calls keep the
@@ -91,6 +98,8 @@ enum class Disposition {
   kDone,       // the task is done
   kRequeued,   // a retryable failure under the bound: the task waits for another lease
   kRunFailed,  // the result failed the run (final, or retries exhausted); see failure()
+  kAwaitingConfirmation,  // a final failure, to be confirmed by another worker: requeued, and
+                          // never leased again to the worker that reported it
   kStale,      // not the current lease (older attempt, other worker, unknown task or worker,
                // task already finished): ignored, nothing changed except the worker's last_seen
 };
@@ -129,6 +138,8 @@ struct TaskInfo {
   uint32_t attempt = 0;      // leases so far (the current one when leased); 0 if never leased
   uint32_t failures = 0;     // retryable failures reported
   uint32_t lost_leases = 0;  // leases lost with their workers
+  // A final failure waits for another worker's confirmation: the worker that reported it.
+  std::string final_from;
 };
 
 // Per-worker figures for a status view.
@@ -242,6 +253,9 @@ class Scheduler {
     uint32_t lost_leases = 0;
     Worker* holder = nullptr;  // set while leased
     uint32_t slot = 0;         // index in holder->leases while leased
+    // Set while a final failure awaits confirmation: who reported it, and what it said.
+    std::string final_from;
+    std::string final_error;
   };
 
   struct Worker {
@@ -276,6 +290,12 @@ class Scheduler {
   void RemoveFromRing(Worker* worker);
   void Drop(std::string_view name, std::string_view why);
   void FailTask(Task* task, std::string_view worker, FailureCause cause, std::string error);
+  // Fails the run on every final failure awaiting confirmation that no registered worker other
+  // than its reporter could confirm.
+  void FailUnconfirmable();
+  // The first pending task `worker` may take (not one whose final failure it reported), taken
+  // off the queue; nullptr if there is none.
+  Task* TakePendingFor(const Worker* worker);
 
   // Never changes after construction.
   const SchedulerOptions options_;
@@ -292,6 +312,11 @@ class Scheduler {
   size_t done_ = 0;
   size_t failed_ = 0;
   std::optional<RunFailure> failure_;
+  std::vector<Task*> awaiting_confirmation_;  // tasks with final_from set
+  // Tasks whose leases a worker lost by going silent, by routing id, until that worker comes
+  // back (its losses are then forgiven) or the map is full (kMaxRemembered entries).
+  static constexpr size_t kMaxRemembered = 4096;
+  std::unordered_map<std::string, std::vector<uint64_t>, NameHash, std::equal_to<>> lost_by_silence_;
 };
 
 }  // namespace loadstar::coordinator

@@ -364,6 +364,86 @@ TEST_F(SchedulerTest, FinalFailureFailsTheRunAndStopsDispatch) {
   EXPECT_EQ(s_.Workers().at(0).tasks_failed, 2u);
 }
 
+TEST_F(SchedulerTest, FinalFailureIsConfirmedByAnotherWorkerBeforeTheRunFails) {
+  AddTasks(1, 1);
+  s_.WorkerReady("a", 1, clock_.now());
+  s_.WorkerReady("b", 1, clock_.now());
+  std::vector<Lease> first = s_.Dispatch(clock_.now());
+  ASSERT_EQ(first.size(), 1u);
+  const std::string reporter = first[0].worker;
+  const std::string other = reporter == "a" ? "b" : "a";
+  EXPECT_EQ(s_.Complete(reporter, 1, 1, Outcome::kFinal, "access denied", clock_.now()),
+            Disposition::kAwaitingConfirmation);
+  EXPECT_FALSE(s_.Failed());
+  EXPECT_EQ(s_.FindTask(1)->final_from, reporter);
+
+  // Never leased back to the worker that reported it, however often Dispatch is asked.
+  std::vector<Lease> second = s_.Dispatch(clock_.now());
+  ASSERT_THAT(second, ElementsAre(Lease{1, 2, other}));
+  EXPECT_EQ(s_.Complete(other, 1, 2, Outcome::kFinal, "access denied again", clock_.now()), Disposition::kRunFailed);
+  ASSERT_TRUE(s_.Failed());
+  EXPECT_EQ(s_.failure()->cause, FailureCause::kFinal);
+  EXPECT_EQ(s_.failure()->worker, other);
+  EXPECT_EQ(s_.failure()->error, "access denied again");
+}
+
+TEST_F(SchedulerTest, FinalFailureThatAnotherWorkerDisprovesIsDone) {
+  AddTasks(1, 2);
+  s_.WorkerReady("liar", 1, clock_.now());
+  ASSERT_THAT(s_.Dispatch(clock_.now()), ElementsAre(Lease{1, 1, "liar"}));
+  s_.WorkerReady("honest", 1, clock_.now());
+  ASSERT_THAT(s_.Dispatch(clock_.now()), ElementsAre(Lease{2, 1, "honest"}));
+  EXPECT_EQ(s_.Complete("liar", 1, 1, Outcome::kFinal, "it cannot be done", clock_.now()),
+            Disposition::kAwaitingConfirmation);
+  // The liar has free credit, but the only pending task is the one it may not take.
+  EXPECT_THAT(s_.Dispatch(clock_.now()), IsEmpty());
+  EXPECT_EQ(s_.Complete("honest", 2, 1, Outcome::kOk, "", clock_.now()), Disposition::kDone);
+  ASSERT_THAT(s_.Dispatch(clock_.now()), ElementsAre(Lease{1, 2, "honest"}));
+  EXPECT_EQ(s_.Complete("honest", 1, 2, Outcome::kOk, "", clock_.now()), Disposition::kDone);
+  EXPECT_TRUE(s_.Done());
+  EXPECT_FALSE(s_.Failed());
+}
+
+TEST_F(SchedulerTest, FinalFailureWithNoOtherWorkerFailsTheRunAtOnce) {
+  AddTasks(1, 1);
+  s_.WorkerReady("only", 1, clock_.now());
+  ASSERT_EQ(s_.Dispatch(clock_.now()).size(), 1u);
+  EXPECT_EQ(s_.Complete("only", 1, 1, Outcome::kFinal, "access denied", clock_.now()), Disposition::kRunFailed);
+  EXPECT_TRUE(s_.Failed());
+}
+
+TEST_F(SchedulerTest, FinalFailureAwaitingAWorkerThatLeftFailsTheRun) {
+  AddTasks(1, 1);
+  s_.WorkerReady("a", 1, clock_.now());
+  s_.WorkerReady("b", 1, clock_.now());
+  std::vector<Lease> first = s_.Dispatch(clock_.now());
+  ASSERT_EQ(first.size(), 1u);
+  const std::string reporter = first[0].worker;
+  const std::string other = reporter == "a" ? "b" : "a";
+  ASSERT_EQ(s_.Complete(reporter, 1, 1, Outcome::kFinal, "access denied", clock_.now()),
+            Disposition::kAwaitingConfirmation);
+  s_.WorkerGone(other);
+  EXPECT_THAT(s_.Dispatch(clock_.now()), IsEmpty());
+  ASSERT_TRUE(s_.Failed());
+  EXPECT_EQ(s_.failure()->error, "access denied");
+  EXPECT_EQ(s_.failure()->worker, reporter);
+}
+
+TEST_F(SchedulerTest, SlowWorkersThatComeBackDoNotCountAsLost) {
+  // Starved of CPU, every worker goes silent now and then, and comes back. That is no poison
+  // task: however often it happens, the run goes on.
+  AddTasks(1, 1);
+  for (uint32_t i = 1; i <= 25; ++i) {
+    s_.WorkerReady("slow", 1, clock_.now());
+    ASSERT_THAT(s_.Dispatch(clock_.now()), ElementsAre(Lease{1, i, "slow"})) << i;
+    clock_.Advance(3 * kInterval);
+    ASSERT_THAT(s_.Expire(clock_.now()), ElementsAre("slow"));
+    ASSERT_FALSE(s_.Failed()) << "after " << i << " silences";
+  }
+  s_.WorkerReady("slow", 1, clock_.now());
+  EXPECT_EQ(s_.FindTask(1)->lost_leases, 0u);
+}
+
 TEST_F(SchedulerTest, WorkerGoneRequeuesItsLeases) {
   AddTasks(1, 3);
   s_.WorkerReady("a", 2, clock_.now());
