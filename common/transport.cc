@@ -40,7 +40,14 @@ struct Router::Impl {
 };
 
 Router::Router(std::unique_ptr<Impl> impl, std::string endpoint) : impl_(std::move(impl)), endpoint_(std::move(endpoint)) {}
-Router::~Router() = default;
+Router::~Router() {
+  // Give what was just sent (the Shutdown that tells workers the run is over) a moment to leave;
+  // the context is never terminated, so closing does not wait for it.
+  try {
+    impl_->socket.set(zmq::sockopt::linger, 1000);
+  } catch (const zmq::error_t&) {
+  }
+}
 
 Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint) {
   auto impl = std::make_unique<Impl>();
@@ -49,6 +56,7 @@ Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint) {
     impl->socket.set(zmq::sockopt::router_handover, 1);  // a reconnecting worker keeps its identity
     impl->socket.set(zmq::sockopt::sndhwm, 0);
     impl->socket.set(zmq::sockopt::rcvhwm, 0);
+    impl->socket.set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
     impl->socket.bind(endpoint);
     std::string bound = impl->socket.get(zmq::sockopt::last_endpoint);
     return std::unique_ptr<Router>(new Router(std::move(impl), bound));
@@ -107,6 +115,7 @@ struct Dealer::Impl {
       socket->set(zmq::sockopt::routing_id, identity);
       socket->set(zmq::sockopt::sndhwm, 0);
       socket->set(zmq::sockopt::rcvhwm, 0);
+      socket->set(zmq::sockopt::maxmsgsize, kMaxMessageBytes);
       socket->set(zmq::sockopt::reconnect_ivl, 100);
       socket->set(zmq::sockopt::reconnect_ivl_max, 5000);
       socket->connect(endpoint);

@@ -18,6 +18,11 @@ namespace loadstar::transport {
 
 inline constexpr uint32_t kProtocolVersion = 1;
 
+// The largest message either side accepts (ZMQ_MAXMSGSIZE on every socket). A peer that sends a
+// larger one is disconnected by ZeroMQ before the message is read into memory. The largest real
+// message, a task of a few thousand file names or its result, is far below this.
+inline constexpr int64_t kMaxMessageBytes = 16ll << 20;
+
 struct Incoming {
   std::string peer;  // ROUTER only: the sender's routing id
   wire::Envelope envelope;

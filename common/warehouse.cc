@@ -12,7 +12,9 @@ namespace loadstar {
 
 struct Warehouse::Conn {
   PGconn* pg = nullptr;
+  PGcancel* cancel = nullptr;  // made once after connecting: PQcancel on it is thread-safe
   ~Conn() {
+    if (cancel != nullptr) PQfreeCancel(cancel);
     if (pg != nullptr) PQfinish(pg);
   }
 };
@@ -116,6 +118,7 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
                                ". Check --warehouse (a postgresql:// URI) or PGHOST/PGPORT/PGUSER/PGDATABASE, "
                                "and that the server is running and reachable");
   }
+  conn->cancel = PQgetCancel(conn->pg);
   // Server notices ("relation already exists, skipping") are not for people running loadstar.
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
@@ -137,13 +140,24 @@ Status Warehouse::ExecFile(std::string_view name, const SqlVars& vars) {
 }
 
 Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
-                                const std::function<void(const std::string& label, double seconds)>& on_step) {
+                                const std::function<void(const std::string& label, double seconds)>& on_step,
+                                const std::function<void(const std::string& label)>& on_start) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   for (const SqlStatement& st : SplitSqlStatements(sql)) {
+    if (on_start) on_start(st.label);
     auto start = std::chrono::steady_clock::now();
     ResultGuard res{PQexec(conn_->pg, st.text.c_str())};
     LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql, step '" + st.label + "'"));
     if (on_step) on_step(st.label, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return Status::Ok();
+}
+
+Status Warehouse::RequestCancel() {
+  if (conn_->cancel == nullptr) return Status::Unavailable("this connection cannot be cancelled");
+  char why[256] = {0};
+  if (PQcancel(conn_->cancel, why, sizeof why) != 1) {
+    return Status::Unavailable(std::string("cannot cancel the running statement: ") + why);
   }
   return Status::Ok();
 }

@@ -64,9 +64,11 @@ class Warehouse {
   // Runs the catalog file `name` (may hold several statements, no bound parameters).
   Status ExecFile(std::string_view name, const SqlVars& vars = {});
   // Runs the statements of catalog file `name` one at a time, reporting how long each took
-  // (label, seconds) to `on_step`. Stops at the first failure, naming the step.
+  // (label, seconds) to `on_step`, and each one's label to `on_start` (if set) as it begins.
+  // Stops at the first failure, naming the step.
   Status ExecFileSteps(std::string_view name, const SqlVars& vars,
-                       const std::function<void(const std::string& label, double seconds)>& on_step);
+                       const std::function<void(const std::string& label, double seconds)>& on_step,
+                       const std::function<void(const std::string& label)>& on_start = {});
   // Runs the single statement in catalog file `name` with bound parameters and returns its rows.
   Result<QueryResult> QueryFile(std::string_view name, const std::vector<SqlParam>& params = {},
                                 const SqlVars& vars = {});
@@ -89,6 +91,11 @@ class Warehouse {
   Status Commit();
   Status Rollback();  // safe to call when no transaction is open
   bool in_transaction() const;
+
+  // Asks the server to cancel the statement running on this connection, if any (it then fails
+  // with SQLSTATE 57014). Safe to call from another thread while this one waits on the server;
+  // the only call that is.
+  Status RequestCancel();
   // False once the connection has been lost.
   bool healthy() const;
 

@@ -1,8 +1,12 @@
 #include "coordinator/coordinator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "common/transport.h"
@@ -17,6 +21,26 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
+
+// What a worker may claim of itself. A longer name is refused (it only ever goes into logs and
+// views); a larger credit is cut to this (no worker stages that many tasks at once).
+constexpr size_t kMaxWorkerNameBytes = 256;
+constexpr uint32_t kMaxWorkerCredit = 256;
+
+// A text literal for a PostgreSQL text[] parameter.
+std::string TextArray(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
 
 void Publish(const StatusSnapshot& snapshot, const CoordinatorHooks& hooks) {
   if (hooks.board != nullptr) hooks.board->Publish(snapshot);
@@ -51,8 +75,8 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
 class Server {
  public:
   Server(const CoordinatorOptions& options, const CoordinatorHooks& hooks, const Plan& plan, int64_t run_id,
-         StatusSnapshot* progress, Clock::time_point start)
-      : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), progress_(progress), start_(start),
+         Warehouse* wh, StatusSnapshot* progress, Clock::time_point start)
+      : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), wh_(wh), progress_(progress), start_(start),
         scheduler_(SchedulerOptions{options.heartbeat_interval, options.liveness, options.max_attempts, 10}) {}
 
   // Records rejected by files this run staged before it was resumed.
@@ -82,7 +106,7 @@ class Server {
         }
         return wait.status();
       }
-      if (wait->message) Handle(router, *wait->message, now);
+      if (wait->message) LOADSTAR_RETURN_IF_ERROR(Handle(router, *wait->message, now));
       const size_t leased_before_expiry = scheduler_.Counts().leased;
       for (const std::string& dead : scheduler_.Expire(now)) {
         ++progress_->workers_lost;
@@ -120,6 +144,20 @@ class Server {
       if (plan_.tasks[f.task_id].files.size() > 3) files += ", ...";
       return Status::FailedPrecondition("task " + std::to_string(f.task_id) + " (" + files + ") failed on attempt " +
                                         std::to_string(f.attempt) + ": " + f.error);
+    }
+    return ProveEveryFileStaged();
+  }
+
+  // Before the run may be called staged: the ledger, not the workers' word, must hold every
+  // planned file as staged by this run.
+  Status ProveEveryFileStaged() {
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_staged_files", {std::to_string(run_id_)}));
+    const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, 0));
+    const uint64_t expected = plan_.files.size() + plan_.skipped_staged;
+    if (staged < expected) {
+      return Status::FailedPrecondition(
+          "the ledger holds " + std::to_string(staged) + " files staged by run " + std::to_string(run_id_) + " of the " +
+          std::to_string(expected) + " planned, though every task was acknowledged; run again to stage the rest");
     }
     return Status::Ok();
   }
@@ -170,13 +208,77 @@ class Server {
     return it == names_.end() ? id : it->second;
   }
 
-  void Handle(transport::Router* router, const transport::Incoming& in, Clock::time_point now) {
+  void Refuse(transport::Router* router, const std::string& peer, const std::string& reason) {
+    wire::Envelope refuse;
+    refuse.mutable_refuse()->set_reason(reason);
+    (void)router->Send(peer, refuse);
+    if (refused_.size() < kMaxRefused) refused_.insert(peer);
+    progress_->tasks_retried += scheduler_.WorkerGone(peer);
+  }
+
+  // Empty when the ledger bears out `r` (every file of the task staged by this run, with the
+  // ETag planned and the account reported); otherwise what does not check out.
+  Result<std::string> Unconfirmed(const wire::TaskResult& r) {
+    const PackedTask& task = plan_.tasks[r.task_id()];
+    if (static_cast<size_t>(r.files_size()) != task.files.size()) {
+      return "it accounts for " + std::to_string(r.files_size()) + " files of the task's " +
+             std::to_string(task.files.size());
+    }
+    std::unordered_map<std::string_view, const wire::FileAccount*> reported;
+    for (const wire::FileAccount& f : r.files()) reported.emplace(f.uri(), &f);
+    std::vector<std::string_view> uris;
+    uris.reserve(task.files.size());
+    for (uint64_t index : task.files) uris.push_back(plan_.uri(plan_.files[index]));
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/ledger_confirm", {TextArray(uris)}));
+    std::unordered_map<std::string, size_t> row_of;
+    for (size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows.text(i, 0), i);
+    for (uint64_t index : task.files) {
+      const PlannedFile& f = plan_.files[index];
+      const std::string uri(plan_.uri(f));
+      auto acc = reported.find(uri);
+      if (acc == reported.end()) return "it does not account for " + uri;
+      auto row = row_of.find(uri);
+      if (row == row_of.end()) return "the ledger has no row for " + uri;
+      const size_t i = row->second;
+      if (rows.text(i, 2) != "staged" || rows.integer(i, 3) != run_id_) {
+        return "the ledger has " + uri + " " + rows.text(i, 2) + " by run " + rows.text(i, 3) + ", not staged by run " +
+               std::to_string(run_id_);
+      }
+      if (rows.text(i, 1) != plan_.etag(f)) return "the ledger has another ETag for " + uri;
+      const wire::FileAccount& a = *acc->second;
+      if (static_cast<uint64_t>(rows.integer(i, 4)) != a.records() ||
+          static_cast<uint64_t>(rows.integer(i, 5)) != a.staged() ||
+          static_cast<uint64_t>(rows.integer(i, 6)) != a.rejected() || a.staged() + a.rejected() != a.records()) {
+        return "its account of " + uri + " (" + std::to_string(a.records()) + " records, " +
+               std::to_string(a.staged()) + " staged, " + std::to_string(a.rejected()) +
+               " rejected) is not the ledger's (" + rows.text(i, 4) + ", " + rows.text(i, 5) + ", " + rows.text(i, 6) +
+               ")";
+      }
+    }
+    return std::string();
+  }
+
+  Status Handle(transport::Router* router, const transport::Incoming& in, Clock::time_point now) {
     const wire::Envelope& env = in.envelope;
+    if (refused_.count(in.peer) > 0) {
+      wire::Envelope refuse;
+      refuse.mutable_refuse()->set_reason("this worker was refused earlier in the run");
+      (void)router->Send(in.peer, refuse);
+      return Status::Ok();
+    }
     if (env.has_ready()) {
-      names_[in.peer] = env.ready().worker_name();
-      progress_->tasks_retried += scheduler_.WorkerReady(in.peer, env.ready().credit(), now);  // leases it lost
-      log::Info("worker " + env.ready().worker_name() + " ready (credit " + std::to_string(env.ready().credit()) + ")");
-      return;
+      const std::string& name = env.ready().worker_name();
+      if (name.size() > kMaxWorkerNameBytes) {
+        log::Warn("refused a worker whose name is " + std::to_string(name.size()) + " bytes long (at most " +
+                  std::to_string(kMaxWorkerNameBytes) + "), starting '" + name.substr(0, 64) + "'");
+        Refuse(router, in.peer, "worker names are at most " + std::to_string(kMaxWorkerNameBytes) + " bytes");
+        return Status::Ok();
+      }
+      const uint32_t credit = std::min(env.ready().credit(), kMaxWorkerCredit);
+      names_[in.peer] = name;
+      progress_->tasks_retried += scheduler_.WorkerReady(in.peer, credit, now);  // leases it lost
+      log::Info("worker " + name + " ready (credit " + std::to_string(credit) + ")");
+      return Status::Ok();
     }
     if (!scheduler_.WorkerSeen(in.peer, now)) {
       // A worker we do not know (we restarted, or declared it dead): whatever it sends refers to
@@ -184,12 +286,31 @@ class Server {
       wire::Envelope again;
       again.mutable_reannounce();
       (void)router->Send(in.peer, again);
-      return;
+      return Status::Ok();
     }
     if (env.has_result()) {
       const wire::TaskResult& r = env.result();
       Outcome outcome = r.ok() ? Outcome::kOk : (r.retryable() ? Outcome::kRetryable : Outcome::kFinal);
-      Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, r.error(), now);
+      std::string error = r.error();
+      std::optional<Lease> lease = scheduler_.LeaseOf(r.task_id());
+      const bool current = lease && lease->worker == in.peer && lease->attempt == r.attempt();
+      std::string doubt;
+      if (current && outcome == Outcome::kOk) {
+        // A worker's word is checked against the ledger before the task counts as staged.
+        LOADSTAR_ASSIGN_OR_RETURN(doubt, Unconfirmed(r));
+        if (!doubt.empty()) {
+          outcome = Outcome::kRetryable;
+          error = "its result was not borne out by the ledger: " + doubt;
+        }
+      }
+      Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, error, now);
+      if (!doubt.empty()) {
+        ++progress_->tasks_retried;
+        log::Warn("worker " + Name(in.peer) + " reported task " + std::to_string(r.task_id()) +
+                  " staged, but " + doubt + "; the task is leased again and the worker refused");
+        Refuse(router, in.peer, "a result of this worker did not match the warehouse");
+        return Status::Ok();
+      }
       if (d == Disposition::kDone) {
         auto leased = leased_at_.find(r.task_id());
         if (leased != leased_at_.end()) {
@@ -215,23 +336,102 @@ class Server {
         ++progress_->tasks_retried;
         log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
                   std::to_string(r.attempt()) + "), will retry: " + r.error());
+      } else if (d == Disposition::kAwaitingConfirmation) {
+        ++progress_->tasks_retried;
+        log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
+                  std::to_string(r.attempt()) + ") with an error that another attempt would not fix: " + r.error() +
+                  "; another worker tries it before the run fails on it");
       } else if (d == Disposition::kStale) {
         log::Debug("ignored a stale result for task " + std::to_string(r.task_id()));
       }
     }
+    return Status::Ok();
   }
 
   const CoordinatorOptions& options_;
   const CoordinatorHooks& hooks_;
   const Plan& plan_;
   const int64_t run_id_;
+  Warehouse* const wh_;  // to check results against the ledger
   StatusSnapshot* const progress_;
   const Clock::time_point start_;
   Scheduler scheduler_;
   std::unordered_map<std::string, std::string> names_;  // routing id -> worker name
   uint64_t initial_rejected_ = 0;
   std::unordered_map<uint64_t, Clock::time_point> leased_at_;  // task -> when it was last leased
+  // Routing ids refused for the rest of the run (bounded: a flood of new ids is refused anew).
+  static constexpr size_t kMaxRefused = 10000;
+  std::unordered_set<std::string> refused_;
 };
+
+// A source with no JSON files under it is most likely a wrong prefix. Where the tables it feeds
+// are still empty, the run could only end in a failed check: say what was looked for instead.
+Status CheckSourcesFound(const Plan& plan, RunStore* store, const std::string& schema) {
+  bool any_empty = false;
+  for (const SourceListing& l : plan.sources) any_empty = any_empty || l.json_files == 0;
+  if (!any_empty) return Status::Ok();
+  LOADSTAR_ASSIGN_OR_RETURN(std::vector<TableCount> counts, store->StarCounts());
+  auto rows = [&](const std::string& table) {
+    for (const TableCount& c : counts) {
+      if (c.table == table) return c.rows;
+    }
+    return uint64_t{0};
+  };
+  for (const SourceListing& l : plan.sources) {
+    if (l.json_files > 0) continue;
+    const bool song = l.kind == TaskKind::kSong;
+    const std::string table = song ? "songs" : "songplays";
+    if (rows(table) > 0) continue;  // loaded before: nothing new there is no error
+    return Status::FailedPrecondition(
+        std::string("nothing to load from ") + (song ? "--songs " : "--events ") + l.uri + ": no JSON files under it (" +
+        std::to_string(l.other_objects) + " other objects; loadstar reads keys ending in .json, .jsonl or .ndjson, "
+        "optionally .gz), and the " + table + " table in schema '" + schema + "' is empty. Check the prefix (e.g. " +
+        (song ? "s3://bucket/song_data/" : "s3://bucket/log_data/") + ")");
+  }
+  return Status::Ok();
+}
+
+// Runs the transforms while another thread watches for a stop signal (which cancels the running
+// statement, so the transaction rolls back) and keeps the progress moving with the current step.
+Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, StatusSnapshot* progress,
+                            const CoordinatorHooks& hooks, Clock::time_point start) {
+  std::mutex mu;
+  std::string step;  // guarded by mu
+  std::atomic<bool> finished{false};
+  std::atomic<bool> cancelled{false};
+  std::thread watcher([&] {
+    auto last_publish = Clock::now();
+    while (!finished) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (g_stop && !cancelled.exchange(true)) {
+        log::Warn("stopping: cancelling the transform (it rolls back; the star tables stay as they were)");
+        if (Status c = wh->RequestCancel(); !c.ok()) log::Warn(c.message());
+      }
+      if (Clock::now() - last_publish >= std::chrono::milliseconds(250)) {
+        last_publish = Clock::now();
+        StatusSnapshot snapshot = *progress;  // the loop thread does not touch it meanwhile
+        {
+          std::lock_guard lock(mu);
+          snapshot.step = step;
+        }
+        snapshot.elapsed_s = Seconds(start);
+        Publish(snapshot, hooks);
+      }
+    }
+  });
+  Status s = store->Transform(run_id, [&](const std::string& label) {
+    std::lock_guard lock(mu);
+    step = label;
+  });
+  finished = true;
+  watcher.join();
+  if (cancelled || g_stop) {
+    return Status::Cancelled("stopped by a signal during the transform of run " + std::to_string(run_id) +
+                             "; it was rolled back and the star tables are unchanged. Run the same command again "
+                             "to resume");
+  }
+  return s;
+}
 
 }  // namespace
 
@@ -242,6 +442,12 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   std::signal(SIGINT, OnSignal);
   if (options.songs.empty() && options.events.empty()) {
     return Status::InvalidArgument("nothing to load: give --songs and/or --events");
+  }
+  // Usage errors are found before anything touches the warehouse, so they leave no run behind.
+  if (!options.since.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.since).WithContext("--since"));
+  if (!options.until.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.until).WithContext("--until"));
+  if (!options.since.empty() && !options.until.empty() && options.since > options.until) {
+    return Status::InvalidArgument("--since " + options.since + " is after --until " + options.until);
   }
 
   WarehouseOptions wo;
@@ -261,11 +467,6 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   if (!options.events.empty()) {
     sources.push_back({options.events, TaskKind::kEvent});
     sources_text += std::string(sources_text.empty() ? "" : " ") + "events=" + options.events;
-  }
-  if (!options.since.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.since).WithContext("--since"));
-  if (!options.until.empty()) LOADSTAR_RETURN_IF_ERROR(ValidateDate(options.until).WithContext("--until"));
-  if (!options.since.empty() && !options.until.empty() && options.since > options.until) {
-    return Status::InvalidArgument("--since " + options.since + " is after --until " + options.until);
   }
   if (!options.since.empty()) sources_text += " since=" + options.since;
   if (!options.until.empty()) sources_text += " until=" + options.until;
@@ -305,6 +506,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   summary.ignored_not_json = plan.ignored_not_json;
   summary.outside_dates = plan.outside_dates;
   LOADSTAR_RETURN_IF_ERROR(store.RecordListing(run_id, plan.listed_files, plan.skipped_loaded, plan.listed_bytes));
+  if (Status found = CheckSourcesFound(plan, &store, options.schema); !found.ok()) return fail(found);
   for (const auto& f : plan.files) progress.bytes_total += f.size;
   progress.files_total = plan.files.size();
   progress.tasks_total = plan.tasks.size();
@@ -318,7 +520,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size());
 
   progress.phase = "staging";
-  Server server(options, hooks, plan, run_id, &progress, start);
+  Server server(options, hooks, plan, run_id, wh.get(), &progress, start);
   {
     // A resumed run counts the rejects of the files it staged before.
     LOADSTAR_ASSIGN_OR_RETURN(std::vector<SourceAccount> before, store.Account(run_id));
@@ -334,8 +536,9 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, "transforming"));
-  Status transformed = store.Transform(run_id);
+  Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start);
   if (!transformed.ok()) return fail(transformed);
+  progress.step.clear();
 
   LOADSTAR_ASSIGN_OR_RETURN(summary.accounts, store.Account(run_id));
   LOADSTAR_ASSIGN_OR_RETURN(summary.tables, store.StarCounts());

@@ -71,13 +71,14 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
   for (const SourceSpec& source : sources) {
     LOADSTAR_ASSIGN_OR_RETURN(Uri root, ParseUri(source.uri));
     LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> store, OpenObjectStore(root));
-    uint64_t found = 0;
+    SourceListing listing{source.uri, source.kind, 0, 0};
     Status listed = store->List(root.path, [&](ObjectInfo info) -> Status {
       if (!IsJsonKey(info.key)) {
         ++plan.ignored_not_json;
+        ++listing.other_objects;
         return Status::Ok();
       }
-      ++found;
+      ++listing.json_files;
       if (source.kind == TaskKind::kEvent && (!options.since.empty() || !options.until.empty())) {
         std::string date = DateInKey(info.key);
         if (date.empty() || (!options.since.empty() && date < options.since) ||
@@ -106,9 +107,11 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
       return Status::Ok();
     });
     if (!listed.ok()) return listed.WithContext("listing " + source.uri);
-    if (found == 0) {
-      log::Warn("no JSON files under " + source.uri + " (check the prefix; keys must end in .json)");
+    if (listing.json_files == 0) {
+      log::Warn("no JSON files under " + source.uri + " (" + std::to_string(listing.other_objects) +
+                " other objects); loadstar reads keys ending in .json, .jsonl or .ndjson, optionally .gz");
     }
+    plan.sources.push_back(std::move(listing));
   }
 
   std::vector<PackInput> inputs;

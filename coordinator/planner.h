@@ -36,6 +36,14 @@ struct PlanOptions {
   PackOptions pack;
 };
 
+// What listing one source found.
+struct SourceListing {
+  std::string uri;
+  TaskKind kind = TaskKind::kSong;
+  uint64_t json_files = 0;     // JSON files under the prefix (before --since/--until and the ledger)
+  uint64_t other_objects = 0;  // objects that are not JSON files (ignored)
+};
+
 class Plan {
  public:
   std::string_view uri(const PlannedFile& f) const { return std::string_view(text_).substr(f.text_offset, f.uri_length); }
@@ -57,6 +65,7 @@ class Plan {
   uint64_t skipped_staged = 0;      // already staged by this run (resumed)
   uint64_t ignored_not_json = 0;    // objects under the prefix that are not JSON files
   uint64_t outside_dates = 0;       // event files outside --since/--until
+  std::vector<SourceListing> sources;  // one per source, in the order given
 
  private:
   std::string text_;  // every file's URI and ETag

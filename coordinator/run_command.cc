@@ -1,10 +1,12 @@
 #include "coordinator/run_command.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -148,7 +150,20 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
 
 }  // namespace
 
+uint32_t LocalWorkerLimit() {
+  cpu_set_t cpus;
+  long cores = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
+  return static_cast<uint32_t>(std::max<long>(cores, 1)) * kLocalWorkersPerCore;
+}
+
 int RunCommand(const RunCommandOptions& options) {
+  if (options.workers > LocalWorkerLimit()) {
+    std::fprintf(stderr,
+                 "loadstar: --workers %u is more than this machine can run: at most %u local workers (%u per core). "
+                 "To go wider, start `loadstar worker --connect ...` on more hosts\n",
+                 options.workers, LocalWorkerLimit(), kLocalWorkersPerCore);
+    return 2;
+  }
   StatusBoard board;
   std::unique_ptr<MonitorServer> monitor;
   if (!options.metrics_listen.empty()) {
@@ -208,6 +223,10 @@ int RunCommand(const RunCommandOptions& options) {
   view.Finish(last);
   log::SetSink(nullptr);
   if (!result.ok()) {
+    if (result.status().code() == StatusCode::kCancelled) {
+      std::fprintf(stderr, "loadstar: run stopped: %s\n", result.status().message().c_str());
+      return 130;
+    }
     std::fprintf(stderr, "loadstar: run failed: %s\n", result.status().message().c_str());
     return 1;
   }

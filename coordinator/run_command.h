@@ -22,7 +22,15 @@ struct RunCommandOptions {
   ProgressMode progress = ProgressMode::kPlain;
 };
 
-// Runs to the end and prints the summary on stdout. Returns the process exit code.
+// `loadstar run` starts at most this many local worker processes per core it may use: more only
+// starve each other (and the coordinator) of CPU. Wider runs add hosts.
+inline constexpr uint32_t kLocalWorkersPerCore = 4;
+
+// The most local workers `loadstar run` starts on this machine.
+uint32_t LocalWorkerLimit();
+
+// Runs to the end and prints the summary on stdout. Returns the process exit code: 0 done, 1
+// failed, 2 a usage error, 130 stopped by a signal (the run resumes when started again).
 int RunCommand(const RunCommandOptions& options);
 
 }  // namespace loadstar::coordinator

@@ -43,7 +43,7 @@ Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped,
       .status();
 }
 
-Status RunStore::Transform(int64_t run_id) {
+Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
   LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
   SqlVars vars;
   vars.run_id = run_id;
@@ -51,10 +51,11 @@ Status RunStore::Transform(int64_t run_id) {
     char took[32];
     std::snprintf(took, sizeof took, "%.2f s", seconds);
     log::Info(std::string("transform: ") + took + "  " + label);
-  });
+  }, on_step);
   if (s.ok()) {
     // The checks see the new tables before anyone else does; a failed check rolls them back.
     auto started = std::chrono::steady_clock::now();
+    if (on_step) on_step("data-quality checks");
     auto checks = RunQualityChecks(wh_, run_id);
     s = checks.ok() ? ChecksToStatus(*checks) : checks.status();
     char took[96];

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@ class RunStore {
 
   // Runs the transforms and the data-quality checks (sql/postgres/checks/) and marks the run
   // done, in one transaction: a failed check rolls everything back and names itself.
-  Status Transform(int64_t run_id);
+  // `on_step` (if set) hears each step's label as it begins.
+  Status Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step = {});
 
   Result<std::vector<SourceAccount>> Account(int64_t run_id);
   Result<std::vector<TableCount>> StarCounts();

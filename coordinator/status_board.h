@@ -28,6 +28,7 @@ struct StatusSnapshot {
   int64_t run_id = 0;
   std::string phase = "starting";  // starting | planning | staging | transforming | done | failed
   std::string error;               // set when phase is failed
+  std::string step;                // the transform step running now, while transforming
   double elapsed_s = 0;
 
   uint64_t files_total = 0, files_done = 0;

@@ -1,6 +1,8 @@
 #include "worker/worker.h"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +28,9 @@ namespace loadstar::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How much nicer than the socket thread the executor threads run (Linux nice is per thread).
+constexpr int kExecutorNice = 5;
 
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
@@ -121,6 +126,9 @@ class Executor {
   Executor(const WorkerOptions& options, Mailboxes* boxes) : options_(options), boxes_(boxes) {}
 
   void Run() {
+    // Staging yields the CPU to this process's socket thread: heartbeats keep flowing while
+    // tasks are busy, even on a machine with more workers than cores.
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kExecutorNice);
     Job job;
     while (boxes_->PopJob(&job)) {
       auto start = Clock::now();
