@@ -2,3 +2,9 @@
 loadstar_test(NAME pipeline_e2e_test SOURCES e2e/pipeline_test.cc
               LIBS loadstar_test_support loadstar_s3 LABEL e2e TIMEOUT 900)
 add_dependencies(pipeline_e2e_test loadstar)
+
+# Peers that lie, fail or send too much; signals during the transform; too many local workers;
+# empty sources.
+loadstar_test(NAME peers_e2e_test SOURCES e2e/peers_test.cc
+              LIBS loadstar_test_support loadstar_transport loadstar_warehouse LABEL e2e TIMEOUT 900)
+add_dependencies(peers_e2e_test loadstar)
