@@ -567,7 +567,7 @@ struct RecordParser::Impl {
   }
   bool SlotEmpty(size_t col) const { return slots_[col].state != SlotState::kValue || slots_[col].size == 0; }
   int64_t SlotInt(size_t col) const;
-  void RuleReason(size_t col, std::string_view what);
+  void RuleReason(size_t col, std::string_view what, bool quoted = false);
 
   void BeginSlot(size_t col) { slots_[col].offset = scratch_.size(); }
   void EndSlot(size_t col) {
@@ -1169,7 +1169,7 @@ bool RecordParser::Impl::CheckKeyLength(size_t col) {
     if (text[i] == '\\') ++i;  // a COPY escape: two bytes for one
   }
   if (bytes <= kMaxKeyBytes) return true;
-  RuleReason(col, "is longer than " + std::to_string(kMaxKeyBytes) + " bytes, too long for a key");
+  RuleReason(col, "is longer than " + std::to_string(kMaxKeyBytes) + " bytes, too long for a key", /*quoted=*/true);
   return false;
 }
 
@@ -1182,12 +1182,13 @@ int64_t RecordParser::Impl::SlotInt(size_t col) const {
   return v;
 }
 
-// reason_ = "field 'k': <value> <what>", as for a value that cannot load.
-void RecordParser::Impl::RuleReason(size_t col, std::string_view what) {
+// reason_ = "field 'k': <value> <what>", as for a value that cannot load; text `quoted` as in
+// JSON (its COPY escapes shown as they are).
+void RecordParser::Impl::RuleReason(size_t col, std::string_view what, bool quoted) {
   reason_ = "field '";
   reason_ += columns_[col].key;
   reason_ += "': ";
-  reason_ += Abbreviate(SlotText(col), kReasonValueBytes);
+  reason_ += Abbreviate(quoted ? "\"" + std::string(SlotText(col)) + "\"" : std::string(SlotText(col)), kReasonValueBytes);
   reason_ += ' ';
   reason_ += what;
 }

@@ -599,9 +599,9 @@ TEST(RecordParserRulesTest, AKeyLongerThan1024BytesIsRejected) {
   const std::string over(1025, 'k');
   EXPECT_EQ(Songs(R"({"artist_id":")" + at_limit + R"(","song_id":")" + at_limit + R"("})").result.staged, 1u);
   EXPECT_THAT(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":")" + over + R"("})"),
-              ::testing::StartsWith("field 'song_id': kkkk"));
-  EXPECT_THAT(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":")" + over + R"("})"),
-              HasSubstr("is longer than 1024 bytes, too long for a key"));
+              ::testing::StartsWith("field 'song_id': \"kkkk"));
+  EXPECT_EQ(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":")" + over + R"("})"),
+            "field 'song_id': \"" + std::string(63, 'k') + "... is longer than 1024 bytes, too long for a key");
   EXPECT_THAT(RejectReason(FileKind::kSong, R"({"artist_id":")" + over + R"(","song_id":"SO1"})"),
               ::testing::StartsWith("field 'artist_id': "));
   // userId feeds users for any page.
