@@ -20,3 +20,9 @@ set_property(TEST faults_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PR
 loadstar_test(NAME input_e2e_test SOURCES e2e/input_test.cc LIBS loadstar_faults_support ZLIB::ZLIB
               LABEL e2e TIMEOUT 900)
 add_dependencies(input_e2e_test loadstar)
+
+# Dirty input with --max-errors high: every record the star cannot hold is rejected by the worker,
+# and the run succeeds.
+loadstar_test(NAME dirty_input_e2e_test SOURCES e2e/dirty_input_test.cc LIBS loadstar_faults_support
+              LABEL e2e TIMEOUT 600)
+add_dependencies(dirty_input_e2e_test loadstar)

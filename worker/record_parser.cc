@@ -71,6 +71,26 @@ constexpr ColumnSpec kSongColumns[] = {
 
 constexpr size_t kMaxColumns = std::max(std::size(kEventColumns), std::size(kSongColumns));
 
+constexpr size_t ColumnIndex(std::span<const ColumnSpec> specs, std::string_view key) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].key == key) return i;
+  }
+  return specs.size();
+}
+
+// The columns the rules below (Impl::CheckRules) look at.
+constexpr size_t kEventPage = ColumnIndex(kEventColumns, "page");
+constexpr size_t kEventSessionId = ColumnIndex(kEventColumns, "sessionId");
+constexpr size_t kEventItemInSession = ColumnIndex(kEventColumns, "itemInSession");
+constexpr size_t kEventTs = ColumnIndex(kEventColumns, "ts");
+constexpr size_t kEventUserId = ColumnIndex(kEventColumns, "userId");
+constexpr size_t kSongSongId = ColumnIndex(kSongColumns, "song_id");
+constexpr size_t kSongArtistId = ColumnIndex(kSongColumns, "artist_id");
+static_assert(kEventPage < std::size(kEventColumns) && kEventSessionId < std::size(kEventColumns) &&
+              kEventItemInSession < std::size(kEventColumns) && kEventTs < std::size(kEventColumns) &&
+              kEventUserId < std::size(kEventColumns) && kSongSongId < std::size(kSongColumns) &&
+              kSongArtistId < std::size(kSongColumns));
+
 std::span<const ColumnSpec> ColumnsFor(FileKind kind) {
   if (kind == FileKind::kSong) return kSongColumns;
   return kEventColumns;
@@ -94,6 +114,19 @@ constexpr size_t kReasonValueBytes = 64;      // how much of an offending value 
 constexpr size_t kMaxReasonBytes = 1024;
 constexpr int kMaxNesting = 1024;             // deeper JSON is rejected (bounds our recursion)
 constexpr size_t kInitialParserCapacity = 64 << 10;
+
+// What the star schema can hold (see RecordParser's header for the rules that use these).
+// songplay_id = sessionId * 2^24 + itemInSession: unique per (sessionId, itemInSession) and within
+// bigint when itemInSession is in [0, 2^24) and sessionId in [-2^39, 2^39).
+constexpr int64_t kMaxItemInSession = (int64_t{1} << 24) - 1;
+constexpr int64_t kMinSessionId = -(int64_t{1} << 39);
+constexpr int64_t kMaxSessionId = (int64_t{1} << 39) - 1;
+// ts (epoch milliseconds) from 0001-01-01 00:00:00.000 to 9999-12-31 23:59:59.999 UTC: the
+// transform turns it into a timestamp, which must not overflow.
+constexpr int64_t kMinTs = -62135596800000;
+constexpr int64_t kMaxTs = 253402300799999;
+// A key (song_id, artist_id, userId) must fit in a PostgreSQL index entry (at most 2704 bytes).
+constexpr size_t kMaxKeyBytes = 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Bytes and text.
@@ -527,6 +560,14 @@ struct RecordParser::Impl {
   bool KeyOf(od::field& field, std::string_view* key);
   int FindColumn(std::string_view key);
   void AppendRow(uint64_t line);
+  bool CheckRules();
+  bool CheckKeyLength(size_t col);
+  std::string_view SlotText(size_t col) const {
+    return std::string_view(scratch_).substr(slots_[col].offset, slots_[col].size);
+  }
+  bool SlotEmpty(size_t col) const { return slots_[col].state != SlotState::kValue || slots_[col].size == 0; }
+  int64_t SlotInt(size_t col) const;
+  void RuleReason(size_t col, std::string_view what, bool quoted = false);
 
   void BeginSlot(size_t col) { slots_[col].offset = scratch_.size(); }
   void EndSlot(size_t col) {
@@ -563,6 +604,7 @@ struct RecordParser::Impl {
   FileParseResult* result_ = nullptr;
   std::string* rows_ = nullptr;
   std::string_view row_prefix_;
+  FileKind kind_ = FileKind::kEvent;
   std::span<const ColumnSpec> columns_;
   const char* base_ = nullptr;
   uint64_t first_byte_ = 0;  // file offset of base_, when parsing a piece of a large file
@@ -579,6 +621,7 @@ FileParseResult RecordParser::Impl::Parse(FileKind kind, std::string_view body, 
   result_ = &result;
   rows_ = rows;
   row_prefix_ = row_prefix;
+  kind_ = kind;
   columns_ = ColumnsFor(kind);
   base_ = body.data();
   end_ = body.data() + body.size();
@@ -783,7 +826,14 @@ RecordParser::Impl::DocStatus RecordParser::Impl::ParseDocument(const char* begi
       reason_ += state == SlotState::kAbsent ? "'" : "' is null";
       return DocStatus::kRejected;
     }
+    if (columns_[i].required && columns_[i].type == ColumnType::kText && slots_[i].size == 0) {
+      reason_ = "required field '";
+      reason_ += columns_[i].key;
+      reason_ += "' is empty";
+      return DocStatus::kRejected;
+    }
   }
+  if (!CheckRules()) return DocStatus::kRejected;
   AppendRow(line);
   return DocStatus::kStaged;
 }
@@ -1066,6 +1116,81 @@ bool RecordParser::Impl::SkipValidated(od::value& value, int depth, std::string_
     }
   }
   return true;
+}
+
+// The rules a record must meet beyond its values' types, so that whatever the data-quality
+// checks (sql/postgres/checks/) demand of the tables is decided here, record by record, and no
+// input can fail a run at its last step. Checked in a fixed order: the first broken rule is the
+// reason. Returns false with reason_ set when the record breaks one.
+bool RecordParser::Impl::CheckRules() {
+  if (kind_ == FileKind::kSong) return CheckKeyLength(kSongSongId) && CheckKeyLength(kSongArtistId);
+
+  // ts is required (checked before): in range for a timestamp, or the transform would fail.
+  const int64_t ts = SlotInt(kEventTs);
+  if (ts < kMinTs || ts > kMaxTs) {
+    RuleReason(kEventTs, "is out of range for a time (0001-01-01 to 9999-12-31)");
+    return false;
+  }
+  if (!CheckKeyLength(kEventUserId)) return false;
+  if (slots_[kEventPage].state != SlotState::kValue || SlotText(kEventPage) != "NextSong") return true;
+
+  // A play: it becomes a songplay with a user, and a songplay_id made of its session and item.
+  if (SlotEmpty(kEventUserId)) {
+    reason_ = "a play without a user";
+    return false;
+  }
+  if (slots_[kEventSessionId].state != SlotState::kValue) {
+    reason_ = "a play without a session";
+    return false;
+  }
+  if (slots_[kEventItemInSession].state != SlotState::kValue) {
+    reason_ = "a play without its place in the session";
+    return false;
+  }
+  const int64_t session = SlotInt(kEventSessionId);
+  if (session < kMinSessionId || session > kMaxSessionId) {
+    RuleReason(kEventSessionId, "is out of range for a play (-549755813888 to 549755813887)");
+    return false;
+  }
+  const int64_t item = SlotInt(kEventItemInSession);
+  if (item < 0 || item > kMaxItemInSession) {
+    RuleReason(kEventItemInSession, "is out of range for a play (0 to 16777215)");
+    return false;
+  }
+  return true;
+}
+
+// A key longer than kMaxKeyBytes (counted unescaped) rejects the record.
+bool RecordParser::Impl::CheckKeyLength(size_t col) {
+  if (slots_[col].state != SlotState::kValue || slots_[col].size <= kMaxKeyBytes) return true;
+  const std::string_view text = SlotText(col);
+  size_t bytes = 0;
+  for (size_t i = 0; i < text.size(); ++i, ++bytes) {
+    if (text[i] == '\\') ++i;  // a COPY escape: two bytes for one
+  }
+  if (bytes <= kMaxKeyBytes) return true;
+  RuleReason(col, "is longer than " + std::to_string(kMaxKeyBytes) + " bytes, too long for a key", /*quoted=*/true);
+  return false;
+}
+
+// The value of an integer column's slot, which holds plain decimal digits (AppendInt's or a JSON
+// integer's as written).
+int64_t RecordParser::Impl::SlotInt(size_t col) const {
+  const std::string_view text = SlotText(col);
+  int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+
+// reason_ = "field 'k': <value> <what>", as for a value that cannot load; text `quoted` as in
+// JSON (its COPY escapes shown as they are).
+void RecordParser::Impl::RuleReason(size_t col, std::string_view what, bool quoted) {
+  reason_ = "field '";
+  reason_ += columns_[col].key;
+  reason_ += "': ";
+  reason_ += Abbreviate(quoted ? "\"" + std::string(SlotText(col)) + "\"" : std::string(SlotText(col)), kReasonValueBytes);
+  reason_ += ' ';
+  reason_ += what;
 }
 
 void RecordParser::Impl::AppendRow(uint64_t line) {

@@ -27,6 +27,17 @@
 //   - true/false/object/array into numeric    -> rejects the record.
 // Keys the schema does not name are ignored (their values must still be well-formed JSON).
 // When a key occurs twice in one object the last occurrence wins, as in most JSON readers.
+//
+// A record whose values all load is still rejected when the star schema could not hold it, so
+// that the data-quality checks run after the transform can never fail on input; the first rule
+// broken, in this order, is the reason:
+//   - songs: song_id or artist_id is the empty string ("required field 'song_id' is empty"), or
+//     longer than 1024 bytes (too long for a key);
+//   - events: ts outside 0001-01-01 .. 9999-12-31 (as epoch milliseconds); a userId longer than
+//     1024 bytes; and for a play (page "NextSong"): no userId, or an empty one ("a play without a
+//     user"); no sessionId ("a play without a session"); no itemInSession ("a play without its
+//     place in the session"); a sessionId outside [-2^39, 2^39) or an itemInSession outside
+//     [0, 2^24), which would overflow or collide in songplay_id = sessionId * 2^24 + itemInSession.
 #pragma once
 
 #include <cstdint>

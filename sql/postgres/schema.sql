@@ -132,8 +132,48 @@ CREATE TABLE IF NOT EXISTS songplays (
   session_id  bigint,
   location    text,
   user_agent  text,
-  -- For a play no catalogue song matched yet: a hash of its (song, artist, length), so that a
+  -- For a play no catalogue song matched yet: song_match_key(song, artist, length), so that a
   -- later load of the catalogue can match it. NULL once matched.
   unmatched_key bigint
 );
 ALTER TABLE songplays ADD COLUMN IF NOT EXISTS unmatched_key bigint;
+
+-- The key a play is matched to its song on, hashed: title (the play's song), artist name and
+-- duration (the play's length). "+ 0" makes -0 and 0, which compare equal, hash alike too. A SQL
+-- function PostgreSQL inlines, so that every statement computes the key the same way.
+CREATE OR REPLACE FUNCTION song_match_key(title text, artist_name text, duration double precision)
+RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT hashtextextended(title || chr(31) || artist_name || chr(31) || (duration + 0::float8)::text, 0) $$;
+
+-- What a play is matched on: one row per (title, artist_name, duration) that any song record
+-- loaded so far carries, with the song it names; where several records carry the same three, the
+-- lowest song_id (then artist_id). Each record counts with its own artist_name: one artist_id
+-- comes with several spellings of its name across song records, and artists keeps only one.
+-- Maintained by the transform. The three are not a primary key because a title or name can be
+-- longer than an index entry holds; rows are found by match_key, a hash of the three (the same
+-- hash a play keeps in songplays.unmatched_key until its song is loaded).
+DO $$
+BEGIN
+  IF to_regclass('song_matches') IS NULL THEN
+    CREATE TABLE song_matches (
+      match_key   bigint           NOT NULL,
+      title       text             NOT NULL,
+      artist_name text             NOT NULL,
+      duration    double precision NOT NULL,
+      song_id     text             NOT NULL,
+      artist_id   text             NOT NULL
+    );
+    CREATE INDEX song_matches_key ON song_matches (match_key);
+    -- A schema loaded before this table existed: its song records are gone, so its songs go in
+    -- under the name artists kept for their artist_id, as plays were matched until then. Loading
+    -- the song files again (--full-refresh) adds every record's own name.
+    INSERT INTO song_matches (match_key, title, artist_name, duration, song_id, artist_id)
+    SELECT DISTINCT ON (k, s.title, a.name, s.duration) k, s.title, a.name, s.duration, s.song_id, s.artist_id
+    FROM songs s
+    JOIN artists a ON a.artist_id = s.artist_id
+    CROSS JOIN LATERAL (SELECT song_match_key(s.title, a.name, s.duration)) h (k)
+    WHERE s.title IS NOT NULL AND a.name IS NOT NULL AND s.duration IS NOT NULL
+    ORDER BY k, s.title, a.name, s.duration, s.song_id, s.artist_id;
+  END IF;
+END
+$$;

@@ -219,6 +219,37 @@ TEST_F(QualityChecksTest, EveryEmptyTableIsNamed) {
                                                  "table_name=time", "table_name=users"}));
 }
 
+// A table counts as fed by what the run staged: plays for songplays and time, events with a user
+// for users, song records for songs and artists. Input alone cannot fail the check.
+TEST_F(QualityChecksTest, ATableTheRunStagedNothingForMayBeEmpty) {
+  for (const char* table : {"songplays", "users", "songs", "artists", "time"}) Sql(std::string("DELETE FROM ") + table);
+  Sql("INSERT INTO runs (run_id, sources, state) VALUES (7, 'x', 'transforming')");
+  // An event file whose records were all rejected, and one of page views by logged-out visitors.
+  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, records, rejected) VALUES"
+      " (1, 'all-rejected.json', 'event', 'e', 1, 7, 'staged', 3, 3),"
+      " (2, 'visitors.json', 'event', 'e', 1, 7, 'staged', 0, 0)");
+  Sql("INSERT INTO rejects (run_id, file_id, line, byte_offset, reason, excerpt) VALUES"
+      " (7, 1, 1, 0, 'a play without a user', '{'), (7, 1, 2, 10, 'a play without a user', '{'),"
+      " (7, 1, 3, 20, 'a play without a user', '{')");
+  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
+      " (7, 2, 1, 'Home', 1, 0, 1541066400000, '')");
+  EXPECT_TRUE(ChecksToStatus(Run()).ok()) << ChecksToStatus(Run()).ToString();
+
+  // A staged event with a user, and no users row: that the check catches.
+  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
+      " (7, 2, 2, 'Home', 1, 1, 1541066400000, '5')");
+  ExpectOnlyFailure(Run(), "tables_not_empty", 1, "table_name=users");
+}
+
+TEST_F(QualityChecksTest, ATableTheRunFedButLeftEmptyFails) {
+  StageRunEvents();
+  Sql("DELETE FROM songplays");
+  Sql("DELETE FROM time");
+  std::vector<CheckResult> results = Run();
+  CheckResult r = Find(results, "tables_not_empty");
+  EXPECT_EQ(r.samples, (std::vector<std::string>{"table_name=songplays", "table_name=time"}));
+}
+
 TEST_F(QualityChecksTest, ASongplayOfAnUnknownSongFails) {
   Sql("UPDATE songplays SET song_id = 'SO404' WHERE songplay_id = " + SongplayId(10, 0));
   ExpectOnlyFailure(Run(), "songplays_song_in_songs", 1,

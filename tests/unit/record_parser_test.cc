@@ -392,13 +392,16 @@ TEST(RecordParserTest, StringsThatAreNotNumbersAreRejected) {
 }
 
 TEST(RecordParserTest, IntegerRanges) {
-  Parsed p = Events(Event(-9223372036854775807LL - 1, R"("itemInSession":-2147483648,"status":2147483647,)"
-                                                      R"("sessionId":9223372036854775807)"));
+  // Not a play (no page "NextSong"), so the ranges a songplay_id needs do not apply.
+  Parsed p = Events(Event(1, R"("itemInSession":-2147483648,"status":2147483647,)"
+                             R"("sessionId":9223372036854775807)"));
   ASSERT_EQ(p.result.staged, 1u);
-  EXPECT_EQ(Ev(p, 0, "ts"), "-9223372036854775808");
   EXPECT_EQ(Ev(p, 0, "item_in_session"), "-2147483648");
   EXPECT_EQ(Ev(p, 0, "status"), "2147483647");
   EXPECT_EQ(Ev(p, 0, "session_id"), "9223372036854775807");
+  p = Events(Event(1, R"("sessionId":-9223372036854775808)"));
+  ASSERT_EQ(p.result.staged, 1u);
+  EXPECT_EQ(Ev(p, 0, "session_id"), "-9223372036854775808");
 
   const std::vector<std::pair<std::string, std::string>> out_of_range = {
       {R"("status":2147483648)", "field 'status': 2147483648 is out of range for integer"},
@@ -488,6 +491,128 @@ TEST(RecordParserTest, MissingOrNullRequiredFieldsAreRejected) {
   ASSERT_EQ(p.result.staged, 1u);
   EXPECT_EQ(So(p, 0, "year"), "\\N");
   EXPECT_EQ(So(p, 0, "title"), "\\N");
+}
+
+// ---- Rules that keep every data-quality check passable, decided record by record -----------
+
+// A NextSong event with all it takes to become a songplay; `extra` members come after "ts", and a
+// key given again in `extra` overrides the one here (the last occurrence wins).
+std::string Play(std::string_view extra = "") {
+  std::string s = R"({"page":"NextSong","sessionId":10,"itemInSession":3,"userId":"7","ts":1541105830796)";
+  if (!extra.empty()) s += "," + std::string(extra);
+  return s + "}";
+}
+
+std::string RejectReason(FileKind kind, const std::string& text) {
+  const Parsed p = Parse(kind, text);
+  EXPECT_EQ(p.result.records, 1u) << text;
+  if (p.result.rejects.size() != 1) {
+    ADD_FAILURE() << "not rejected: " << text;
+    return "";
+  }
+  return p.result.rejects[0].reason;
+}
+
+TEST(RecordParserRulesTest, ACompletePlayStages) {
+  const Parsed p = Events(Play());
+  ASSERT_EQ(p.result.staged, 1u);
+  EXPECT_EQ(Ev(p, 0, "user_id"), "7");
+}
+
+// songplays_user_in_users: every songplay has a user.
+TEST(RecordParserRulesTest, APlayWithoutAUserIsRejected) {
+  for (const std::string& text : {
+           std::string(R"({"page":"NextSong","sessionId":10,"itemInSession":3,"ts":1541105830796})"),
+           Play(R"("userId":null)"),
+           Play(R"("userId":"")"),
+       }) {
+    EXPECT_EQ(RejectReason(FileKind::kEvent, text), "a play without a user") << text;
+  }
+  // Other pages come from logged-out visitors too: they load without a user.
+  for (const std::string& text : {Event(1, R"("page":"Home","userId":"")"), Event(1, R"("page":"Home")"),
+                                  Event(1, R"("page":"nextsong","userId":"")")}) {
+    EXPECT_EQ(Events(text).result.staged, 1u) << text;
+  }
+  // Any non-empty value is a user, a number included.
+  EXPECT_EQ(Events(Play(R"("userId":0)")).result.staged, 1u);
+  EXPECT_EQ(Events(Play(R"("userId":" ")")).result.staged, 1u);
+}
+
+// songplays_count_matches_run and songplays_primary_key: songplay_id = sessionId * 2^24 +
+// itemInSession must not be NULL.
+TEST(RecordParserRulesTest, APlayWithoutASessionOrItemIsRejected) {
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("sessionId":null)")), "a play without a session");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, R"({"page":"NextSong","itemInSession":3,"userId":"7","ts":1})"),
+            "a play without a session");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("itemInSession":null)")), "a play without its place in the session");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, R"({"page":"NextSong","sessionId":10,"userId":"7","ts":1})"),
+            "a play without its place in the session");
+  // The first rule broken is the reason.
+  EXPECT_EQ(RejectReason(FileKind::kEvent, R"({"page":"NextSong","ts":1})"), "a play without a user");
+  // Not a play: nothing is made of its session.
+  EXPECT_EQ(Events(Event(1, R"("page":"Home","userId":"7")")).result.staged, 1u);
+}
+
+// songplay_id must fit in bigint (the transform would fail) and be unique per (sessionId,
+// itemInSession) (two plays would become one).
+TEST(RecordParserRulesTest, APlayWhoseSongplayIdWouldOverflowOrCollideIsRejected) {
+  for (const char* ok : {R"("sessionId":549755813887,"itemInSession":16777215)",
+                         R"("sessionId":-549755813888,"itemInSession":0)", R"("sessionId":0)"}) {
+    EXPECT_EQ(Events(Play(ok)).result.staged, 1u) << ok;
+  }
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("sessionId":549755813888)")),
+            "field 'sessionId': 549755813888 is out of range for a play (-549755813888 to 549755813887)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("sessionId":"-549755813889")")),
+            "field 'sessionId': -549755813889 is out of range for a play (-549755813888 to 549755813887)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("itemInSession":16777216)")),
+            "field 'itemInSession': 16777216 is out of range for a play (0 to 16777215)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("itemInSession":-1)")),
+            "field 'itemInSession': -1 is out of range for a play (0 to 16777215)");
+}
+
+// The transform turns ts into a timestamp (songplays, time, users.as_of), which must not overflow.
+TEST(RecordParserRulesTest, ATsOutsideTheYearsATimestampHoldsIsRejected) {
+  for (int64_t ts : {int64_t{-62135596800000}, int64_t{0}, int64_t{253402300799999}}) {
+    EXPECT_EQ(Events(Event(ts)).result.staged, 1u) << ts;
+  }
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Event(253402300800000)),
+            "field 'ts': 253402300800000 is out of range for a time (0001-01-01 to 9999-12-31)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Event(-62135596800001)),
+            "field 'ts': -62135596800001 is out of range for a time (0001-01-01 to 9999-12-31)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Event(-9223372036854775807LL - 1)),
+            "field 'ts': -9223372036854775808 is out of range for a time (0001-01-01 to 9999-12-31)");
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("ts":"9e15")")),
+            "field 'ts': 9000000000000000 is out of range for a time (0001-01-01 to 9999-12-31)");
+}
+
+// songs_primary_key, artists_primary_key: an empty key names no song or artist.
+TEST(RecordParserRulesTest, AnEmptySongIdOrArtistIdIsRejected) {
+  EXPECT_EQ(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":""})"), "required field 'song_id' is empty");
+  EXPECT_EQ(RejectReason(FileKind::kSong, R"({"artist_id":"","song_id":"SO1"})"), "required field 'artist_id' is empty");
+  EXPECT_EQ(Songs(R"({"artist_id":" ","song_id":"0"})").result.staged, 1u);
+}
+
+// The primary keys of songs, artists and users: a PostgreSQL index entry holds at most 2704 bytes,
+// and a longer key fails the insert, so keys are held to 1024 bytes.
+TEST(RecordParserRulesTest, AKeyLongerThan1024BytesIsRejected) {
+  const std::string at_limit(1024, 'k');
+  const std::string over(1025, 'k');
+  EXPECT_EQ(Songs(R"({"artist_id":")" + at_limit + R"(","song_id":")" + at_limit + R"("})").result.staged, 1u);
+  EXPECT_THAT(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":")" + over + R"("})"),
+              ::testing::StartsWith("field 'song_id': \"kkkk"));
+  EXPECT_EQ(RejectReason(FileKind::kSong, R"({"artist_id":"AR1","song_id":")" + over + R"("})"),
+            "field 'song_id': \"" + std::string(63, 'k') + "... is longer than 1024 bytes, too long for a key");
+  EXPECT_THAT(RejectReason(FileKind::kSong, R"({"artist_id":")" + over + R"(","song_id":"SO1"})"),
+              ::testing::StartsWith("field 'artist_id': "));
+  // userId feeds users for any page.
+  EXPECT_THAT(RejectReason(FileKind::kEvent, Event(1, R"("page":"Home","userId":")" + over + "\"")),
+              ::testing::StartsWith("field 'userId': "));
+  EXPECT_EQ(Events(Play(R"("userId":")" + at_limit + "\"")).result.staged, 1u);
+  // Counted as loaded: 1024 tabs are 2048 bytes of COPY text but 1024 bytes of key.
+  std::string tabs;
+  for (int i = 0; i < 1024; ++i) tabs += "\\t";
+  EXPECT_EQ(Events(Play(R"("userId":")" + tabs + "\"")).result.staged, 1u);
+  EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("userId":")" + tabs + "\\t\"")).substr(0, 10), "field 'use");
 }
 
 TEST(RecordParserTest, TopLevelValuesThatAreNotObjectsAreRejected) {

@@ -1,5 +1,6 @@
 -- check: every songplay names a user that is in users
--- A NextSong event always comes from a logged-in user, so a NULL user_id is an offence too.
+-- The worker rejects a NextSong event without a userId ("a play without a user"), so a NULL
+-- user_id here is an offence too: it cannot come from the input.
 SELECT p.songplay_id, p.user_id, p.start_time
 FROM songplays p
 WHERE p.user_id IS NULL
