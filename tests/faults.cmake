@@ -20,3 +20,11 @@ set_property(TEST faults_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PR
 loadstar_test(NAME input_e2e_test SOURCES e2e/input_test.cc LIBS loadstar_faults_support ZLIB::ZLIB
               LABEL e2e TIMEOUT 900)
 add_dependencies(input_e2e_test loadstar)
+
+# The fault proxy itself, between a raw client and a scripted upstream: each fault as described,
+# counted exactly when delivered.
+loadstar_test(NAME fault_proxy_test
+              SOURCES integration/fault_proxy_test.cc integration/scripted_http_server.cc support/fault_proxy_process.cc
+              LIBS loadstar_test_support LABEL integration TIMEOUT 120)
+add_dependencies(fault_proxy_test fault_proxy)
+set_property(TEST fault_proxy_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PROXY=$<TARGET_FILE:fault_proxy>")
