@@ -6,8 +6,10 @@ their addresses; see `bench/run --help` for what is measured. Python 3 standard 
 
 Each case runs in a schema of its own, dropped (and a CHECKPOINT taken) before and after it, so
 no case pays for another's writes. Every case that builds the star tables is checked against the
-PostgreSQL-only baseline's tables (row counts and a digest of their content): a fast wrong answer
-is reported as a failure, not as a result.
+PostgreSQL-only baseline's tables (row counts and a digest of their content), and its row counts
+against the generator's own figures (which no SQL of loadstar's computed); every loadstar run's
+account of what it staged is checked too, the memory cases' against their own data: a fast wrong
+answer is reported as a failure, not as a result.
 
 While a case runs, a sampler reads /proc every 50 ms: the peak RSS (VmHWM) of the case's
 processes (the coordinator and each worker apart), and the CPU time of the case's processes,
@@ -336,11 +338,32 @@ class Bench:
                 tables[parts[0]] = (int(parts[1]), parts[2])
         return tables
 
-    def check_star(self, case, schema, tables=None):
-        """Compares a case's star tables to the baseline's; records a failure on any difference.
-        Returns what it found."""
+    def expected_star(self, summary=None):
+        """The star tables' row counts a correct load of the generated data must give, from the
+        generator's own figures (not from any SQL of loadstar's)."""
+        s = self.summary if summary is None else summary
+        return {"songplays": s["next_song_events"], "users": s["distinct_users"], "songs": s["songs"],
+                "artists": s["artists"], "time": s["time_rows"]}
+
+    def check_figures(self, case, schema, got, expected):
+        """Compares row counts with the generator's figures; records a failure on any difference."""
+        diff = [f"{t} {got.get(t, (0, ''))[0]} rows, the generator says {n}" for t, n in expected.items()
+                if got.get(t, (None, ''))[0] != n]
+        if diff:
+            case["figures_check"] = "DIFFERS: " + ", ".join(diff)
+            self.failures.append(f"schema {schema}: star tables differ from the generator's figures ({', '.join(diff)})")
+        else:
+            case["figures_check"] = "same as the generator's figures"
+
+    def check_star(self, case, schema, tables=None, expected=None):
+        """Compares a case's star tables to the baseline's, and their row counts to `expected` (by
+        default the generator's figures for the tables compared); records a failure on any
+        difference. Returns what it found."""
         got = self.star_digest(schema)
         case["star_rows"] = {t: v[0] for t, v in got.items()}
+        if expected is None:
+            expected = {t: n for t, n in self.expected_star().items() if tables is None or t in tables}
+        self.check_figures(case, schema, got, expected)
         if self.reference is None:
             case["star_check"] = "not checked: no baseline tables to compare with"
             return got
@@ -454,9 +477,12 @@ class Bench:
         self.fresh_schema(schema)
         return case
 
-    def loadstar_run(self, label, schema, songs, events, workers, star_tables=None):
+    def loadstar_run(self, label, schema, songs, events, workers, star_tables=None, figures=None, accounts=None):
         """`loadstar run` into a fresh schema; star_tables: the tables to compare with the baseline's
-        (None: all, False: none)."""
+        (None: all, False: none); figures: the row counts the star tables must have (default: the
+        generator's, for the tables compared); accounts: what the run's summary must say it staged,
+        {kind: {"files": n, "records": n, "staged": n, "rejected": n}} (default: the generator's,
+        for the sources loaded)."""
         self.fresh_schema(schema)
         argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers)]
         if songs:
@@ -469,9 +495,35 @@ class Bench:
         run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
         run["workers"] = workers
         if star_tables is not False:
-            self.check_star(run, schema, star_tables)
+            self.check_star(run, schema, star_tables, figures)
+        elif figures is not None:
+            self.check_figures(run, schema, self.star_digest(schema), figures)
+        if accounts is None and star_tables is not False:
+            accounts = {}
+            if songs:
+                accounts["song"] = {"files": self.summary["song_files"], "records": self.summary["songs"],
+                                    "staged": self.summary["songs"], "rejected": 0}
+            if events:
+                accounts["event"] = {"files": self.summary["log_files"], "records": self.summary["events"],
+                                     "staged": self.summary["events"], "rejected": 0}
+        if accounts is not None:
+            self.check_accounts(run, schema, accounts)
         self.fresh_schema(schema)
         return run
+
+    def check_accounts(self, run, schema, expected):
+        """Compares the per-source account of a run's summary with `expected`; records a failure
+        on any difference."""
+        got = parse_run_accounts(run["stdout"])
+        run["accounts"] = got
+        diff = [f"{kind} {key} {got.get(kind, {}).get(key)}, expected {n}" for kind, want in expected.items()
+                for key, n in want.items() if got.get(kind, {}).get(key) != n]
+        diff += [f"unexpected {kind} files" for kind in got if kind not in expected]
+        if diff:
+            run["accounts_check"] = "DIFFERS: " + ", ".join(diff)
+            self.failures.append(f"schema {schema}: the run's account differs ({', '.join(diff)})")
+        else:
+            run["accounts_check"] = "as expected"
 
     def case_loadstar_file(self, workers):
         def fn(attempt):
@@ -573,8 +625,15 @@ class Bench:
                 self.loadstar, "generate", "--to", f"file://{big}/", "--songs", "1", "--events", str(events),
                 "--users", str(users), "--days", "1"], timeout=self.timeout * 2), "generate (big file)")
             self.big_summary = parse_summary(run["stdout"] + run["stderr"])
+        b = self.big_summary
         run = self.loadstar_run(f"big_file_{attempt}", "bench_big_file", f"file://{big}/song_data/",
-                                f"file://{big}/log_data/", 1, star_tables=False)
+                                f"file://{big}/log_data/", 1, star_tables=False, figures=self.expected_star(b),
+                                accounts={"song": {"files": b["song_files"], "records": b["songs"],
+                                                   "staged": b["songs"], "rejected": 0},
+                                          "event": {"files": b["log_files"], "records": b["events"],
+                                                    "staged": b["events"], "rejected": 0}})
+        if b["log_files"] != 1:
+            raise CaseError(f"the big-file data set has {b['log_files']} log files, not one")
         run["bytes"] = self.big_summary["bytes"]
         run["log_file_mb"] = self.big_summary["log_bytes"] / MB
         return run
@@ -598,8 +657,22 @@ class Bench:
                     os.makedirs(d, exist_ok=True)
                     made_dirs.add(d)
                 os.link(sources[i % len(sources)], os.path.join(d, f"TRBENCH{i:011d}.json"))
+        # What loading the links must give, read from the song files they link to.
+        sources = sorted(os.path.join(d, f) for d, _, files in os.walk(os.path.join(self.data, "song_data"))
+                         for f in files if f.endswith(".json"))
+        used = sources[:n]
+        songs, artists, per_file = set(), set(), {}
+        for path in used:
+            records = read_json_objects(path)
+            per_file[path] = len(records)
+            songs.update(r["song_id"] for r in records)
+            artists.update(r["artist_id"] for r in records)
+        records = sum(per_file[sources[i % len(sources)]] for i in range(n))
         run = self.loadstar_run(f"many_files_{attempt}", "bench_many_files", f"file://{many}/", None,
-                                self.args.s3_workers, star_tables=False)
+                                self.args.s3_workers, star_tables=False,
+                                figures={"songplays": 0, "users": 0, "songs": len(songs), "artists": len(artists),
+                                         "time": 0},
+                                accounts={"song": {"files": n, "records": records, "staged": records, "rejected": 0}})
         run["files"] = n
         run["bytes"] = n * os.path.getsize(next(
             os.path.join(d, f) for d, _, files in os.walk(many) for f in files))
@@ -663,13 +736,42 @@ def parse_summary(text):
     keys = {"files": "files", "bytes": "bytes", "song files": "song_files", "song bytes": "song_bytes",
             "log files": "log_files", "log bytes": "log_bytes", "events": "events",
             "NextSong events (songplays)": "next_song_events", "songs": "songs", "artists": "artists",
-            "distinct users": "distinct_users"}
+            "distinct users": "distinct_users", "distinct NextSong ts (time)": "time_rows",
+            "matched plays": "matched_plays"}
     out = {}
     for line in text.splitlines():
         name, _, value = line.partition(":")
         if name.strip() in keys and value.strip().isdigit():
             out[keys[name.strip()]] = int(value.strip())
     return out
+
+
+RUN_ACCOUNT = re.compile(r"^\s+(song|event)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s*$")
+
+
+def parse_run_accounts(text):
+    """The per-source rows of `loadstar run`'s summary: {kind: {files, bytes, records, staged, rejected}}."""
+    out = {}
+    for line in text.splitlines():
+        m = RUN_ACCOUNT.match(line)
+        if m:
+            values = [int(v.replace(",", "")) for v in m.groups()[1:]]
+            out[m.group(1)] = dict(zip(("files", "bytes", "records", "staged", "rejected"), values))
+    return out
+
+
+def read_json_objects(path):
+    """Every JSON object in a file, one after the other (a song file holds one or more)."""
+    with open(path, "r", encoding="utf-8") as f:
+        text = f.read()
+    decoder, objects, at = json.JSONDecoder(), [], 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            return objects
+        obj, at = decoder.raw_decode(text, at)
+        objects.append(obj)
 
 
 def loadstar_phases(run):
@@ -764,7 +866,8 @@ class Report:
             if c.get("error"):
                 extra = "FAILED: " + c["error"].splitlines()[0][:120]
             rows.append({"case": name, "wall_s": wall, "to_baseline": to_base, "to_ceiling": to_ceil,
-                         "rss_mb": rss, "mb_s": mbs, "note": extra, "check": c.get("star_check", "")})
+                         "rss_mb": rss, "mb_s": mbs, "note": extra,
+                         "check": "; ".join(c[k] for k in ("star_check", "figures_check", "accounts_check") if c.get(k))})
         return rows
 
     def targets(self):
@@ -881,7 +984,7 @@ class Report:
     def json(self):
         keep = ("case", "wall_s", "walls_s", "phases", "cpu_s", "load_1m", "bytes", "files", "workers",
                 "coordinator_rss_mb", "worker_rss_mb", "root_hwm_mb", "child_hwm_mb", "star_rows", "star_check",
-                "parse_mb_s", "parse_mrec_s", "process_wall_s", "tasks_per_s", "tasks_per_s_bench", "rates", "concurrency",
+                "figures_check", "accounts", "accounts_check", "parse_mb_s", "parse_mrec_s", "process_wall_s", "tasks_per_s", "tasks_per_s_bench", "rates", "concurrency",
                 "log_file_mb", "error", "processes")
         return {
             "started_utc": self.started, "commit": self.b.commit, "binary_built_utc": self.b.binary_built, "cores": os.cpu_count(),

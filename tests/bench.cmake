@@ -1,5 +1,6 @@
 # The benchmark harness (bench/run) on tiny data: every case must still produce its figure and
-# build the same star tables as the PostgreSQL-only baseline, so the harness cannot rot unnoticed.
+# build the same star tables as the PostgreSQL-only baseline, with the row counts the generator
+# says the data must give (the memory cases too), so the harness cannot rot unnoticed.
 # Timings are not judged here. It needs what the integration tests need (PostgreSQL server
 # binaries, the local S3 server from scripts/setup) and the two microbenchmarks built with the tests.
 add_test(NAME bench_smoke COMMAND ${PROJECT_SOURCE_DIR}/bench/run --smoke)

@@ -15,10 +15,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/support/coordinator_status.h"
 #include "tests/support/fault_proxy_process.h"
 #include "tests/support/generated_objects.h"
 #include "tests/support/loadstar_schema.h"
@@ -54,13 +57,35 @@ std::string ReadFile(const std::string& path) {
 
 bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
-// N from the coordinator's "..., N already staged by this run" planning line; -1 if absent.
-long AlreadyStagedByThisRun(const std::string& output) {
-  const std::string tail = " already staged by this run";
-  size_t at = output.find(tail);
-  if (at == std::string::npos) return -1;
-  size_t start = output.rfind(' ', at - 1);
-  return std::stol(output.substr(start + 1, at - start - 1));
+// `loadstar run` failed the way the product reports a failed run: exit code 1 and "loadstar: run
+// failed: " followed by `why`. A hang killed by RunCommand's timeout (124, 137) or a crash (128 +
+// a signal) is not that.
+::testing::AssertionResult RunFailed(const CommandResult& r, const std::string& why) {
+  if (r.exit_code != 1) {
+    return ::testing::AssertionFailure() << "exit code " << r.exit_code << ", not 1 (a failed run)\n" << r.output;
+  }
+  if (!Contains(r.output, "loadstar: run failed: ") || !Contains(r.output, why)) {
+    return ::testing::AssertionFailure() << "no \"loadstar: run failed: ... " << why << "\" in:\n" << r.output;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The coordinator's planning line: "listed L files (B bytes): F to stage in T tasks, S already
+// loaded, N already staged by this run".
+struct PlanLine {
+  long listed = -1, to_stage = -1, already_loaded = -1, already_staged = -1;
+};
+PlanLine ReadPlanLine(const std::string& output) {
+  static const std::regex line(
+      R"(listed (\d+) files \(\d+ bytes\): (\d+) to stage in \d+ tasks, (\d+) already loaded, (\d+) already staged by this run)");
+  std::smatch m;
+  PlanLine p;
+  if (!std::regex_search(output, m, line)) return p;
+  p.listed = std::stol(m[1]);
+  p.to_stage = std::stol(m[2]);
+  p.already_loaded = std::stol(m[3]);
+  p.already_staged = std::stol(m[4]);
+  return p;
 }
 
 // A loadstar process (coordinator, worker or `run`) whose output goes to a file.
@@ -245,6 +270,29 @@ class FaultsTest : public ::testing::Test {
     return staged;
   }
 
+  // Waits (up to a minute) until no worker is staging anything in `schema`'s database and the
+  // number of staged files has not changed for two seconds; returns that number.
+  static long WaitForWorkersToSettle(const std::string& schema) {
+    long last = -1;
+    auto since = std::chrono::steady_clock::now();
+    long staged = 0;
+    (void)WaitUntil(
+        [&] {
+          staged = StagedFiles(schema);
+          const long busy = SqlLong(
+              "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'loadstar-worker' "
+              "AND state IN ('active', 'idle in transaction')");
+          const auto now = std::chrono::steady_clock::now();
+          if (staged != last || busy > 0) {
+            last = staged;
+            since = now;
+          }
+          return now - since >= seconds(2);
+        },
+        milliseconds(60000), milliseconds(100));
+    return staged;
+  }
+
   static std::vector<std::string> WorkerArgs(int port, const std::string& name, const std::string& warehouse) {
     return {"worker",      "--connect",       "tcp://127.0.0.1:" + std::to_string(port),
             "--warehouse", warehouse,         "--name",
@@ -270,9 +318,12 @@ TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
   CreateLoadstarSchema(kDatabase, schema);
   AuditStaging(kDatabase, schema);
 
-  const int port = FreeTcpPort();
+  const int port = FreeTcpPort(), monitor_port = FreeTcpPort();
   ASSERT_GT(port, 0);
-  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  ASSERT_GT(monitor_port, 0);
+  const std::string monitor = "127.0.0.1:" + std::to_string(monitor_port);
+  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port),
+                                               "--metrics-listen", monitor};
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
   LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator.started());
@@ -281,13 +332,38 @@ TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
   std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
   for (const auto& w : workers) ASSERT_TRUE(w->started());
 
-  // Wait for the middle of the run: some files staged, most not.
+  // Wait for the middle of the run: some files staged, most not, and w2 holding leases.
   const long staged_at_kill = WaitForStagedFiles(schema, TotalFiles() / 10);
   ASSERT_GE(staged_at_kill, TotalFiles() / 10) << coordinator.Output();
+  std::optional<CoordinatorStatus> before;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        before = ReadCoordinatorStatus(monitor);
+        const CoordinatorStatus::Worker* w2 = before ? before->FindWorker("w2") : nullptr;
+        return w2 != nullptr && w2->in_flight > 0;
+      },
+      milliseconds(10000), milliseconds(20)))
+      << "w2 held no lease while the run was staging: " << (before ? before->ToString() : "no status");
   workers[1]->KillHard();
   ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the worker was killed; nothing was tested";
   const long staged_after_kill = StagedFiles(schema);
   EXPECT_LT(staged_after_kill, TotalFiles()) << "the run had nothing left to do when the worker was killed";
+  EXPECT_EQ(before->workers_lost, 0u) << before->ToString();
+
+  // After the kill, read from the coordinator while it still runs: w2 was declared lost, the
+  // only worker lost, and the leases it held went back to the queue as retries.
+  std::optional<CoordinatorStatus> after;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        if (auto s = ReadCoordinatorStatus(monitor)) after = s;
+        return (after && after->workers_lost > 0) || !coordinator.process()->Running();
+      },
+      milliseconds(60000), milliseconds(20)));
+  ASSERT_TRUE(after.has_value()) << "no status read after the kill\n" << coordinator.Output();
+  EXPECT_EQ(after->workers_lost, 1u) << after->ToString();
+  EXPECT_GE(after->tasks_retried, before->tasks_retried + 1) << "before the kill: " << before->ToString()
+                                                             << "\nafter: " << after->ToString();
+  EXPECT_EQ(after->FindWorker("w2"), nullptr) << after->ToString();
 
   ExitStatus ended = coordinator.Finish(seconds(120));
   const std::string out = coordinator.Output();
@@ -324,11 +400,21 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
   std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
   for (const auto& w : workers) ASSERT_TRUE(w->started());
 
-  const long staged_at_kill = WaitForStagedFiles(schema, TotalFiles() / 5);
-  ASSERT_GE(staged_at_kill, TotalFiles() / 5) << first->Output();
+  ASSERT_GE(WaitForStagedFiles(schema, TotalFiles() / 5), TotalFiles() / 5) << first->Output();
   first->KillHard();
+  ASSERT_FALSE(first->process()->Running());
+  // Read once the coordinator is gone: the ledger only grows, so this bounds what was staged when
+  // it died. Some files staged, not all: it really was killed mid-run.
+  const long staged_at_kill = StagedFiles(schema);
+  ASSERT_GT(staged_at_kill, 0);
   ASSERT_LT(staged_at_kill, TotalFiles()) << "the run was over before the coordinator was killed; nothing was tested";
   EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs WHERE run_id = " + run_id), "staging");
+  // The workers outlive it and finish the tasks they were running (the ones they had queued
+  // they drop once the coordinator has been silent too long); once they are idle, nothing more
+  // is staged until a coordinator hands out tasks again.
+  const long staged_before_restart = WaitForWorkersToSettle(schema);
+  ASSERT_GE(staged_before_restart, staged_at_kill);
+  ASSERT_LT(staged_before_restart, TotalFiles()) << "the workers staged everything without a coordinator?";
 
   // The crashed coordinator's database session (and the advisory lock that keeps a second
   // coordinator out of the schema) ends when PostgreSQL notices the closed socket; that is
@@ -348,16 +434,22 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
   const std::string out = second.Output();
   ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
   EXPECT_TRUE(Contains(out, "resuming run " + run_id)) << out;
-  // The restarted coordinator planned only what was not staged yet.
-  EXPECT_GE(AlreadyStagedByThisRun(out), staged_at_kill) << out;
-  int reannounced = 0;
+  // The restarted coordinator resumed rather than started over: it planned exactly the files not
+  // staged yet, and counted the others as staged by this run.
+  const PlanLine plan = ReadPlanLine(out);
+  EXPECT_EQ(plan.listed, TotalFiles()) << out;
+  EXPECT_EQ(plan.already_staged, staged_before_restart) << out;
+  EXPECT_EQ(plan.to_stage, TotalFiles() - staged_before_restart) << out;
   for (auto& w : workers) {
     ExitStatus we = w->Finish(seconds(30));
-    const std::string wout = w->Output();
-    EXPECT_TRUE(we.success()) << we.ToString() << "\n" << wout;
-    if (Contains(wout, "announcing again")) ++reannounced;
+    EXPECT_TRUE(we.success()) << we.ToString() << "\n" << w->Output();
   }
-  EXPECT_EQ(reannounced, 3) << "every worker should have announced itself to the new coordinator";
+  // Every worker announced itself to the new coordinator: told to by it (a worker it does not
+  // know), or on its own after the old one had been silent for a while, as here while the test
+  // waited for the workers to settle.
+  for (const char* name : {"w1", "w2", "w3"}) {
+    EXPECT_TRUE(Contains(out, std::string("worker ") + name + " ready")) << name << "\n" << out;
+  }
 
   EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
   ExpectEverythingStagedOnce(schema);
@@ -465,8 +557,7 @@ TEST_F(FaultsTest, FailingTransformRollsBackWholeAndResumes) {
       "CREATE TRIGGER refuse BEFORE INSERT ON " +
       schema + ".time FOR EACH ROW EXECUTE FUNCTION " + schema + ".refuse_time();");
   CommandResult failed = Run(schema, {"--workers", "2"});
-  EXPECT_NE(failed.exit_code, 0) << failed.output;
-  EXPECT_TRUE(Contains(failed.output, "time rows refused by the test trigger")) << failed.output;
+  EXPECT_TRUE(RunFailed(failed, "time rows refused by the test trigger"));
   EXPECT_EQ(StarFingerprint(kDatabase, schema), before);
   const std::string failed_run = Sql("SELECT max(run_id) FROM " + schema + ".runs");
   EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs WHERE run_id = " + failed_run), "failed");
@@ -502,10 +593,11 @@ TEST_F(FaultsTest, RunWhoseWorkerCannotReachTheWarehouseFailsPromptly) {
                                 "--schema", "unreachable", "--workers", "1"},
                                s3_->AwsEnvironment(), 120);
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_NE(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.exit_code, 124) << "timed out: the run hung\n" << r.output;  // timeout(1)'s code
+  EXPECT_TRUE(RunFailed(r, "every local worker process has exited"));
   EXPECT_LT(took, 60.0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "cannot connect to the warehouse")) << r.output;
+  // The worker's own reason, relayed on the run's output.
+  EXPECT_TRUE(Contains(r.output, "loadstar worker: this worker cannot stage anything: cannot connect to the warehouse"))
+      << r.output;
   EXPECT_TRUE(Contains(r.output, "too many connections")) << r.output;
   EXPECT_EQ(pg.Psql("faults_limited", "SELECT state FROM unreachable.runs ORDER BY run_id DESC LIMIT 1"), "failed");
   EXPECT_EQ(pg.Psql("faults_limited", "SELECT count(*) FROM unreachable.songplays"), "0");
@@ -531,8 +623,11 @@ TEST_F(FaultsTest, AWorkerThatCannotReachTheWarehouseLeavesAndTheRunFinishesWith
   LoadstarProcess bad("worker", WorkerArgs(port, "w-bad", "postgresql://postgres@127.0.0.1:1/none"),
                       s3_->AwsEnvironment());
   ExitStatus bad_ended = bad.Finish(seconds(30));
-  EXPECT_TRUE(bad_ended.exited() && bad_ended.code != 0) << bad_ended.ToString() << "\n" << bad.Output();
-  EXPECT_TRUE(Contains(bad.Output(), "cannot connect to the warehouse")) << bad.Output();
+  // A worker that fails exits 1 (130 is for a worker stopped by a signal), saying why.
+  EXPECT_TRUE(bad_ended.exited() && bad_ended.code == 1) << bad_ended.ToString() << "\n" << bad.Output();
+  EXPECT_TRUE(Contains(bad.Output(), "loadstar worker: this worker cannot stage anything: cannot connect to the "
+                                     "warehouse"))
+      << bad.Output();
   EXPECT_TRUE(Contains(bad.Output(), "127.0.0.1:1")) << bad.Output();
 
   LoadstarProcess good("worker", WorkerArgs(port, "w-good", *db_), s3_->AwsEnvironment());

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,16 @@ using std::chrono::seconds;
 TEST(MonitorE2eTest, CoordinatorIsWatchedThroughItsMonitorPort) {
   const std::string db = PostgresServer::Shared().FreshDatabase("monitor");
   const std::string sample = SampleDir();
+  // What the status must say, from the sample on disk rather than from the coordinator.
+  uint64_t sample_files = 0, sample_bytes = 0;
+  for (const char* dir : {"/song_data", "/log_data"}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(sample + dir)) {
+      if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+      ++sample_files;
+      sample_bytes += e.file_size();
+    }
+  }
+  ASSERT_EQ(sample_files, 101u);
   const int zmq_port = FreeTcpPort(), monitor_port = FreeTcpPort();
   ASSERT_GT(zmq_port, 0);
   ASSERT_GT(monitor_port, 0);
@@ -30,7 +41,9 @@ TEST(MonitorE2eTest, CoordinatorIsWatchedThroughItsMonitorPort) {
   auto coordinator = Subprocess::Spawn(
       {.argv = {LoadstarBinary(), "coordinator", "--songs", "file://" + sample + "/song_data/", "--events",
                 "file://" + sample + "/log_data/", "--warehouse", db, "--schema", "e2e_monitor", "--listen",
-                "tcp://127.0.0.1:" + std::to_string(zmq_port), "--metrics-listen", monitor},
+                "tcp://127.0.0.1:" + std::to_string(zmq_port), "--metrics-listen", monitor,
+                // One file a task, so that the number of tasks is known too.
+                "--task-files", "1"},
        .stdout_path = log,
        .stderr_path = log});
   ASSERT_TRUE(coordinator.ok()) << coordinator.status().ToString();
@@ -50,11 +63,16 @@ TEST(MonitorE2eTest, CoordinatorIsWatchedThroughItsMonitorPort) {
   EXPECT_EQ(std::string_view(doc["phase"]), "staging");
   EXPECT_EQ(std::string_view(doc["schema"]), "e2e_monitor");
   EXPECT_GT(int64_t(doc["run_id"]), 0);
-  EXPECT_EQ(uint64_t(doc["files_total"]), 101u);
-  EXPECT_GT(uint64_t(doc["tasks_total"]), 0u);
-  // Every task pending: the counts always add up to the total.
-  EXPECT_EQ(uint64_t(doc["tasks_pending"]), uint64_t(doc["tasks_total"]));
-  EXPECT_EQ(uint64_t(doc["tasks_leased"]) + uint64_t(doc["tasks_done"]) + uint64_t(doc["tasks_failed"]), 0u);
+  EXPECT_EQ(uint64_t(doc["files_total"]), sample_files);
+  EXPECT_EQ(uint64_t(doc["bytes_total"]), sample_bytes);
+  EXPECT_EQ(uint64_t(doc["files_done"]), 0u);
+  EXPECT_EQ(uint64_t(doc["bytes_done"]), 0u);
+  EXPECT_EQ(uint64_t(doc["tasks_total"]), sample_files);
+  // Every task pending.
+  EXPECT_EQ(uint64_t(doc["tasks_pending"]), sample_files);
+  EXPECT_EQ(uint64_t(doc["tasks_leased"]), 0u);
+  EXPECT_EQ(uint64_t(doc["tasks_done"]), 0u);
+  EXPECT_EQ(uint64_t(doc["tasks_failed"]), 0u);
   EXPECT_EQ(simdjson::dom::array(doc["workers"]).size(), 0u);
 
   CommandResult text = RunCommand({LoadstarBinary(), "status", "--coordinator", monitor});

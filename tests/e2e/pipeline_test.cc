@@ -3,14 +3,20 @@
 // independent load gives (shared/docs/SAMPLE_FIGURES.md).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/object_store.h"
+#include "tests/support/coordinator_status.h"
+#include "tests/support/loadstar_schema.h"
 #include "tests/support/postgres_server.h"
+#include "tests/support/process.h"
 #include "tests/support/s3_server.h"
 #include "tests/support/test_env.h"
+#include "tests/support/wait_until.h"
 
 namespace loadstar::testing {
 namespace {
@@ -126,10 +132,56 @@ TEST_F(PipelineTest, SampleThroughThreeWorkersGivesTheReferenceFigures) {
 TEST_F(PipelineTest, OneWorkerAndFourWorkersGiveIdenticalTables) {
   CommandResult one = Load("e2e_one", 1);
   ASSERT_EQ(one.exit_code, 0) << one.output;
-  // Small tasks, so four workers really do share the work.
-  CommandResult four = Load("e2e_four", 4, {"--task-bytes", "65536", "--task-files", "8"});
-  ASSERT_EQ(four.exit_code, 0) << four.output;
-  std::string a = Fingerprint("e2e_one"), b = Fingerprint("e2e_four");
+
+  // Small tasks, so four workers really do share the work; the run's /status says who did what.
+  // A statement trigger holds the transform for two seconds (changing no row), so that the
+  // status is read once every task is done, before the run exits.
+  const std::string s = "e2e_four";
+  CreateLoadstarSchema("pipeline", s);
+  Sql("CREATE FUNCTION " + s + ".hold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); "
+      "RETURN NULL; END $$; CREATE TRIGGER hold AFTER INSERT ON " + s + ".time FOR EACH STATEMENT EXECUTE FUNCTION " +
+      s + ".hold();");
+  const int monitor_port = FreeTcpPort();
+  ASSERT_GT(monitor_port, 0);
+  const std::string monitor = "127.0.0.1:" + std::to_string(monitor_port);
+  const std::string log = TempDir("pipeline-four") + "/run.log";
+  Subprocess::Options o;
+  o.argv = {LoadstarBinary(), "run", "--songs", std::string("s3://") + kBucket + "/song_data/", "--events",
+            std::string("s3://") + kBucket + "/log_data/", "--warehouse", *db_, "--schema", s, "--workers", "4",
+            "--task-bytes", "65536", "--task-files", "8", "--metrics-listen", monitor};
+  o.env = s3_->AwsEnvironment();
+  o.stdout_path = log;
+  o.stderr_path = log;
+  auto run = Subprocess::Spawn(o);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  std::optional<CoordinatorStatus> staged;  // the first status with every task done
+  (void)WaitUntil(
+      [&] {
+        auto now = ReadCoordinatorStatus(monitor);
+        if (now && now->tasks_total > 0 && now->tasks_done == now->tasks_total) staged = now;
+        return staged.has_value() || !run->Running();
+      },
+      std::chrono::seconds(240), std::chrono::milliseconds(20));
+  auto ended = run->Wait(std::chrono::seconds(120));
+  std::ifstream in(log);
+  std::stringstream output;
+  output << in.rdbuf();
+  ASSERT_TRUE(ended.has_value() && ended->success()) << (ended ? ended->ToString() : "still running") << "\n"
+                                                     << output.str();
+  ASSERT_TRUE(staged.has_value()) << "no status with every task done was read\n" << output.str();
+
+  uint64_t by_workers = 0;
+  int busy = 0;
+  for (const CoordinatorStatus::Worker& w : staged->workers) {
+    by_workers += w.tasks_done;
+    if (w.tasks_done > 0) ++busy;
+  }
+  EXPECT_EQ(staged->workers.size(), 4u) << staged->ToString();
+  EXPECT_EQ(by_workers, staged->tasks_total) << staged->ToString();
+  EXPECT_GT(staged->tasks_total, 4u) << staged->ToString();
+  EXPECT_GE(busy, 2) << "one worker did every task: " << staged->ToString();
+
+  std::string a = Fingerprint("e2e_one"), b = Fingerprint(s);
   EXPECT_EQ(a, b);
   EXPECT_NE(a.find("songplays=6820:"), std::string::npos) << a;
 }

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -109,13 +110,40 @@ TEST(SubprocessTest, DestructorStopsTheWholeProcessGroup) {
   std::filesystem::remove(pid_file);
 }
 
+// Ownership moves with the object: the moved-from one's destructor must leave the process alone
+// (it would SIGTERM it if it still thought it owned it), and the new owner stops it.
 TEST(SubprocessTest, MovedFromObjectOwnsNothing) {
-  auto p = Subprocess::Spawn({.argv = {"sleep", "30"}});
-  ASSERT_TRUE(p.ok());
-  pid_t pid = p->pid();
-  Subprocess moved = std::move(p).value();
-  EXPECT_EQ(moved.pid(), pid);
-  EXPECT_TRUE(moved.Running());
+  pid_t pid = 0;
+  std::optional<Subprocess> moved;
+  {
+    auto p = Subprocess::Spawn({.argv = {"sleep", "30"}});
+    ASSERT_TRUE(p.ok());
+    pid = p->pid();
+    moved.emplace(std::move(p).value());
+  }  // the moved-from object dies here
+  ASSERT_EQ(moved->pid(), pid);
+  // Give a stray SIGTERM time to land before looking.
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(moved->Running());
+  EXPECT_FALSE(moved->Wait(milliseconds(0)).has_value());
+
+  // Move assignment: the target's own process is stopped, the moved-from one again owns nothing.
+  auto other = Subprocess::Spawn({.argv = {"sleep", "30"}});
+  ASSERT_TRUE(other.ok());
+  const pid_t replaced = other->pid();
+  {
+    Subprocess source = std::move(*moved);
+    *other = std::move(source);
+  }  // `source`, moved from, dies here
+  moved.reset();  // so does the first moved-from object
+  EXPECT_EQ(other->pid(), pid);
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(other->Running());
+  EXPECT_NE(::kill(replaced, 0), 0) << "the process the assignment replaced is still running";
+
+  // Its last owner stops it.
+  other = Subprocess::Spawn({.argv = {"true"}});
+  EXPECT_NE(::kill(pid, 0), 0) << "the moved process outlived its last owner";
 }
 
 TEST(TcpPortTest, FreePortAndWaitingForAListener) {

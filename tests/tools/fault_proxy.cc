@@ -20,7 +20,9 @@
 // framed by Content-Length, chunked, or the end of the connection.
 //
 // On SIGTERM or SIGINT it writes what it did to --summary (one "name: count" per line) and to
-// stdout, and exits 0. SIGUSR1 writes the summary without stopping.
+// stdout, and exits 0. SIGUSR1 writes the summary without stopping. A fault is counted once it
+// has been delivered to the client; a request whose upstream fails is answered 502 and counted
+// under upstream_errors, whatever fault had been picked for it.
 //
 //   fault_proxy --upstream 127.0.0.1:4569 [--port 0] [--port-file F] [--summary F] [--seed N]
 //               [--slowdown R] [--error500 R] [--reset-before R] [--reset-mid R] [--truncate R]
@@ -397,33 +399,44 @@ class Connection {
       }
       uint64_t n = g_counters.requests.fetch_add(1);
       std::optional<Fault> fault = FaultFor(n);
-      if (fault) {
-        ++g_counters.faults[*fault];
-        Log("request " + std::to_string(n) + " " + req.method + " " + req.target + ": " + kFaultNames[*fault]);
-      }
-      if (!Handle(req, fault)) return;
+      if (!Handle(req, n, fault)) return;
       if (!req.keep_alive) return;
     }
   }
 
  private:
-  // Answers one request. False when the client connection is finished (closed or reset).
-  bool Handle(const Request& req, std::optional<Fault> fault) {
-    if (fault == kSlowdown) {
-      return client_.SendAll(S3Error(503, "Slow Down", "SlowDown", "Please reduce your request rate.", req.target));
-    }
-    if (fault == kError500) {
-      return client_.SendAll(S3Error(500, "Internal Server Error", "InternalError",
-                                     "We encountered an internal error. Please try again.", req.target));
+  // Counts (and logs) a fault once it is sure to reach the client: after what it sends has been
+  // sent, before the connection is closed or reset (which cannot fail, and which the client may
+  // act on at once). A fault picked for a request that then could not be delivered (the upstream
+  // failed, the client went away) was not injected.
+  void Delivered(uint64_t n, const Request& req, Fault fault) {
+    ++g_counters.faults[fault];
+    Log("request " + std::to_string(n) + " " + req.method + " " + req.target + ": " + kFaultNames[fault]);
+  }
+
+  // Answers request number `n`. False when the client connection is finished (closed or reset).
+  bool Handle(const Request& req, uint64_t n, std::optional<Fault> fault) {
+    if (fault == kSlowdown || fault == kError500) {
+      const std::string answer =
+          fault == kSlowdown
+              ? S3Error(503, "Slow Down", "SlowDown", "Please reduce your request rate.", req.target)
+              : S3Error(500, "Internal Server Error", "InternalError",
+                        "We encountered an internal error. Please try again.", req.target);
+      if (!client_.SendAll(answer)) return false;
+      Delivered(n, req, *fault);
+      return true;
     }
     if (fault == kResetBefore) {
+      Delivered(n, req, *fault);  // counted first: the client may act on the reset at once
       client_.Reset();
       return false;
     }
 
     Response resp;
     if (!Forward(req, &resp)) {
+      // The client gets a 502, not the fault picked for this request: that fault is not counted.
       ++g_counters.upstream_errors;
+      Log("request " + std::to_string(n) + " " + req.method + " " + req.target + ": upstream failed, answered 502");
       (void)client_.SendAll(
           S3Error(502, "Bad Gateway", "InternalError", "fault_proxy: the upstream failed", req.target));
       return false;
@@ -433,7 +446,7 @@ class Connection {
     if (fault == kResetMid || fault == kTruncate) {
       // Some of the body when there is one; else part of the head, so the response is cut either way.
       size_t cut = body_len > 0 ? resp.head_len + body_len / 2 : resp.head_len / 2;
-      (void)client_.SendAll(all.substr(0, cut));
+      if (client_.SendAll(all.substr(0, cut))) Delivered(n, req, *fault);
       if (fault == kResetMid) {
         client_.Reset();
       } else {
@@ -446,6 +459,7 @@ class Connection {
       if (!client_.SendAll(all.substr(0, resp.head_len))) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(g_options.delay_ms));
       if (!client_.SendAll(all.substr(resp.head_len))) return false;
+      Delivered(n, req, *fault);
     } else if (!client_.SendAll(all)) {
       return false;
     }
