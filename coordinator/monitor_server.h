@@ -7,12 +7,15 @@
 //   GET /healthz  200 "ok" unless the run has failed; 503 with the run's error when it has
 //   GET /status   the snapshot as JSON (see EncodeStatusJson in status_encoding.h)
 //   GET /         a short text index of the above
-// Anything else is 404. Responses are never cached (Cache-Control: no-store).
+// HEAD is GET without the body. Other methods on these paths get 405 with "Allow: GET, HEAD";
+// other paths get 404. Every response closes its connection (Connection: close), so no client
+// holds one open between requests. Responses are never cached (Cache-Control: no-store).
 //
 // The server holds no secrets and offers no authentication: listen on a loopback address, or
 // on a network where the run's figures, worker names and error text may be seen.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,9 +44,17 @@ struct MonitorServerOptions {
   // interface, "::" for every IPv6 one); empty means "127.0.0.1". Port 0 picks a free port;
   // port() tells which.
   HostPort listen{"127.0.0.1", 0};
-  // Connections served at once. A scrape or a status request takes microseconds, so a few
-  // are plenty; more concurrent clients wait for a free slot.
-  int threads = 2;
+  // Connections open at once. One thread serves them all, waiting on none: a connection costs
+  // a socket and its buffer until its request is complete. When every slot is taken a new
+  // connection takes the slot of the one that has waited longest for its request, so clients
+  // that connect and send nothing cannot lock the others out.
+  int max_connections = 256;
+  // Time a connection has from being accepted to having sent its whole request (headers of
+  // at most 16 KiB and a body of at most 64 KiB), however slowly it trickles in; after that
+  // it is closed.
+  std::chrono::milliseconds request_timeout{5000};
+  // Time a client has to take its response; after that the connection is closed.
+  std::chrono::milliseconds write_timeout{5000};
 };
 
 class MonitorServer {
@@ -61,8 +72,7 @@ class MonitorServer {
   MonitorServer(const MonitorServer&) = delete;
   MonitorServer& operator=(const MonitorServer&) = delete;
 
-  // Stops accepting connections, ends the ones open (requests already being answered are
-  // finished) and joins the server's threads. Idempotent; the destructor calls it.
+  // Stops accepting connections, closes the ones open and joins the server's thread. Idempotent; the destructor calls it.
   void Stop();
 
   // The port bound (the real one when the options asked for 0).

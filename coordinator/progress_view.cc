@@ -90,7 +90,8 @@ void AppendProgressLines(const StatusSnapshot& s, int width, std::vector<std::st
   // Files, records, rate, workers, ETA.
   std::string figures = "files " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + ", records " +
                         FormatCount(s.staged) + " staged, " + FormatCount(s.rejected) + " rejected, " +
-                        FormatBytes(s.bytes_per_s()) + "/s, " + Plural(s.workers.size(), "worker", "workers");
+                        FormatBytes(s.phase == "staging" ? s.current_bytes_per_s() : s.bytes_per_s()) + "/s, " +
+                        Plural(s.workers.size(), "worker", "workers");
   if (s.phase == "staging" && s.eta_s() >= 0) figures += ", ETA " + FormatDuration(s.eta_s());
   lines->push_back(std::move(figures));
   lines->push_back("tasks " + FormatCount(s.tasks_pending) + " pending, " + FormatCount(s.tasks_leased) + " leased, " +
@@ -162,6 +163,7 @@ std::string RenderStatusText(const StatusSnapshot& s, int width, size_t max_work
     title += ": " + Printable(s.phase) + ", " + FormatDuration(s.elapsed_s);
   }
   lines.push_back(std::move(title));
+  if (!s.step.empty()) lines.push_back("step: " + Printable(s.step));
 
   if (s.phase == "starting" || s.phase == "planning") {
     lines.emplace_back("listing the sources and planning the tasks");  // nothing known about the work yet
@@ -216,7 +218,7 @@ std::string RenderPlainLine(const StatusSnapshot& s) {
   if (s.phase == "transforming") {
     return "transforming: building the star tables from " + FormatCount(s.staged) + " staged records (" +
            Plural(s.files_done, "file", "files") + ", " + FormatBytes(static_cast<double>(s.bytes_done)) + "), " +
-           elapsed + " elapsed";
+           (s.step.empty() ? std::string() : "step: " + Printable(s.step) + ", ") + elapsed + " elapsed";
   }
   if (s.phase == "done") {
     return "done: " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + " files, " +
@@ -225,7 +227,7 @@ std::string RenderPlainLine(const StatusSnapshot& s) {
   }
   std::string line = phase + ": " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + " files, " +
                      std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total)) +
-                     ", " + records + ", " + FormatBytes(s.bytes_per_s()) + "/s, " +
+                     ", " + records + ", " + FormatBytes(s.current_bytes_per_s()) + "/s, " +
                      Plural(s.workers.size(), "worker", "workers");
   if (s.eta_s() >= 0) line += ", ETA " + FormatDuration(s.eta_s());
   return line;
@@ -237,12 +239,42 @@ ProgressView::ProgressView(ProgressMode mode) : ProgressView([mode] {
   return options;
 }()) {}
 
-ProgressView::ProgressView(ProgressViewOptions options) : options_(std::move(options)) {}
+ProgressView::ProgressView(ProgressViewOptions options) : options_(std::move(options)) {
+  if (options_.mode != ProgressMode::kQuiet && options_.tick_interval.count() > 0) {
+    ticker_ = std::thread([this] { Ticker(); });
+  }
+}
 
-ProgressView::~ProgressView() { StopRelay(); }
+ProgressView::~ProgressView() {
+  StopTicker();
+  StopRelay();
+}
 
 ProgressView::Clock::time_point ProgressView::Now() const {
   return options_.clock ? options_.clock() : Clock::now();
+}
+
+StatusSnapshot ProgressView::AsOf(const StatusSnapshot& snapshot, Clock::time_point now) const {
+  StatusSnapshot s = snapshot;
+  if (s.phase != "done" && s.phase != "failed") {
+    const double age = std::max(0.0, std::chrono::duration<double>(now - last_received_).count());
+    s.elapsed_s += age;
+    for (WorkerStatus& w : s.workers) w.last_heartbeat_age_s += age;
+  }
+  if (s.recent_bytes_per_s < 0) s.recent_bytes_per_s = rate_.Rate(now);
+  return s;
+}
+
+std::string ProgressView::Show(const StatusSnapshot& snapshot, Clock::time_point now) {
+  shown_ = true;
+  last_shown_ = now;
+  last_phase_ = snapshot.phase;
+  if (options_.mode == ProgressMode::kTerminal) {
+    DrawTerminal(snapshot, /*final_frame=*/false);
+    return "";
+  }
+  last_line_ = RenderPlainLine(snapshot);
+  return last_line_;
 }
 
 void ProgressView::Update(const StatusSnapshot& snapshot) {
@@ -252,25 +284,58 @@ void ProgressView::Update(const StatusSnapshot& snapshot) {
     std::lock_guard lock(mu_);
     if (finished_) return;
     const Clock::time_point now = Now();
+    rate_.Add(now, snapshot.bytes_done);
+    last_snapshot_ = snapshot;
+    last_received_ = now;
     const auto interval =
         options_.mode == ProgressMode::kTerminal ? options_.terminal_interval : options_.plain_interval;
     if (shown_ && snapshot.phase == last_phase_ && now - last_shown_ < interval) return;
-    shown_ = true;
-    last_shown_ = now;
-    last_phase_ = snapshot.phase;
-    if (options_.mode == ProgressMode::kTerminal) {
-      DrawTerminal(snapshot, /*final_frame=*/false);
-      return;
-    }
-    line = RenderPlainLine(snapshot);
-    last_line_ = line;
+    line = Show(AsOf(snapshot, now), now);
   }
   // Outside mu_: the log may hand its lines to PrintAbove.
-  log::Write(snapshot.phase == "failed" ? log::Level::kError : log::Level::kInfo, line);
+  if (!line.empty()) log::Write(snapshot.phase == "failed" ? log::Level::kError : log::Level::kInfo, line);
+}
+
+void ProgressView::Tick() {
+  if (options_.mode == ProgressMode::kQuiet) return;
+  std::string line;
+  bool failed = false;
+  {
+    std::lock_guard lock(mu_);
+    if (finished_ || !shown_) return;
+    const Clock::time_point now = Now();
+    const auto interval =
+        options_.mode == ProgressMode::kTerminal ? options_.terminal_interval : options_.plain_interval;
+    if (now - last_shown_ < interval) return;
+    line = Show(AsOf(last_snapshot_, now), now);
+    failed = last_snapshot_.phase == "failed";
+  }
+  if (!line.empty()) log::Write(failed ? log::Level::kError : log::Level::kInfo, line);
+}
+
+void ProgressView::Ticker() {
+  std::unique_lock lock(tick_mu_);
+  while (!tick_stop_) {
+    tick_cv_.wait_for(lock, options_.tick_interval, [this] { return tick_stop_; });
+    if (tick_stop_) break;
+    lock.unlock();
+    Tick();
+    lock.lock();
+  }
+}
+
+void ProgressView::StopTicker() {
+  {
+    std::lock_guard lock(tick_mu_);
+    tick_stop_ = true;
+  }
+  tick_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
 }
 
 void ProgressView::Finish(const StatusSnapshot& snapshot) {
   if (options_.mode == ProgressMode::kQuiet) return;
+  StopTicker();
   // What children wrote until now goes above the final picture.
   StopRelay();
   std::string line;

@@ -1,14 +1,20 @@
 // ProgressView: a run's progress for people, drawn from StatusSnapshots.
 //
 //   kTerminal  a live picture redrawn in place (ANSI cursor movement) on a terminal, about five
-//              times a second: phase, a bar of bytes done, files, records, rate, workers, ETA,
-//              and a table of up to kTerminalWorkerRows workers.
+//              times a second: phase, transform step, a bar of bytes done, files, records,
+//              rate, workers, ETA, and a table of up to kTerminalWorkerRows workers.
 //   kPlain     one log line (common/log.h, level info) every `plain_interval` and at each phase
 //              change, e.g.
 //              "staging: 12/30 files, 41% of 472 MB, 120,334 records staged, 3 rejected,
 //               38.2 MB/s, 4 workers, ETA 12 s" (see RenderPlainLine)
 //   kQuiet     draws nothing; errors reach people the way they always do (the caller's
 //              messages, and whatever log lines the log level lets through).
+//
+// The view keeps moving when no new snapshot comes (the coordinator busy transforming, say):
+// a thread of its own shows the last snapshot again, its elapsed time and heartbeat ages grown
+// by the time since it came. The rate and the ETA are those of the last ~20 s (RateMeter), so
+// time spent waiting for workers does not stretch the ETA; with no progress lately there is
+// no ETA.
 //
 // Other output must not tear the live picture: give the log's lines to PrintAbove and child
 // processes RelayFd() as their stderr, and both are printed above it.
@@ -22,6 +28,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <mutex>
@@ -46,6 +53,7 @@ inline constexpr size_t kTerminalWorkerRows = 8;
 // characters (cut if need be; `width` <= 0 means no limit), with no escape sequences:
 //
 //   loadstar run 12 (schema sparkify): staging, 42 s
+//   step: songplays                         (only while a transform step runs)
 //   [################------------------------]  41%  193 MB of 472 MB
 //   files 12/30, records 120,334 staged, 3 rejected, 38.2 MB/s, 4 workers, ETA 12 s
 //   tasks 5 pending, 4 leased, 11/20 done, 0 failed, 1 retried, 0 workers lost
@@ -57,7 +65,8 @@ inline constexpr size_t kTerminalWorkerRows = 8;
 // The bar has std::clamp(width - 40, 10, 40) cells (40 with no width limit): '#' for each
 // whole cell of bytes done, '-' for the rest. While the run is starting or planning, one line
 // "listing the sources and planning the tasks" stands for the bar, figures and tasks. When the
-// run has failed the first line says so and carries the error. At most `max_worker_rows` worker rows are listed. Control characters
+// run has failed the first line says so and carries the error. The rate is the current one
+// (StatusSnapshot::current_bytes_per_s) while staging, the average since the start after. At most `max_worker_rows` worker rows are listed. Control characters
 // in names and errors are shown as spaces.
 std::string RenderStatusText(const StatusSnapshot& snapshot, int width, size_t max_worker_rows);
 
@@ -68,7 +77,8 @@ std::string RenderTerminalFrame(const StatusSnapshot& snapshot, int width);
 //   "staging: 12/30 files, 41% of 472 MB, 120,334 records staged, 3 rejected, 38.2 MB/s,
 //    4 workers, ETA 12 s"
 // (the ETA is left out while unknown); other phases say what fits them, e.g.
-//   "planning: listing the sources, 3.0 s elapsed", "done: 30/30 files, 472 MB, 120,334 records
+//   "planning: listing the sources, 3.0 s elapsed", "transforming: building the star tables
+//   from 120,334 staged records (30 files, 472 MB), step: songplays, 42 s elapsed", "done: 30/30 files, 472 MB, 120,334 records
 //   staged, 3 rejected, in 42 s (11.2 MB/s)", "failed after 42 s at 12/30 files, 41% of 472 MB,
 //   120,334 records staged, 3 rejected" (the error is left to the caller, so it is said once).
 std::string RenderPlainLine(const StatusSnapshot& snapshot);
@@ -89,6 +99,10 @@ struct ProgressViewOptions {
   // kTerminal draws on this file descriptor (a terminal); its width is read from it at each
   // redraw (80 columns when it cannot be).
   int fd = 2;
+  // kTerminal and kPlain: how often the view's own thread looks whether the last snapshot is
+  // due to be shown again (after `terminal_interval` or `plain_interval`) when no new one
+  // came; 0: no thread (Tick() then does it, for tests).
+  std::chrono::milliseconds tick_interval{500};
   // The time; null means std::chrono::steady_clock::now. Tests pass a fake clock.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
@@ -108,6 +122,10 @@ class ProgressView {
   // Shows `snapshot` if enough time has passed since the last time something was shown (or
   // the phase changed); otherwise does nothing. Cheap enough to call every loop turn.
   void Update(const StatusSnapshot& snapshot);
+
+  // Shows the last snapshot again, aged by the time since it came, if it is due (as Update
+  // would); the view's thread calls it every `tick_interval`.
+  void Tick();
 
   // Shows `snapshot` now and leaves it on screen: the terminal view draws its last frame and
   // stops redrawing; the plain view logs its last line unless that line was just logged. Lines
@@ -132,6 +150,12 @@ class ProgressView {
   using Clock = std::chrono::steady_clock;
 
   Clock::time_point Now() const;
+  // `snapshot` as it stands at `now`: aged since it came, and with the recent rate.
+  StatusSnapshot AsOf(const StatusSnapshot& snapshot, Clock::time_point now) const;  // requires mu_
+  // Shows `snapshot`; the line to log afterwards, outside mu_, in plain mode.
+  std::string Show(const StatusSnapshot& snapshot, Clock::time_point now);  // requires mu_
+  void Ticker();     // the thread that calls Tick()
+  void StopTicker();
   // kTerminal: erases the picture drawn last (the cursor is left where it began).
   std::string EraseFrame() const;
   void DrawTerminal(const StatusSnapshot& snapshot, bool final_frame);  // requires mu_
@@ -150,6 +174,15 @@ class ProgressView {
   size_t frame_lines_ = 0;       // guarded by mu_: lines of the picture on screen now
   std::string last_frame_;       // guarded by mu_: what is on screen, to redraw after PrintAbove
   std::string last_line_;        // guarded by mu_: the plain view's last line
+  StatusSnapshot last_snapshot_; // guarded by mu_: the last one given to Update
+  Clock::time_point last_received_;  // guarded by mu_: when it came
+  RateMeter rate_;               // guarded by mu_: of bytes done
+
+  // The thread that calls Tick(); takes mu_ with tick_mu_ free.
+  std::mutex tick_mu_;
+  std::condition_variable tick_cv_;
+  bool tick_stop_ = false;       // guarded by tick_mu_
+  std::thread ticker_;
 
   // The children's stderr relay. Lock order: relay_mu_ before mu_ (StopRelay holds relay_mu_
   // while it joins the relay thread, which takes mu_ in PrintAbove); nothing takes relay_mu_

@@ -77,8 +77,8 @@ std::function<int()> AddStatusCommand(CLI::App* cmd) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->footer(
-      "Shows a running coordinator's progress: phase, bytes and files done, records staged and rejected,\n"
-      "rate, ETA, tasks by state, and every worker with its tasks in flight and done and when it was last\n"
+      "Shows a running coordinator's progress: phase and transform step, bytes and files done, records\n"
+      "staged and rejected, rate and ETA (over the last 20 s), tasks by state, and every worker with its tasks in flight and done and when it was last\n"
       "heard from. The coordinator must have been started with --metrics-listen HOST:PORT; the same port\n"
       "serves Prometheus metrics at /metrics and a health check at /healthz.\n\n"
       "Examples:\n  loadstar status --coordinator 10.0.0.5:9464\n"

@@ -231,6 +231,7 @@ std::string EncodeStatusJson(const StatusSnapshot& s) {
   w.Int("run_id", s.run_id);
   w.String("phase", s.phase);
   w.String("error", s.error);
+  w.String("step", s.step);
   w.Double("elapsed_s", s.elapsed_s);
   w.Uint("files_total", s.files_total);
   w.Uint("files_done", s.files_done);
@@ -247,6 +248,11 @@ std::string EncodeStatusJson(const StatusSnapshot& s) {
   w.Uint("tasks_retried", s.tasks_retried);
   w.Uint("workers_lost", s.workers_lost);
   w.Double("bytes_per_s", s.bytes_per_s());
+  if (s.recent_bytes_per_s >= 0) {
+    w.Double("recent_bytes_per_s", s.recent_bytes_per_s);
+  } else {
+    w.Null("recent_bytes_per_s");
+  }
   if (double eta = s.eta_s(); eta >= 0) {
     w.Double("eta_s", eta);
   } else {
@@ -311,7 +317,9 @@ Result<StatusSnapshot> DecodeStatusJson(std::string_view json) {
   LOADSTAR_RETURN_IF_ERROR(ReadInt(obj, "run_id", &s.run_id));
   LOADSTAR_RETURN_IF_ERROR(ReadString(obj, "phase", &s.phase));
   LOADSTAR_RETURN_IF_ERROR(ReadString(obj, "error", &s.error));
+  LOADSTAR_RETURN_IF_ERROR(ReadString(obj, "step", &s.step));
   LOADSTAR_RETURN_IF_ERROR(ReadDouble(obj, "elapsed_s", &s.elapsed_s));
+  LOADSTAR_RETURN_IF_ERROR(ReadDouble(obj, "recent_bytes_per_s", &s.recent_bytes_per_s));
   const std::pair<const char*, uint64_t*> counts[] = {
       {"files_total", &s.files_total},     {"files_done", &s.files_done},     {"bytes_total", &s.bytes_total},
       {"bytes_done", &s.bytes_done},       {"records", &s.records},           {"staged", &s.staged},

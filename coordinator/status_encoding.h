@@ -27,10 +27,13 @@ inline constexpr int kStatusJsonVersion = 1;
 // The snapshot as one JSON object (no trailing newline):
 //
 //   {"version":1, "schema":"sparkify", "run_id":12, "phase":"staging", "error":"",
-//    "elapsed_s":42.5, "files_total":30, "files_done":12, "bytes_total":..., "bytes_done":...,
+//    "step":"" (or the transform step running, e.g. "songplays"), "elapsed_s":42.5,
+//    "files_total":30, "files_done":12, "bytes_total":..., "bytes_done":...,
 //    "records":..., "staged":..., "rejected":..., "tasks_total":..., "tasks_pending":...,
 //    "tasks_leased":..., "tasks_done":..., "tasks_failed":..., "tasks_retried":...,
-//    "workers_lost":..., "bytes_per_s":..., "eta_s":12.1 or null when unknown,
+//    "workers_lost":..., "bytes_per_s":... (the average since the start),
+//    "recent_bytes_per_s":... (over the last 20 s) or null when not measured yet,
+//    "eta_s":12.1 (at the recent rate) or null when unknown,
 //    "task_latency":{"bounds_s":[0.01,...,10], "counts":[... one more than bounds ...], "sum_s":...},
 //    "workers":[{"name":"worker-1", "credit":2, "in_flight":1, "tasks_done":10,
 //                "tasks_failed":0, "last_heartbeat_age_s":0.3}, ...]}
@@ -40,7 +43,8 @@ inline constexpr int kStatusJsonVersion = 1;
 std::string EncodeStatusJson(const StatusSnapshot& snapshot);
 
 // Reads a document written by EncodeStatusJson. Fields that are missing keep their defaults;
-// unknown fields are ignored; derived fields (bytes_per_s, eta_s) are not read back.
+// unknown fields are ignored; derived fields (bytes_per_s, eta_s) are not read back
+// (recent_bytes_per_s, measured, is).
 // Errors: Parse when `json` is not JSON, not an object, has a field of the wrong type, or a
 // task_latency with the wrong number of buckets; FailedPrecondition when its version is not
 // one this build can read.

@@ -7,8 +7,15 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -17,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "coordinator/progress_view.h"
@@ -286,6 +294,67 @@ Fetched Fetch(const std::string& url) {
   return f;
 }
 
+// ---- HTTP over a raw socket, for clients that misbehave and for timing ----
+
+// A TCP connection to 127.0.0.1:`port`, closed by the destructor; fd() is -1 when the connect
+// failed.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~RawConnection() {
+    if (fd_ >= 0) close(fd_);
+  }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  int fd() const { return fd_; }
+  bool Send(std::string_view bytes) {
+    return fd_ >= 0 && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+  // Everything the server sends until it closes the connection, or until `timeout` passes.
+  std::string ReadUntilClosed(std::chrono::milliseconds timeout) {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (fd_ >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buf[4096];
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        closed_ = true;
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  // True once ReadUntilClosed saw the server close the connection.
+  bool closed() const { return closed_; }
+
+ private:
+  int fd_ = -1;
+  bool closed_ = false;
+};
+
+// One request on a connection of its own; the whole response (the server closes it).
+std::string RawRequest(int port, std::string_view request, std::chrono::milliseconds timeout) {
+  RawConnection c(port);
+  if (!c.Send(request)) return "";
+  return c.ReadUntilClosed(timeout);
+}
+
 // ---- the snapshot served ----
 
 StatusSnapshot KnownSnapshot() { return testing::KnownSnapshot("odd \"name\" \\ with\nbreak"); }
@@ -445,6 +514,99 @@ TEST_F(MonitorServerTest, UnknownPathsAre404) {
   Fetched index = Fetch(Url("/"));
   EXPECT_EQ(index.status, 200);
   EXPECT_NE(index.body.find("/metrics"), std::string::npos);
+}
+
+TEST_F(MonitorServerTest, OtherMethodsOnKnownPathsAre405WithAllow) {
+  for (const char* method : {"POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    for (const char* path : {"/healthz", "/metrics", "/status", "/"}) {
+      auto r = RunCommand({"curl", "-sS", "-i", "--max-time", "20", "-X", method, "--data", "x", Url(path)}, {}, 30);
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(^HTTP/1\.1 405 )"))) << method << " " << path << "\n"
+                                                                                    << r.output;
+      EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\r\nAllow: GET, HEAD\r\n)"))) << r.output;
+    }
+  }
+  // HEAD is GET without the body.
+  auto head = RunCommand({"curl", "-sS", "-I", "--max-time", "20", Url("/healthz")}, {}, 30);
+  EXPECT_TRUE(std::regex_search(head.output, std::regex(R"(^HTTP/1\.1 200 )"))) << head.output;
+  // Unknown paths stay 404 whatever the method.
+  auto unknown = RunCommand({"curl", "-sS", "-i", "--max-time", "20", "-X", "POST", Url("/nothing-here")}, {}, 30);
+  EXPECT_TRUE(std::regex_search(unknown.output, std::regex(R"(^HTTP/1\.1 404 )"))) << unknown.output;
+}
+
+// Idle clients and clients that never finish their request must not hold up the others: a
+// health check answers at once with 100 of each connected.
+TEST_F(MonitorServerTest, HealthzAnswersAtOnceBesideIdleAndHalfSentConnections) {
+  std::vector<std::unique_ptr<RawConnection>> idle, half_sent;
+  for (int i = 0; i < 100; ++i) {
+    idle.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_GE(idle.back()->fd(), 0) << "connection " << i;
+    half_sent.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(half_sent.back()->Send("GET /heal")) << "connection " << i;
+  }
+  std::chrono::steady_clock::duration slowest{};
+  for (int i = 0; i < 10; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    std::string response =
+        RawRequest(server_->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(20));
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - start);
+    ASSERT_EQ(response.rfind("HTTP/1.1 200 ", 0), 0u) << response;
+    EXPECT_NE(response.find("\r\n\r\nok\n"), std::string::npos) << response;
+  }
+  EXPECT_LT(slowest, std::chrono::milliseconds(100))
+      << "the slowest of 10 health checks took "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(slowest).count() << " ms";
+  // The connections are still served once they finish their request.
+  ASSERT_TRUE(half_sent.front()->Send("thz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string late = half_sent.front()->ReadUntilClosed(std::chrono::seconds(20));
+  EXPECT_EQ(late.rfind("HTTP/1.1 200 ", 0), 0u) << late;
+}
+
+TEST(MonitorServerLimitsTest, ARequestNotFinishedInTimeIsDropped) {
+  StatusBoard board;
+  MonitorServerOptions options;
+  options.request_timeout = std::chrono::milliseconds(200);
+  auto server = MonitorServer::Start(board, options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  RawConnection idle((*server)->port());
+  RawConnection trickling((*server)->port());
+  ASSERT_TRUE(trickling.Send("GET /healthz HTTP/1.1\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  // Trickling bytes does not buy more time: the whole request has to arrive in time.
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    trickling.Send("X");
+  }
+  EXPECT_EQ(trickling.ReadUntilClosed(std::chrono::seconds(10)), "");
+  EXPECT_TRUE(trickling.closed());
+  EXPECT_EQ(idle.ReadUntilClosed(std::chrono::seconds(10)), "");
+  EXPECT_TRUE(idle.closed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(MonitorServerLimitsTest, ANewClientIsServedWhenEveryConnectionIsTaken) {
+  StatusBoard board;
+  MonitorServerOptions options;
+  options.max_connections = 8;
+  auto server = MonitorServer::Start(board, options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 8; ++i) idle.push_back(std::make_unique<RawConnection>((*server)->port()));
+  std::string response =
+      RawRequest((*server)->port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(2));
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 ", 0), 0u) << response;
+  // The oldest idle connection made room.
+  EXPECT_EQ(idle.front()->ReadUntilClosed(std::chrono::seconds(2)), "");
+  EXPECT_TRUE(idle.front()->closed());
+}
+
+TEST(MonitorServerLimitsTest, OversizedRequestHeadersAreRefused) {
+  StatusBoard board;
+  auto server = MonitorServer::Start(board, {});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  std::string request = "GET /healthz HTTP/1.1\r\nX-Filler: " + std::string(64 << 10, 'a') + "\r\n\r\n";
+  std::string response = RawRequest((*server)->port(), request, std::chrono::seconds(5));
+  EXPECT_EQ(response.rfind("HTTP/1.1 431 ", 0), 0u) << response.substr(0, 200);
 }
 
 TEST_F(MonitorServerTest, ASecondServerCannotTakeTheSamePort) {

@@ -240,6 +240,7 @@ int WaitChild(pid_t pid) {
   options.mode = ChooseProgressMode(/*quiet=*/false, /*log_json=*/false);
   options.terminal_interval = milliseconds(0);
   options.plain_interval = milliseconds(0);
+  options.tick_interval = milliseconds(0);  // only the updates below draw
   ProgressView view(options);
   StatusSnapshot s = StagingSnapshot();
   view.Update(s);
@@ -355,6 +356,157 @@ TEST(ProgressViewTest, PlainModeWhenStderrIsNotATerminal) {
   EXPECT_NE(lines[1].find("staging: 20/30 files"), std::string::npos) << lines[1];
   EXPECT_EQ(lines[2], "a message from elsewhere");
   EXPECT_NE(lines[3].find("done: 30/30 files, 472 MB"), std::string::npos) << lines[3];
+}
+
+TEST(RenderTest, TheTransformStepIsShown) {
+  StatusSnapshot s = StagingSnapshot();
+  s.phase = "transforming";
+  s.step = "songplays";
+  s.elapsed_s = 42;
+  const std::string frame = RenderStatusText(s, 0, 8);
+  EXPECT_EQ(Lines(frame).at(0), "loadstar run 7 (schema sparkify): transforming, 42 s");
+  EXPECT_EQ(Lines(frame).at(1), "step: songplays");
+  EXPECT_EQ(RenderPlainLine(s),
+            "transforming: building the star tables from 120,334 staged records (12 files, 194 MB), step: "
+            "songplays, 42 s elapsed");
+  s.step = "evil\n\x1b[2J";
+  EXPECT_EQ(Lines(RenderStatusText(s, 0, 8)).at(1), "step: evil  [2J");
+  s.step.clear();
+  EXPECT_EQ(RenderStatusText(s, 0, 8).find("step"), std::string::npos);
+  EXPECT_EQ(RenderPlainLine(s).find("step"), std::string::npos);
+}
+
+TEST(RenderTest, RateAndEtaAreTheRecentOnesWhenMeasured) {
+  StatusSnapshot s = StagingSnapshot();
+  s.recent_bytes_per_s = 278'480'000.0 / 60;  // a minute left
+  EXPECT_NE(RenderPlainLine(s).find(", 4.64 MB/s, 4 workers, ETA 1 m 0 s"), std::string::npos)
+      << RenderPlainLine(s);
+  s.recent_bytes_per_s = 0;  // measured: nothing lately
+  EXPECT_EQ(RenderPlainLine(s).find("ETA"), std::string::npos) << RenderPlainLine(s);
+  EXPECT_EQ(RenderStatusText(s, 0, 8).find("ETA"), std::string::npos);
+  EXPECT_NE(RenderPlainLine(s).find(", 0 B/s, "), std::string::npos) << RenderPlainLine(s);
+}
+
+// Reads what is in `fd` now, waiting at most `wait` for the first byte.
+std::string ReadAvailable(int fd, milliseconds wait) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, out.empty() ? static_cast<int>(wait.count()) : 0) <= 0) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// With no new snapshot (the coordinator busy transforming), the view keeps counting.
+TEST(ProgressViewTest, TicksShowTheLastSnapshotAgedWhenNothingNewComes) {
+  auto now = std::chrono::steady_clock::time_point{} + seconds(1000);
+  ProgressViewOptions options;
+  options.mode = ProgressMode::kPlain;
+  options.plain_interval = seconds(5);
+  options.tick_interval = milliseconds(0);  // Tick() by hand
+  options.clock = [&now] { return now; };
+  ProgressView view(options);
+  StatusSnapshot s = StagingSnapshot();
+  s.phase = "transforming";
+  s.step = "songplays";
+  s.elapsed_s = 30;
+
+  ::testing::internal::CaptureStderr();
+  view.Tick();  // nothing shown yet: nothing to show again
+  view.Update(s);
+  now += seconds(2);
+  view.Tick();  // too soon
+  now += seconds(4);
+  view.Tick();  // 6 s later
+  now += seconds(60);
+  view.Tick();
+  view.Finish(s);
+  view.Tick();  // never after Finish
+  const std::vector<std::string> lines = Lines(::testing::internal::GetCapturedStderr());
+  ASSERT_EQ(lines.size(), 4u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("step: songplays, 30 s elapsed"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("step: songplays, 36 s elapsed"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("step: songplays, 1 m 36 s elapsed"), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find("step: songplays, 30 s elapsed"), std::string::npos) << "Finish shows what it is given";
+}
+
+// The ETA of a run that waited two minutes for its workers follows the rate since they came.
+TEST(ProgressViewTest, EtaFollowsTheRecentRateNotTheAverage) {
+  auto now = std::chrono::steady_clock::time_point{} + seconds(1000);
+  ProgressViewOptions options;
+  options.mode = ProgressMode::kPlain;
+  options.plain_interval = seconds(0);
+  options.tick_interval = milliseconds(0);
+  options.clock = [&now] { return now; };
+  ProgressView view(options);
+  StatusSnapshot s = StagingSnapshot();
+  s.bytes_total = 200'000'000;
+  s.bytes_done = 0;
+  s.elapsed_s = 0;
+
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 120; ++i) {  // waiting for workers
+    view.Update(s);
+    now += seconds(1);
+    s.elapsed_s += 1;
+  }
+  for (int i = 0; i < 10; ++i) {  // then 10 MB/s
+    s.bytes_done += 10'000'000;
+    view.Update(s);
+    now += seconds(1);
+    s.elapsed_s += 1;
+  }
+  const std::vector<std::string> idle_then_busy = Lines(::testing::internal::GetCapturedStderr());
+  ASSERT_EQ(idle_then_busy.size(), 130u);
+  EXPECT_EQ(idle_then_busy[119].find("ETA"), std::string::npos) << "no progress: no ETA\n" << idle_then_busy[119];
+  // 100 MB over the last 20 s, 100 MB left: 20 s, where the average since the start says 2 m 10 s.
+  const std::string last = idle_then_busy.back();
+  EXPECT_NE(last.find(", 5.00 MB/s, 4 workers, ETA 20 s"), std::string::npos) << last;
+
+  // Stalled: the ticks age the rate down to nothing, and the ETA goes.
+  ::testing::internal::CaptureStderr();
+  now += seconds(25);
+  view.Tick();
+  const std::string stalled = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(stalled.find(", 0 B/s, 4 workers"), std::string::npos) << stalled;
+  EXPECT_EQ(stalled.find("ETA"), std::string::npos) << stalled;
+}
+
+// The live view redraws by itself, on its own thread, when no new snapshot comes.
+TEST(ProgressViewTest, TheTerminalViewRedrawsOnItsOwn) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  {
+    ProgressViewOptions options;
+    options.mode = ProgressMode::kTerminal;
+    options.fd = fds[1];
+    options.terminal_interval = milliseconds(10);
+    options.tick_interval = milliseconds(10);
+    ProgressView view(options);
+    StatusSnapshot s = StagingSnapshot();
+    s.phase = "transforming";
+    s.step = "users";
+    s.elapsed_s = 0;
+    view.Update(s);
+    std::string first = ReadAvailable(fds[0], milliseconds(2000));
+    EXPECT_NE(first.find("loadstar run 7 (schema sparkify): transforming, 0.0 s\nstep: users\n"), std::string::npos)
+        << first;
+    // No Update: the picture is drawn again, its elapsed time grown.
+    std::string later;
+    for (int i = 0; i < 200 && later.find("transforming, 0.5 s") == std::string::npos; ++i) {
+      later += ReadAvailable(fds[0], milliseconds(50));
+    }
+    EXPECT_NE(later.find("transforming, 0.5 s\nstep: users\n"), std::string::npos) << later;
+    view.Finish(s);
+    ReadAvailable(fds[0], milliseconds(10));
+    EXPECT_EQ(ReadAvailable(fds[0], milliseconds(100)), "") << "nothing drawn after Finish";
+  }
+  close(fds[0]);
+  close(fds[1]);
 }
 
 TEST(ProgressViewTest, QuietModeDrawsNothing) {

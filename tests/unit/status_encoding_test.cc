@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
 #include <cmath>
 #include <string>
 
@@ -20,7 +21,9 @@ void ExpectSameSnapshot(const StatusSnapshot& a, const StatusSnapshot& b) {
   EXPECT_EQ(a.run_id, b.run_id);
   EXPECT_EQ(a.phase, b.phase);
   EXPECT_EQ(a.error, b.error);
+  EXPECT_EQ(a.step, b.step);
   EXPECT_DOUBLE_EQ(a.elapsed_s, b.elapsed_s);
+  EXPECT_DOUBLE_EQ(a.recent_bytes_per_s, b.recent_bytes_per_s);
   EXPECT_EQ(a.files_total, b.files_total);
   EXPECT_EQ(a.files_done, b.files_done);
   EXPECT_EQ(a.bytes_total, b.bytes_total);
@@ -130,6 +133,88 @@ TEST(StatusJsonTest, DecodeReadsBackWhatEncodeWrote) {
   auto decoded_empty = DecodeStatusJson(EncodeStatusJson(empty));
   ASSERT_TRUE(decoded_empty.ok()) << decoded_empty.status().ToString();
   ExpectSameSnapshot(empty, *decoded_empty);
+}
+
+TEST(StatusJsonTest, StepAndRecentRateAreCarried) {
+  StatusSnapshot s = KnownSnapshot();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string json = EncodeStatusJson(s);
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(doc["step"]), "");
+  EXPECT_TRUE(doc["recent_bytes_per_s"].is_null());
+
+  s.phase = "transforming";
+  s.step = "songplays";
+  s.recent_bytes_per_s = 2.5e6;
+  json = EncodeStatusJson(s);
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(doc["step"]), "songplays");
+  EXPECT_EQ(double(doc["recent_bytes_per_s"]), 2.5e6);
+  // The ETA is at the recent rate.
+  EXPECT_DOUBLE_EQ(double(doc["eta_s"]), (s.bytes_total - s.bytes_done) / 2.5e6);
+  EXPECT_DOUBLE_EQ(double(doc["bytes_per_s"]), s.bytes_done / s.elapsed_s);
+  auto decoded = DecodeStatusJson(json);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->step, "songplays");
+  EXPECT_EQ(decoded->recent_bytes_per_s, 2.5e6);
+
+  // No progress lately: no ETA.
+  s.recent_bytes_per_s = 0;
+  ASSERT_EQ(parser.parse(EncodeStatusJson(s)).get(doc), simdjson::SUCCESS);
+  EXPECT_TRUE(doc["eta_s"].is_null());
+}
+
+TEST(StatusBoardTest, MeasuresTheRecentRate) {
+  auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  StatusBoard board([&now] { return now; });
+  StatusSnapshot s = KnownSnapshot();
+  s.bytes_done = 0;
+  board.Publish(s);
+  EXPECT_LT(board.Read().recent_bytes_per_s, 0) << "not measured yet";
+  // Two minutes idle, then 10 MB/s for 10 s.
+  for (int i = 0; i < 120; ++i) {
+    now += std::chrono::seconds(1);
+    board.Publish(s);
+  }
+  EXPECT_EQ(board.Read().recent_bytes_per_s, 0);
+  for (int i = 0; i < 10; ++i) {
+    now += std::chrono::seconds(1);
+    s.bytes_done += 10'000'000;
+    board.Publish(s);
+  }
+  EXPECT_NEAR(board.Read().recent_bytes_per_s, 5e6, 1) << "100 MB over the 20 s window";
+  for (int i = 0; i < 10; ++i) {
+    now += std::chrono::seconds(1);
+    s.bytes_done += 10'000'000;
+    board.Publish(s);
+  }
+  EXPECT_NEAR(board.Read().recent_bytes_per_s, 10e6, 1);
+  // What the publisher measured itself is kept.
+  s.recent_bytes_per_s = 42;
+  board.Publish(s);
+  EXPECT_EQ(board.Read().recent_bytes_per_s, 42);
+}
+
+TEST(RateMeterTest, WindowInterpolationAndStandingStill) {
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  RateMeter meter(seconds(10), seconds(1));
+  EXPECT_LT(meter.Rate(t0), 0);
+  meter.Add(t0, 0);
+  EXPECT_LT(meter.Rate(t0 + milliseconds(500)), 0) << "less than a second known";
+  meter.Add(t0 + seconds(2), 2000);
+  EXPECT_DOUBLE_EQ(meter.Rate(t0 + seconds(2)), 1000);
+  // Nothing new for 3 s: the count stood still.
+  EXPECT_DOUBLE_EQ(meter.Rate(t0 + seconds(5)), 400);
+  meter.Add(t0 + seconds(20), 20000);
+  // The window [10 s, 20 s]: 11,000 at 10 s by interpolation between 2 s and 20 s.
+  EXPECT_DOUBLE_EQ(meter.Rate(t0 + seconds(20)), 1000);
+  EXPECT_DOUBLE_EQ(meter.Rate(t0 + seconds(40)), 0);
+  // A smaller count starts over.
+  meter.Add(t0 + seconds(41), 5);
+  EXPECT_LT(meter.Rate(t0 + seconds(41)), 0);
 }
 
 TEST(StatusJsonTest, UnknownEtaIsNull) {
