@@ -1,0 +1,4 @@
+-- Taken by the session around CREATE SCHEMA, database-wide: CREATE SCHEMA IF NOT EXISTS is not
+-- safe against itself (two sessions can both find the name free, and the later one then fails on
+-- pg_namespace's unique index). A second loadstar waits here, then finds the schema created.
+SELECT pg_advisory_lock(hashtext('loadstar.create_schema'));
