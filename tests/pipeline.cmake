@@ -2,3 +2,7 @@
 loadstar_test(NAME pipeline_e2e_test SOURCES e2e/pipeline_test.cc
               LIBS loadstar_test_support loadstar_s3 LABEL e2e TIMEOUT 900)
 add_dependencies(pipeline_e2e_test loadstar)
+
+# The command line through the binary: usage errors, --version, warehouse strings and passwords.
+loadstar_test(NAME cli_e2e_test SOURCES e2e/cli_test.cc LIBS loadstar_test_support LABEL e2e)
+add_dependencies(cli_e2e_test loadstar)
