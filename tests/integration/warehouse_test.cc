@@ -65,5 +65,19 @@ TEST(WarehouseTest, ConcurrentFirstConnectsAllCreateTheSchemaWithoutError) {
   }
 }
 
+// The creation lock is the session's only while it creates: a coordinator that keeps its
+// connection for hours must not hold every other first run back.
+TEST(WarehouseTest, TheSchemaCreationLockIsReleasedOnceTheSchemaExists) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("create_lock");
+  options.schema = "held";
+  auto wh = Warehouse::Connect(options, /*create_schema=*/true);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  auto held = (*wh)->QueryText("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->integer(0, 0), 0);
+}
+
 }  // namespace
 }  // namespace loadstar
