@@ -238,13 +238,31 @@ void SetThrottleClock(std::function<std::chrono::steady_clock::time_point()> clo
 
 std::string RedactConnectionString(std::string_view conninfo) {
   std::string s(conninfo);
-  // URI form: scheme://user:password@host
-  static const std::regex kUriPassword(R"(^([a-z]+://[^:/@]*):[^@]*@)");
-  s = std::regex_replace(s, kUriPassword, "$1:***@");
-  // key=value form and URI query parameters: password=...
-  static const std::regex kKeyPassword(R"((password\s*=\s*)('[^']*'|[^\s&]*))");
-  s = std::regex_replace(s, kKeyPassword, "$1***");
-  return s;
+  const size_t sep = s.find("://");
+  // A URI is "scheme://..." (the scheme may be anything: jdbc:postgresql://, mysql://); key=value
+  // text has an '=' or a space before any "://".
+  bool is_uri = sep != std::string::npos && sep > 0;
+  for (size_t i = 0; is_uri && i < sep; ++i) {
+    char c = s[i];
+    is_uri = c != '=' && c != ' ' && c != '\t' && c != '\n' && c != '\'';
+  }
+  if (is_uri) {
+    // scheme://user:password@host...: a password may hold an unencoded '@', '/' or ':', so the
+    // user name and password run to the last '@' (at worst this hides more than the password),
+    // and the password is everything after their first ':'.
+    const size_t start = sep + 3;
+    const size_t at = s.rfind('@');
+    if (at != std::string::npos && at > start) {
+      const size_t colon = s.find(':', start);
+      if (colon < at) s.replace(colon + 1, at - colon - 1, "***");
+    }
+    // Query parameters: ?password=...&...
+    static const std::regex kQueryPassword(R"(([?&]password=)[^&#]*)");
+    return std::regex_replace(s, kQueryPassword, "$1***");
+  }
+  // key=value form: password=secret, password = 'with spaces and \' quotes', password=a\ b.
+  static const std::regex kKeyPassword(R"((^|\s)(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s\\]|\\.)*))");
+  return std::regex_replace(s, kKeyPassword, "$1$2***");
 }
 
 }  // namespace loadstar::log

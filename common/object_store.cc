@@ -131,9 +131,9 @@ class FileObjectStore final : public ObjectStore {
     std::vector<Entry> entries;
     std::error_code ec;
     fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-    if (ec) return FileError("listing", dir, ec.value());
+    if (ec) return FileError("reading directory", dir, ec.value());
     for (fs::directory_iterator end; it != end; it.increment(ec)) {
-      if (ec) return FileError("listing", dir, ec.value());
+      if (ec) return FileError("reading directory", dir, ec.value());
       std::string path = it->path().string();
       bool is_dir = it->is_directory(ec) && !it->is_symlink(ec);
       if (is_dir) {
@@ -171,11 +171,12 @@ class FileObjectStore final : public ObjectStore {
       root = p;
       match = p.back() == '/' ? p : p + "/";
     } else {
-      if (p.back() == '/') return Status::NotFound("listing file://" + p + ": directory " + p + " does not exist");
+      // The caller says what it was listing ("listing file:///...: "); these say what went wrong.
+      if (p.back() == '/') return Status::NotFound("directory " + p + " does not exist");
       root = fs::path(p).parent_path();
       match = p;
       if (!fs::is_directory(root, ec)) {
-        return Status::NotFound("listing file://" + p + ": directory " + root.string() + " does not exist");
+        return Status::NotFound("directory " + root.string() + " does not exist");
       }
     }
 

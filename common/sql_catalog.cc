@@ -24,21 +24,57 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-// The first line of the comment block right above the statement's code, else its first 60
-// characters of code on one line.
+bool EndsWithAbbreviation(std::string_view text) {
+  for (std::string_view abbreviation : {"e.g", "i.e", "cf", "vs"}) {
+    if (text.size() >= abbreviation.size() && text.substr(text.size() - abbreviation.size()) == abbreviation &&
+        (text.size() == abbreviation.size() || text[text.size() - abbreviation.size() - 1] == ' ' ||
+         text[text.size() - abbreviation.size() - 1] == '(')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The first sentence of `paragraph`: up to the first '.', '!' or '?' that ends a word outside
+// parentheses (not "e.g."), else the whole paragraph.
+std::string FirstSentence(std::string_view paragraph) {
+  int depth = 0;
+  for (size_t i = 0; i < paragraph.size(); ++i) {
+    char c = paragraph[i];
+    if (c == '(') ++depth;
+    if (c == ')' && depth > 0) --depth;
+    bool ends_word = i + 1 == paragraph.size() || paragraph[i + 1] == ' ';
+    if ((c == '.' || c == '!' || c == '?') && ends_word && depth == 0 &&
+        !(c == '.' && EndsWithAbbreviation(paragraph.substr(0, i)))) {
+      return std::string(paragraph.substr(0, i + 1));
+    }
+  }
+  return std::string(paragraph);
+}
+
+// The first sentence of the comment block right above the statement's code (its lines joined; an
+// empty comment line ends a paragraph), else the first line of its code. Never cut mid-sentence:
+// the label is what a person reads in the log.
 std::string LabelOf(std::string_view text) {
-  std::string block_first;
+  std::string paragraph;       // the block's first paragraph so far, lines joined by spaces
+  bool paragraph_done = false;  // an empty comment line ended it
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
     std::string line = Trim(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
     if (line.empty()) {
-      block_first.clear();
+      paragraph.clear();
+      paragraph_done = false;
     } else if (line.rfind("--", 0) == 0) {
-      if (block_first.empty()) block_first = Trim(std::string_view(line).substr(2));
+      std::string words = Trim(std::string_view(line).substr(2));
+      if (words.empty()) {
+        paragraph_done = paragraph_done || !paragraph.empty();
+      } else if (!paragraph_done) {
+        paragraph += (paragraph.empty() ? "" : " ") + words;
+      }
     } else {
-      if (!block_first.empty()) return block_first;
-      return line.size() > 60 ? line.substr(0, 57) + "..." : line;
+      if (!paragraph.empty()) return FirstSentence(paragraph);
+      return line;
     }
     if (eol == std::string_view::npos) break;
     pos = eol + 1;

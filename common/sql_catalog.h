@@ -31,7 +31,9 @@ Result<std::string> SqlText(std::string_view name, const SqlVars& vars = {});
 std::vector<std::string> SqlFileNames();
 
 struct SqlStatement {
-  std::string label;  // the first line of the comment before it, or the statement's first words
+  // For logs and messages: the first sentence of the comment right above it (however many lines
+  // it spans), else the first line of its code.
+  std::string label;
   std::string text;
 };
 

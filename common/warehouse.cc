@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -78,7 +79,68 @@ QueryResult ToQueryResult(PGresult* res) {
   return QueryResult(std::move(cols), std::move(rows));
 }
 
+// CREATE SCHEMA IF NOT EXISTS is not safe against itself: two sessions creating one schema at
+// once can both find the name free, and the later one then fails on pg_namespace's unique index.
+// A database-wide advisory lock, held by this session around the statement, makes the later one
+// wait; its CREATE SCHEMA then runs in a transaction of its own and finds the schema there.
+Status CreateSchemaSerialised(Warehouse* wh) {
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema_lock"));
+  Status created = wh->ExecFile("postgres/create_schema");
+  Status unlocked = wh->ExecFile("postgres/create_schema_unlock");
+  LOADSTAR_RETURN_IF_ERROR(created);
+  return unlocked;
+}
+
 }  // namespace
+
+Status ValidateSchemaName(std::string_view schema) {
+  if (schema.empty()) return Status::InvalidArgument("the schema name is empty; name the schema that holds the tables");
+  if (schema.size() > kMaxSchemaNameBytes) {
+    return Status::InvalidArgument(
+        "schema name '" + std::string(schema) + "' is " + std::to_string(schema.size()) +
+        " bytes long; PostgreSQL keeps only the first " + std::to_string(kMaxSchemaNameBytes) +
+        " bytes of a name (NAMEDATALEN - 1), so longer names would silently share one schema. "
+        "Use a name of at most " + std::to_string(kMaxSchemaNameBytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Status ValidateConninfo(std::string_view conninfo) {
+  size_t sep = conninfo.find("://");
+  // A URI is "scheme://..." (the scheme may be anything: jdbc:postgresql://, mysql://); key=value
+  // text has an '=' or a space before any "://".
+  bool is_uri = sep != std::string_view::npos && sep > 0;
+  for (size_t i = 0; is_uri && i < sep; ++i) {
+    char c = conninfo[i];
+    is_uri = c != '=' && c != ' ' && c != '\t' && c != '\n' && c != '\'';
+  }
+  if (!is_uri) return Status::Ok();
+  const std::string_view scheme = conninfo.substr(0, sep);
+  if (scheme != "postgresql" && scheme != "postgres") {
+    return Status::InvalidArgument(
+        "the warehouse " + log::RedactConnectionString(conninfo) + " uses the scheme " + std::string(scheme) +
+        "://, which is not supported: the warehouse is PostgreSQL, given as a postgresql:// or postgres:// URI "
+        "(postgresql://user@host:5432/db) or as key=value conninfo (host=... port=... dbname=... user=...)");
+  }
+  // libpq ends the user name and password at the first '@' and the host at the first '/' or '?'.
+  // An '@' anywhere else (before the query's values) means a user name or password that holds
+  // '@', '/' or '?' unencoded: libpq would take part of the password for a host or port name
+  // and show it in its error.
+  const std::string_view rest = conninfo.substr(sep + 3);
+  const size_t authority_end = std::min(rest.find_first_of("/?"), rest.size());
+  const std::string_view authority = rest.substr(0, authority_end);
+  const size_t first_value = std::min(rest.find('='), rest.size());
+  const size_t at_after = rest.substr(0, first_value).find('@', authority_end);
+  const size_t at_count = static_cast<size_t>(std::count(authority.begin(), authority.end(), '@'));
+  if (at_count > 1 || at_after != std::string_view::npos) {
+    return Status::InvalidArgument(
+        "the warehouse URI " + log::RedactConnectionString(conninfo) +
+        " has an '@' where libpq does not expect one: in a user name or password, write '@' as %40, '/' as %2F "
+        "and '?' as %3F (postgresql://user:p%40ss@host/db); better, keep the password out of the URI, in "
+        "PGPASSWORD or ~/.pgpass");
+  }
+  return Status::Ok();
+}
 
 int64_t QueryResult::integer(size_t row, size_t col, int64_t fallback) const {
   const auto& v = at(row, col);
@@ -101,6 +163,8 @@ Warehouse::Warehouse(WarehouseOptions options, std::unique_ptr<Conn> conn)
 Warehouse::~Warehouse() = default;
 
 Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& options, bool create_schema) {
+  LOADSTAR_RETURN_IF_ERROR(ValidateConninfo(options.conninfo));
+  LOADSTAR_RETURN_IF_ERROR(ValidateSchemaName(options.schema));
   auto conn = std::make_unique<Conn>();
   // Keyword/value arrays with expand_dbname: the conninfo may be a URI or "k=v" text, and the
   // application name is set without string concatenation.
@@ -122,7 +186,7 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
   // Server notices ("relation already exists, skipping") are not for people running loadstar.
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
-  if (create_schema) LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema"));
+  if (create_schema) LOADSTAR_RETURN_IF_ERROR(CreateSchemaSerialised(wh.get()));
   LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/session"));
   return wh;
 }

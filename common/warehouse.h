@@ -112,6 +112,20 @@ class Warehouse {
   std::string copy_what_;  // the COPY in progress, for messages
 };
 
+// The longest schema name PostgreSQL keeps whole (NAMEDATALEN - 1 bytes); it cuts longer ones.
+inline constexpr size_t kMaxSchemaNameBytes = 63;
+
+// InvalidArgument, saying why, unless `schema` is a usable schema name: not empty and at most
+// kMaxSchemaNameBytes bytes (two longer names that share their first 63 bytes would name one
+// schema). Connect checks this too.
+Status ValidateSchemaName(std::string_view schema);
+
+// InvalidArgument, saying why and what is accepted, when `conninfo` cannot be a PostgreSQL
+// connection string: a URI with another scheme (mysql://...), or a postgresql:// URI with an '@'
+// libpq would misread (an unencoded '@', '/' or '?' in the user name or password). Key=value
+// text and empty strings pass. Connect checks this too.
+Status ValidateConninfo(std::string_view conninfo);
+
 // The connection string from a --warehouse value or, when that is empty, LOADSTAR_WAREHOUSE;
 // empty means libpq's PG* variables.
 std::string ResolveWarehouse(std::string_view flag_value);

@@ -5,3 +5,8 @@ loadstar_test(NAME staging_integration_test SOURCES integration/staging_test.cc
 loadstar_test(NAME sql_catalog_test SOURCES unit/sql_catalog_test.cc LIBS loadstar_warehouse loadstar_parse LABEL unit)
 # Log lines: escaping, the length cap, throttled warnings.
 loadstar_test(NAME log_test SOURCES unit/log_test.cc LIBS loadstar_core simdjson::simdjson LABEL unit)
+
+# The warehouse connection against a real PostgreSQL (schema creation, names, connection strings).
+loadstar_test(NAME warehouse_integration_test SOURCES integration/warehouse_test.cc
+              LIBS loadstar_test_support loadstar_warehouse LABEL integration)
+loadstar_test(NAME connection_string_test SOURCES unit/connection_string_test.cc LIBS loadstar_warehouse LABEL unit)

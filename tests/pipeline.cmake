@@ -9,3 +9,7 @@ add_dependencies(pipeline_e2e_test loadstar)
 loadstar_test(NAME peers_e2e_test SOURCES e2e/peers_test.cc
               LIBS loadstar_test_support loadstar_transport loadstar_warehouse LABEL e2e TIMEOUT 900)
 add_dependencies(peers_e2e_test loadstar)
+
+# The command line through the binary: usage errors, --version, warehouse strings and passwords.
+loadstar_test(NAME cli_e2e_test SOURCES e2e/cli_test.cc LIBS loadstar_test_support LABEL e2e)
+add_dependencies(cli_e2e_test loadstar)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "worker/record_parser.h"
 
 namespace loadstar {
@@ -28,6 +30,37 @@ TEST(SqlCatalogTest, EveryTransformStepHasACommentLabel) {
   for (const auto& s : steps) EXPECT_FALSE(s.label.empty());
   EXPECT_EQ(text->find("{{"), std::string::npos);
   EXPECT_NE(text->find("run_id = 7"), std::string::npos);
+}
+
+// Each transform step is logged with its label: a whole sentence, never one cut at a line end.
+TEST(SqlCatalogTest, TransformStepLabelsAreWholeSentences) {
+  auto text = SqlText("postgres/transform", SqlVars{"s", 7});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  for (const auto& step : SplitSqlStatements(*text)) {
+    ASSERT_FALSE(step.label.empty());
+    if (step.text.rfind(step.label, 0) == 0) continue;  // no comment of its own: its first line of code
+    EXPECT_EQ(step.label.back(), '.') << step.label;
+    EXPECT_EQ(std::count(step.label.begin(), step.label.end(), '('),
+              std::count(step.label.begin(), step.label.end(), ')'))
+        << step.label;
+  }
+}
+
+TEST(SqlCatalogTest, LabelIsTheCommentsFirstSentenceAcrossLines) {
+  auto st = SplitSqlStatements(
+      "-- Fresh statistics for the rows just staged (the columns. they join on), so\n"
+      "-- the planner sizes its joins, e.g. hash joins. Then more.\n"
+      "ANALYZE t;\n"
+      "-- A first paragraph without a full stop\n--\n-- A second paragraph.\nSELECT 1;\n"
+      "-- Question?\nSELECT 2;\n"
+      "SELECT a_rather_long_list, of_columns, that_goes_on, and_on, past_sixty_characters FROM t;\n");
+  ASSERT_EQ(st.size(), 4u);
+  EXPECT_EQ(st[0].label,
+            "Fresh statistics for the rows just staged (the columns. they join on), so the planner sizes its joins, "
+            "e.g. hash joins.");
+  EXPECT_EQ(st[1].label, "A first paragraph without a full stop");
+  EXPECT_EQ(st[2].label, "Question?");
+  EXPECT_EQ(st[3].label, "SELECT a_rather_long_list, of_columns, that_goes_on, and_on, past_sixty_characters FROM t");
 }
 
 TEST(SqlCatalogTest, PlaceholdersAreSubstitutedSafely) {

@@ -1,0 +1,83 @@
+// The warehouse connection against a real PostgreSQL: creating a schema from several sessions at
+// once, and names PostgreSQL would silently shorten.
+#include "common/warehouse.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/postgres_server.h"
+
+namespace loadstar {
+namespace {
+
+using testing::PostgresServer;
+
+// Two first runs against a new schema start at once: each connects and creates the schema.
+// CREATE SCHEMA IF NOT EXISTS alone lets both pass the existence check and the later one die on
+// pg_namespace's unique index ("duplicate key value violates unique constraint"). The window is
+// a few microseconds wide; to hit it every time, the test holds pg_namespace in SHARE mode (the
+// existence check still reads it, the insert waits) until every session is waiting on a lock.
+TEST(WarehouseTest, ConcurrentFirstConnectsAllCreateTheSchemaWithoutError) {
+  auto& pg = PostgresServer::Shared();
+  const std::string uri = pg.FreshDatabase("create_race");
+  WarehouseOptions holder_options;
+  holder_options.conninfo = uri;
+  auto holder = Warehouse::Connect(holder_options);
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  auto watcher = Warehouse::Connect(holder_options);  // pg_stat_activity is frozen inside a transaction
+  ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+  constexpr int kRounds = 3;
+  constexpr int kSessions = 6;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string schema = "race_" + std::to_string(round);
+    ASSERT_TRUE((*holder)->Begin().ok());
+    auto locked = (*holder)->QueryText("LOCK TABLE pg_catalog.pg_namespace IN SHARE MODE");
+    ASSERT_TRUE(locked.ok()) << locked.status().ToString();
+
+    std::vector<Status> results(kSessions);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kSessions; ++i) {
+      threads.emplace_back([&, i] {
+        WarehouseOptions options;
+        options.conninfo = uri;
+        options.schema = schema;
+        results[i] = Warehouse::Connect(options, /*create_schema=*/true).status();
+      });
+    }
+    // Every session waits on a lock (pg_namespace, or whatever serialises them), bounded.
+    for (int tries = 0; tries < 200; ++tries) {
+      auto waiting = (*watcher)->QueryText(
+          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+      ASSERT_TRUE(waiting.ok()) << waiting.status().ToString();
+      if (waiting->integer(0, 0) >= kSessions) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE((*holder)->Commit().ok());
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kSessions; ++i) {
+      EXPECT_TRUE(results[i].ok()) << "round " << round << ", session " << i << ": " << results[i].ToString();
+    }
+    EXPECT_EQ(pg.Psql("create_race", "SELECT count(*) FROM pg_namespace WHERE nspname = '" + schema + "'"), "1");
+  }
+}
+
+// The creation lock is the session's only while it creates: a coordinator that keeps its
+// connection for hours must not hold every other first run back.
+TEST(WarehouseTest, TheSchemaCreationLockIsReleasedOnceTheSchemaExists) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("create_lock");
+  options.schema = "held";
+  auto wh = Warehouse::Connect(options, /*create_schema=*/true);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  auto held = (*wh)->QueryText("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_EQ(held->integer(0, 0), 0);
+}
+
+}  // namespace
+}  // namespace loadstar
