@@ -219,7 +219,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(Between(1, 1024));
   run_cmd->add_option("--listen", run.coordinator.listen,
-                      "where workers connect; remote workers need a reachable address, e.g. tcp://*:5570")
+                      "where workers connect; remote workers need a reachable address, e.g. tcp://*:5570. A peer "
+                      "that sends a message over 16 MiB (ZMQ_MAXMSGSIZE) is disconnected; worker names are at most "
+                      "256 bytes")
       ->capture_default_str()
       ->check(ListenEndpoint());
   AddMonitorFlags(run_cmd, &run, &quiet);
@@ -232,7 +234,9 @@ int main(int argc, char** argv) {
   coord.workers = 0;
   auto* coord_cmd = app.add_subcommand("coordinator", "plan a run and lease its tasks to remote workers");
   AddCoordinatorFlags(coord_cmd, &coord.coordinator);
-  coord_cmd->add_option("--listen", coord.coordinator.listen, "ZeroMQ endpoint workers connect to")
+  coord_cmd->add_option("--listen", coord.coordinator.listen,
+                        "ZeroMQ endpoint workers connect to. A peer that sends a message over 16 MiB (ZMQ_MAXMSGSIZE) "
+                        "is disconnected; worker names are at most 256 bytes")
       ->capture_default_str()
       ->check(ListenEndpoint());
   AddMonitorFlags(coord_cmd, &coord, &quiet);
@@ -242,7 +246,9 @@ int main(int argc, char** argv) {
   loadstar::worker::WorkerOptions worker;
   double give_up_s = 0;
   auto* worker_cmd = app.add_subcommand("worker", "fetch, parse and stage the tasks a coordinator leases");
-  worker_cmd->add_option("--connect", worker.connect, "the coordinator: tcp://HOST:PORT")->required();
+  worker_cmd->add_option("--connect", worker.connect,
+                         "the coordinator: tcp://HOST:PORT (messages over 16 MiB, ZMQ_MAXMSGSIZE, drop the connection)")
+      ->required();
   worker_cmd->add_option("--warehouse", worker.warehouse,
                          "PostgreSQL connection URI; default: $LOADSTAR_WAREHOUSE, then the PG* variables");
   worker_cmd->add_option("--schema", worker.schema, "refuse tasks for any other schema (default: the coordinator's)");

@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/transport.h"
+#include "common/uri.h"
 #include "common/warehouse.h"
 #include "coordinator/planner.h"
 #include "coordinator/scheduler.h"
@@ -101,7 +102,7 @@ class Server {
           wire::Envelope refuse;
           refuse.mutable_refuse()->set_reason(wait.status().message());
           (void)router->Send(bad_peer, refuse);
-          log::Warn("refused a peer: " + wait.status().message());
+          log::WarnThrottled("refused-peer", "refused a peer: " + wait.status().message());
           continue;
         }
         return wait.status();
@@ -110,7 +111,7 @@ class Server {
       const size_t leased_before_expiry = scheduler_.Counts().leased;
       for (const std::string& dead : scheduler_.Expire(now)) {
         ++progress_->workers_lost;
-        log::Warn("worker " + Name(dead) + " went silent; its tasks go to other workers");
+        log::WarnThrottled("silent-worker", "worker " + Name(dead) + " went silent; its tasks go to other workers");
       }
       // Leases lost with dead workers go back to the queue: retries too.
       progress_->tasks_retried += leased_before_expiry - scheduler_.Counts().leased;
@@ -269,7 +270,7 @@ class Server {
     if (env.has_ready()) {
       const std::string& name = env.ready().worker_name();
       if (name.size() > kMaxWorkerNameBytes) {
-        log::Warn("refused a worker whose name is " + std::to_string(name.size()) + " bytes long (at most " +
+        log::WarnThrottled("long-name", "refused a worker whose name is " + std::to_string(name.size()) + " bytes long (at most " +
                   std::to_string(kMaxWorkerNameBytes) + "), starting '" + name.substr(0, 64) + "'");
         Refuse(router, in.peer, "worker names are at most " + std::to_string(kMaxWorkerNameBytes) + " bytes");
         return Status::Ok();
@@ -306,7 +307,7 @@ class Server {
       Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, error, now);
       if (!doubt.empty()) {
         ++progress_->tasks_retried;
-        log::Warn("worker " + Name(in.peer) + " reported task " + std::to_string(r.task_id()) +
+        log::WarnThrottled("unconfirmed-result", "worker " + Name(in.peer) + " reported task " + std::to_string(r.task_id()) +
                   " staged, but " + doubt + "; the task is leased again and the worker refused");
         Refuse(router, in.peer, "a result of this worker did not match the warehouse");
         return Status::Ok();
@@ -449,6 +450,9 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   if (!options.since.empty() && !options.until.empty() && options.since > options.until) {
     return Status::InvalidArgument("--since " + options.since + " is after --until " + options.until);
   }
+  for (const std::string* source : {&options.songs, &options.events}) {
+    if (!source->empty()) LOADSTAR_RETURN_IF_ERROR(ParseUri(*source).status());
+  }
 
   WarehouseOptions wo;
   wo.conninfo = options.warehouse;
@@ -457,6 +461,8 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> wh, Warehouse::Connect(wo, /*create_schema=*/true));
   RunStore store(wh.get());
   LOADSTAR_RETURN_IF_ERROR(store.Prepare());
+  // Bound before a run is recorded: a port in use leaves no run behind.
+  LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Router> router, transport::Router::Bind(options.listen));
 
   std::vector<SourceSpec> sources;
   std::string sources_text;
@@ -515,7 +521,6 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
             " tasks, " + std::to_string(plan.skipped_loaded) + " already loaded, " +
             std::to_string(plan.skipped_staged) + " already staged by this run");
 
-  LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Router> router, transport::Router::Bind(options.listen));
   log::Info("listening for workers on " + router->endpoint());
   if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size());
 

@@ -212,6 +212,7 @@ int RunCommand(const RunCommandOptions& options) {
   hooks.board = &board;
   hooks.on_progress = [&](const StatusSnapshot& s) { view.Update(s); };
   auto result = RunCoordinator(options.coordinator, hooks);
+  log::FlushThrottled();  // the last of any warnings held back, with their counts
   workers.StopAll();
   StatusSnapshot last = board.Read();
   if (!result.ok() && last.phase != "failed") {

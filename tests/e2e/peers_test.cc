@@ -12,6 +12,7 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <zmq.hpp>
 
 #include "common/transport.h"
 #include "common/warehouse.h"
@@ -228,11 +229,39 @@ TEST_F(PeersTest, OversizedMessagesAndNamesAreRefusedWithoutFloodingTheLog) {
   EXPECT_NE(longname.refused.find("at most 256 bytes"), std::string::npos) << longname.refused;
   EXPECT_TRUE(longname.tasks.empty());
 
+  // A name that would forge a log line and drive the terminal.
+  FakeWorker forger(c.endpoint, "forger-identity");
+  forger.Send(Ready("evil\n2026-12-01T00:00:00.000Z info coordinator: done\x1b[2J", 1));
+  forger.Pump(300ms);
+
+  // Ten thousand frames that are not envelopes.
+  {
+    zmq::context_t ctx;
+    zmq::socket_t raw(ctx, zmq::socket_type::dealer);
+    raw.set(zmq::sockopt::linger, 2000);
+    raw.connect(c.endpoint);
+    for (int i = 0; i < 10000; ++i) raw.send(zmq::buffer(std::string("garbage")), zmq::send_flags::none);
+    std::this_thread::sleep_for(1500ms);
+  }
+
   Subprocess worker = StartWorker(c.endpoint, "honest");
   auto ended = c.process.Wait(120s);
   ASSERT_TRUE(ended.has_value());
-  ASSERT_EQ(ended->code, 0) << ReadFile(c.log).substr(0, 4096);
-  EXPECT_LT(fs::file_size(c.log), 64u << 10) << "the log took in what the peers sent";
+  const std::string log = ReadFile(c.log);
+  ASSERT_EQ(ended->code, 0) << log.substr(0, 4096);
+  EXPECT_LT(log.size(), 64u << 10) << "the log took in what the peers sent";
+  // One log call, one line: the name's newline and escape are shown, not obeyed.
+  EXPECT_EQ(log.find("\ninfo coordinator: done"), std::string::npos);
+  EXPECT_EQ(log.find('\x1b'), std::string::npos);
+  EXPECT_NE(log.find("evil\\n2026"), std::string::npos) << log.substr(0, 4096);
+  // The flood is told once a second with a count, not ten thousand times.
+  size_t refusals = 0;
+  for (size_t at = log.find("refused a peer"); at != std::string::npos; at = log.find("refused a peer", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_GE(refusals, 1u);
+  EXPECT_LE(refusals, 10u) << log.substr(0, 4096);
+  EXPECT_NE(log.find("more like it"), std::string::npos) << log.substr(0, 4096);
   ExpectSampleLoaded("peers_big");
 }
 

@@ -95,8 +95,10 @@ TEST(StatusJsonTest, EveryFieldReadsBackWithSimdjson) {
   EXPECT_EQ(Uint(doc, "tasks_failed"), 0u);
   EXPECT_EQ(Uint(doc, "tasks_retried"), 2u);
   EXPECT_EQ(Uint(doc, "workers_lost"), 1u);
-  EXPECT_DOUBLE_EQ(Double(doc, "bytes_per_s"), s.bytes_per_s());
-  EXPECT_DOUBLE_EQ(Double(doc, "eta_s"), s.eta_s());
+  // Known from the snapshot's figures, not from the code under test: 193,520,000 bytes in 12.5 s,
+  // and 278,480,000 bytes left at that rate.
+  EXPECT_DOUBLE_EQ(Double(doc, "bytes_per_s"), 15'481'600.0);
+  EXPECT_NEAR(Double(doc, "eta_s"), 17.98780487804878, 1e-9);
 
   simdjson::dom::element latency = doc["task_latency"];
   simdjson::dom::array bounds = latency["bounds_s"].get_array();
@@ -106,7 +108,12 @@ TEST(StatusJsonTest, EveryFieldReadsBackWithSimdjson) {
   size_t i = 0;
   for (simdjson::dom::element b : bounds) EXPECT_DOUBLE_EQ(double(b), kTaskLatencyBuckets[i++]);
   i = 0;
-  for (simdjson::dom::element c : counts) EXPECT_EQ(uint64_t(c), s.latency_counts[i++]);
+  const uint64_t want[] = {0, 1, 2, 3, 0, 4, 0, 1, 0, 0, 1};
+  for (simdjson::dom::element c : counts) {
+    ASSERT_LT(i, std::size(want));
+    EXPECT_EQ(uint64_t(c), want[i++]);
+  }
+  EXPECT_EQ(i, std::size(want));
   EXPECT_DOUBLE_EQ(Double(latency, "sum_s"), 31.25);
 
   simdjson::dom::array workers = doc["workers"].get_array();
