@@ -80,6 +80,7 @@ class Result:
         self.sqlstate = (_pq.PQresultErrorField(res, ord("C")) or b"").decode()
         self.message = (_pq.PQresultErrorField(res, ord("M")) or b"").decode()
         self.detail = (_pq.PQresultErrorField(res, ord("D")) or b"").decode()
+        self.context = (_pq.PQresultErrorField(res, ord("W")) or b"").decode()
         self.tag = (_pq.PQcmdStatus(res) or b"").decode()
         self.rows = [[None if _pq.PQgetisnull(res, r, c) else _pq.PQgetvalue(res, r, c).decode()
                       for c in range(_pq.PQnfields(res))] for r in range(_pq.PQntuples(res))]
@@ -377,6 +378,7 @@ class RefusalTest(StandinTest):
                 self.assertFalse(r.ok, r)
                 self.assertEqual(r.sqlstate, sqlstate, r)
                 self.assertIn(message, r.message)
+                self.assertEqual(r.context, "", "the stand-in's refuse() shows through")
                 # The transaction is aborted, as after any failed statement.
                 self.assertEqual(self.db.tx, PQTRANS_INERROR)
                 self.assertEqual(self.db.exec("SELECT 1").sqlstate, "25P02")
@@ -622,6 +624,54 @@ class CopyTest(StandinTest):
         r = self.db.params(self.copy_sql("events", m))
         self.assertEqual(r.sqlstate, "0A000", r)
         self.assertEqual(self.db.value("SELECT count(*) FROM events"), "0")
+
+
+class TokenizerTest(unittest.TestCase):
+    """The tokenizer the refusals and rewrites rely on, without services."""
+
+    def test_literals_comments_and_quotes_are_single_tokens(self):
+        import sqltok
+        sql = ("SELECT E'it\\'s; on conflict' AS \"a;\"\"b\", $fn$ nextval( ; $fn$, $$;$$, $1 "
+               "/* outer /* nested; */ still comment */ -- trailing; comment\n; SELECT 2")
+        stmts = sqltok.split_statements(sql)
+        self.assertEqual(len(stmts), 2)
+        kinds = [(t.kind, t.value) for t in stmts[0].tokens]
+        self.assertEqual(kinds, [("ident", "select"), ("string", "it\\'s; on conflict"), ("ident", "as"),
+                                 ("qident", 'a;"b'), ("op", ","), ("dollar", " nextval( ; "), ("op", ","),
+                                 ("dollar", ";"), ("op", ","), ("param", "1")])
+        self.assertRaises(sqltok.SqlSyntaxError, sqltok.tokenize, "SELECT 'open")
+        self.assertRaises(sqltok.SqlSyntaxError, sqltok.tokenize, "SELECT $x$ open")
+
+    def test_edits_keep_the_rest_of_the_text(self):
+        import rules
+        import sqltok
+        sql = "create table t (a int encode az64, -- ENCODE in a comment\n b varchar(max) default 'DISTKEY')"
+        toks = sqltok.split_statements(sql)[0].tokens
+        plan = rules.plan_statement(toks, sql, rules.SessionValues())
+        self.assertEqual(plan.text, "create table t (a int , -- ENCODE in a comment\n b varchar(65535) "
+                                    "default 'DISTKEY')")
+
+
+class CancelTest(StandinTest):
+    def test_cancel_request_reaches_postgresql(self):
+        import threading
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=self.db.exec("SELECT pg_sleep(30)")))
+        t.start()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.direct.value(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'") == "0":
+            time.sleep(0.05)
+        _pq.PQgetCancel.restype = ctypes.c_void_p
+        _pq.PQgetCancel.argtypes = [ctypes.c_void_p]
+        _pq.PQcancel.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        _pq.PQfreeCancel.argtypes = [ctypes.c_void_p]
+        cancel = _pq.PQgetCancel(self.db.conn)
+        buf = ctypes.create_string_buffer(256)
+        self.assertEqual(_pq.PQcancel(cancel, buf, 256), 1, buf.value)
+        _pq.PQfreeCancel(cancel)
+        t.join(20)
+        self.assertEqual(result["r"].sqlstate, "57014", result.get("r"))
 
 
 class TlsTest(StandinTest):
