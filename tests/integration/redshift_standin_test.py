@@ -81,6 +81,7 @@ class Result:
         self.message = (_pq.PQresultErrorField(res, ord("M")) or b"").decode()
         self.detail = (_pq.PQresultErrorField(res, ord("D")) or b"").decode()
         self.context = (_pq.PQresultErrorField(res, ord("W")) or b"").decode()
+        self.position = (_pq.PQresultErrorField(res, ord("P")) or b"").decode()
         self.tag = (_pq.PQcmdStatus(res) or b"").decode()
         self.rows = [[None if _pq.PQgetisnull(res, r, c) else _pq.PQgetvalue(res, r, c).decode()
                       for c in range(_pq.PQnfields(res))] for r in range(_pq.PQntuples(res))]
@@ -333,6 +334,7 @@ class VersionTest(StandinTest):
 REFUSALS = [
     # (statement, parameters for the extended protocol or None, SQLSTATE, message)
     ("COPY refusal_t FROM STDIN", None, "42601", 'syntax error at or near "STDIN"'),
+    ("COPY (SELECT 1) TO STDOUT", None, "0A000", "COPY ... TO is not supported"),
     ("INSERT INTO refusal_t VALUES (1) ON CONFLICT DO NOTHING", None, "0A000", "INSERT ... ON CONFLICT is not supported"),
     ("INSERT INTO refusal_t VALUES ($1) ON CONFLICT (a) DO UPDATE SET a = 2", ["1"], "0A000",
      "INSERT ... ON CONFLICT is not supported"),
@@ -620,7 +622,8 @@ class CopyTest(StandinTest):
         r = self.db.exec(self.copy_sql("events", m).replace(ROLE, "arn:aws:iam::123:user/bob"))
         self.assertIn("is not an IAM role ARN", r.message)
         r = self.db.exec(self.copy_sql("no_such_table", m))
-        self.assertEqual(r.sqlstate, "42P01", r)
+        self.assertEqual((r.sqlstate, r.message), ("42P01", 'relation "no_such_table" does not exist'), r)
+        self.assertEqual(r.position, "", "a position into the stand-in's own catalog query")
         r = self.db.params(self.copy_sql("events", m))
         self.assertEqual(r.sqlstate, "0A000", r)
         self.assertEqual(self.db.value("SELECT count(*) FROM events"), "0")

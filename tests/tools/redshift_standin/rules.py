@@ -373,13 +373,15 @@ def plan_statement(tokens, sql, values):
 
 
 def _plan_copy(tokens, text):
+    if len(tokens) > 1 and tokens[1].is_op("("):  # COPY (query) TO ...
+        return Plan("refuse", refusal=Refusal("COPY ... TO is not supported (use UNLOAD)"))
     j = parse_qualified_name(tokens, 1)
     if j is not None and j < len(tokens) and tokens[j].is_op("("):
         close = matching_paren(tokens, j)
         j = None if close is None else close + 1
     if j is None or j >= len(tokens):
         return Plan("pass", text)  # PostgreSQL reports the syntax error
-    if tokens[j].is_kw("to") or tokens[1].is_op("("):
+    if tokens[j].is_kw("to"):
         return Plan("refuse", refusal=Refusal("COPY ... TO is not supported (use UNLOAD)"))
     if not tokens[j].is_kw("from") or j + 1 >= len(tokens):
         return Plan("pass", text)

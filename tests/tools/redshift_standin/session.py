@@ -264,7 +264,7 @@ class Session:
             elif kind == b"C":
                 res.tag = body[:-1].decode()
             elif kind == b"E":
-                err = PgError(pgwire.parse_fields(body), self._filter_upstream(kind, body, raw))
+                err = self._internal_error(body)
             elif kind == b"Z":
                 self._filter_upstream(kind, body, raw)
                 if err:
@@ -274,6 +274,14 @@ class Session:
                 out = self._filter_upstream(kind, body, raw)
                 if out is not None:
                     self._to_client(out)
+
+    def _internal_error(self, body):
+        """An error of the stand-in's own statement, as the client must see it: without the
+        position and context that point into a statement the client never sent."""
+        fields = pgwire.parse_fields(body)
+        for k in ("P", "p", "q", "W", "F", "L", "R"):
+            fields.pop(k, None)
+        return PgError(fields, pgwire.build_fields(b"E", fields))
 
     def internal_copy_in(self, sql, rows):
         """COPY ... FROM STDIN on the client's connection, fed `rows` (encoded lines). -> tag."""
@@ -297,7 +305,7 @@ class Session:
             elif kind == b"C":
                 tag = body[:-1].decode()
             elif kind == b"E":
-                err = PgError(pgwire.parse_fields(body), self._filter_upstream(kind, body, raw))
+                err = self._internal_error(body)
             elif kind == b"Z":
                 self._filter_upstream(kind, body, raw)
                 if err:
