@@ -172,8 +172,8 @@ class Bench:
         bin_dir = os.path.join(self.work, "bin")
         os.makedirs(bin_dir, exist_ok=True)
         self.loadstar = snapshot(os.path.join(args.build, "loadstar"), bin_dir)
-        self.parser_bench = snapshot(os.path.join(args.build, "tests", "loadstar_record_parser_bench"), bin_dir)
-        self.scheduler_bench = snapshot(os.path.join(args.build, "tests", "loadstar_scheduler_bench"), bin_dir)
+        self.parser_bench = snapshot(os.path.join(args.build, "bench", "loadstar_record_parser_bench"), bin_dir)
+        self.scheduler_bench = snapshot(os.path.join(args.build, "bench", "loadstar_scheduler_bench"), bin_dir)
         self.commit = git_head(self.root)
         self.binary_built = datetime.datetime.fromtimestamp(
             os.path.getmtime(os.path.join(args.build, "loadstar")), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/scheduler.h"
-#include "coordinator/task_packer.h"
+#include "coordinator/scheduler/scheduler.h"
+#include "coordinator/scheduler/task_packer.h"
 
 namespace loadstar::coordinator {
 namespace {

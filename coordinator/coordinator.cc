@@ -8,12 +8,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/log.h"
-#include "common/transport.h"
-#include "common/uri.h"
-#include "common/warehouse.h"
+#include "common/core/log.h"
+#include "common/transport/transport.h"
+#include "common/core/uri.h"
+#include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
-#include "coordinator/scheduler.h"
+#include "coordinator/scheduler/scheduler.h"
 
 namespace loadstar::coordinator {
 namespace {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
+#include "common/core/status.h"
 #include "coordinator/run_store.h"
-#include "coordinator/status_board.h"
+#include "coordinator/monitor/status_board.h"
 
 namespace loadstar::coordinator {
 

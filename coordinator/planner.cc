@@ -2,8 +2,8 @@
 
 #include <unordered_map>
 
-#include "common/log.h"
-#include "common/object_store.h"
+#include "common/core/log.h"
+#include "common/storage/object_store.h"
 
 namespace loadstar::coordinator {
 namespace {

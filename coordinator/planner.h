@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "common/warehouse.h"
-#include "coordinator/task_packer.h"
+#include "common/core/status.h"
+#include "common/warehouse/warehouse.h"
+#include "coordinator/scheduler/task_packer.h"
 
 namespace loadstar::coordinator {
 

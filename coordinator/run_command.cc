@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/log.h"
-#include "coordinator/monitor_server.h"
+#include "common/core/log.h"
+#include "coordinator/monitor/monitor_server.h"
 
 extern char** environ;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "coordinator/coordinator.h"
-#include "coordinator/progress_view.h"
+#include "coordinator/monitor/progress_view.h"
 
 namespace loadstar::coordinator {
 

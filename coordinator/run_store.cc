@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "common/log.h"
-#include "coordinator/quality_checks.h"
+#include "common/core/log.h"
+#include "coordinator/report/quality_checks.h"
 
 namespace loadstar::coordinator {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "common/warehouse.h"
+#include "common/core/status.h"
+#include "common/warehouse/warehouse.h"
 
 namespace loadstar::coordinator {
 

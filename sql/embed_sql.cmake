@@ -1,5 +1,7 @@
 # Writes OUT: a C++ file that maps each sql/<dialect>/<name>.sql to its text, keyed "<dialect>/<name>".
+# The product's statements only: sql/bench/ belongs to the benchmarks, which read it from disk.
 file(GLOB_RECURSE files RELATIVE ${SQL_DIR} ${SQL_DIR}/*.sql)
+list(FILTER files EXCLUDE REGEX "^bench/")
 list(SORT files)
 set(body "// Generated from sql/*.sql; edit those files, not this one.\n#include <map>\n#include <string>\n\nnamespace loadstar::sql_embedded {\nconst std::map<std::string, std::string>& Files() {\n  static const std::map<std::string, std::string> kFiles = {\n")
 foreach(f ${files})

@@ -12,7 +12,7 @@ target_link_libraries(fault_proxy PRIVATE loadstar_options Threads::Threads)
 # a running coordinator's /status.
 add_library(loadstar_faults_support STATIC support/star_fingerprint.cc support/generated_objects.cc
             support/fault_proxy_process.cc support/loadstar_schema.cc support/coordinator_status.cc)
-target_link_libraries(loadstar_faults_support PUBLIC loadstar_test_support loadstar_generator loadstar_s3)
+target_link_libraries(loadstar_faults_support PUBLIC loadstar_test_support loadstar_generator loadstar_storage)
 target_link_libraries(loadstar_faults_support PRIVATE simdjson::simdjson)
 
 loadstar_test(NAME faults_e2e_test SOURCES e2e/faults_test.cc LIBS loadstar_faults_support LABEL e2e TIMEOUT 900)

@@ -8,7 +8,7 @@ loadstar_test(NAME progress_view_test SOURCES unit/progress_view_test.cc LIBS lo
 # `loadstar status` against it.
 loadstar_test(NAME monitor_server_integration_test
               SOURCES integration/monitor_server_test.cc integration/scripted_http_server.cc
-              LIBS loadstar_test_support loadstar_monitor simdjson::simdjson LABEL integration TIMEOUT 120)
+              LIBS loadstar_test_support loadstar_monitor loadstar_cli simdjson::simdjson LABEL integration TIMEOUT 120)
 
 loadstar_test(NAME monitor_e2e_test SOURCES e2e/monitor_test.cc
               LIBS loadstar_test_support simdjson::simdjson LABEL e2e TIMEOUT 300)

@@ -13,7 +13,3 @@ loadstar_test(NAME loadstar_record_parser_robustness_test SOURCES unit/record_pa
 
 loadstar_test(NAME loadstar_decompress_test SOURCES unit/decompress_test.cc LIBS loadstar_parse ZLIB::ZLIB LABEL unit)
 
-# Parse throughput on the sample's logs repeated to ~425 MB; built with the tests, not run by ctest:
-#   build/tests/loadstar_record_parser_bench --sample-dir data/sparkify-sample [--mb N]
-add_executable(loadstar_record_parser_bench ${PROJECT_SOURCE_DIR}/bench/record_parser_bench.cc)
-target_link_libraries(loadstar_record_parser_bench PRIVATE loadstar_options loadstar_parse)

@@ -1,7 +1,7 @@
 # The whole path: coordinator and worker processes, a private PostgreSQL, a local S3 server.
 # (loadstar_faults_support: a schema created before the run, and the run's /status.)
 loadstar_test(NAME pipeline_e2e_test SOURCES e2e/pipeline_test.cc
-              LIBS loadstar_faults_support loadstar_s3 LABEL e2e TIMEOUT 900)
+              LIBS loadstar_faults_support loadstar_storage LABEL e2e TIMEOUT 900)
 add_dependencies(pipeline_e2e_test loadstar)
 
 # Peers that lie, fail or send too much; signals during the transform; too many local workers;

@@ -4,19 +4,19 @@
 # LOADSTAR_SOURCE_DIR).
 target_compile_definitions(loadstar_test_support PRIVATE LOADSTAR_SOURCE_DIR_DEFAULT="${PROJECT_SOURCE_DIR}")
 
-loadstar_test(NAME sigv4_test SOURCES unit/sigv4_test.cc LIBS loadstar_s3 LABEL unit)
+loadstar_test(NAME sigv4_test SOURCES unit/sigv4_test.cc LIBS loadstar_storage LABEL unit)
 loadstar_test(NAME uri_test SOURCES unit/uri_test.cc LIBS loadstar_core LABEL unit)
-loadstar_test(NAME aws_config_test SOURCES unit/aws_config_test.cc LIBS loadstar_s3 LABEL unit)
-loadstar_test(NAME s3_internal_test SOURCES unit/s3_internal_test.cc LIBS loadstar_s3 LABEL unit)
-loadstar_test(NAME file_object_store_test SOURCES unit/file_object_store_test.cc LIBS loadstar_s3 LABEL unit)
+loadstar_test(NAME aws_config_test SOURCES unit/aws_config_test.cc LIBS loadstar_storage LABEL unit)
+loadstar_test(NAME s3_internal_test SOURCES unit/s3_internal_test.cc LIBS loadstar_storage LABEL unit)
+loadstar_test(NAME file_object_store_test SOURCES unit/file_object_store_test.cc LIBS loadstar_storage LABEL unit)
 
 loadstar_test(NAME sigv4_curl_test
               SOURCES integration/sigv4_curl_test.cc integration/scripted_http_server.cc
-              LIBS loadstar_s3 loadstar_test_support LABEL integration)
+              LIBS loadstar_storage loadstar_test_support LABEL integration)
 loadstar_test(NAME s3_faults_test
               SOURCES integration/s3_faults_test.cc integration/scripted_http_server.cc
-              LIBS loadstar_s3 loadstar_test_support LABEL integration)
+              LIBS loadstar_storage loadstar_test_support LABEL integration)
 loadstar_test(NAME s3_client_test SOURCES integration/s3_client_test.cc
-              LIBS loadstar_s3 loadstar_test_support LABEL integration)
+              LIBS loadstar_storage loadstar_test_support LABEL integration)
 loadstar_test(NAME subprocess_test SOURCES integration/subprocess_test.cc
               LIBS loadstar_test_support LABEL integration)

@@ -3,8 +3,3 @@
 loadstar_test(NAME loadstar_scheduler_test SOURCES unit/scheduler_test.cc LIBS loadstar_scheduler LABEL unit)
 loadstar_test(NAME loadstar_task_packer_test SOURCES unit/task_packer_test.cc LIBS loadstar_scheduler LABEL unit)
 
-# A microbenchmark, built with the tests but not run by ctest:
-#   build/tests/loadstar_scheduler_bench
-find_package(benchmark REQUIRED)
-add_executable(loadstar_scheduler_bench ${PROJECT_SOURCE_DIR}/bench/scheduler_bench.cc)
-target_link_libraries(loadstar_scheduler_bench PRIVATE loadstar_options loadstar_scheduler benchmark::benchmark)

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "worker/decompress.h"
+#include "worker/parse/decompress.h"
 
 namespace loadstar::worker {
 namespace {

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "common/object_store.h"
-#include "common/status.h"
-#include "common/warehouse.h"
-#include "worker/record_parser.h"
+#include "common/storage/object_store.h"
+#include "common/core/status.h"
+#include "common/warehouse/warehouse.h"
+#include "worker/parse/record_parser.h"
 
 namespace loadstar::worker {
 

@@ -17,11 +17,11 @@
 #include <thread>
 #include <vector>
 
-#include "common/log.h"
-#include "common/object_store.h"
-#include "common/transport.h"
-#include "common/warehouse.h"
-#include "worker/record_parser.h"
+#include "common/core/log.h"
+#include "common/storage/object_store.h"
+#include "common/transport/transport.h"
+#include "common/warehouse/warehouse.h"
+#include "worker/parse/record_parser.h"
 #include "worker/stager.h"
 
 namespace loadstar::worker {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 namespace loadstar::worker {
 

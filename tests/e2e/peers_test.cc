@@ -14,8 +14,8 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "common/transport.h"
-#include "common/warehouse.h"
+#include "common/transport/transport.h"
+#include "common/warehouse/warehouse.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_env.h"

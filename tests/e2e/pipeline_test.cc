@@ -9,7 +9,7 @@
 #include <optional>
 #include <sstream>
 
-#include "common/object_store.h"
+#include "common/storage/object_store.h"
 #include "tests/support/coordinator_status.h"
 #include "tests/support/loadstar_schema.h"
 #include "tests/support/postgres_server.h"

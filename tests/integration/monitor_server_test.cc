@@ -2,7 +2,7 @@
 // Prometheus text exposition format (0.0.4) written here, /healthz, /status read by simdjson,
 // and `loadstar status` (in process) against the server.
 #include "tests/support/status_fixture.h"
-#include "coordinator/monitor_server.h"
+#include "coordinator/monitor/monitor_server.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -27,9 +27,10 @@
 #include <thread>
 #include <vector>
 
-#include "coordinator/progress_view.h"
-#include "coordinator/status_command.h"
-#include "coordinator/status_encoding.h"
+#include "coordinator/monitor/progress_view.h"
+#include "cli/status_command.h"
+#include "coordinator/monitor/status_query.h"
+#include "coordinator/monitor/status_encoding.h"
 #include "tests/integration/scripted_http_server.h"
 #include "tests/support/process.h"
 #include "tests/support/test_env.h"
@@ -647,7 +648,7 @@ TEST_F(MonitorServerTest, StatusCommandText) {
 TEST_F(MonitorServerTest, StatusCommandJsonThroughTheCli) {
   CLI::App app;
   auto* cmd = app.add_subcommand("status");
-  auto run = AddStatusCommand(cmd);
+  auto run = cli::AddStatusCommand(cmd);
   app.parse("status --coordinator " + Address() + " --format json", /*program_name_included=*/false);
   ::testing::internal::CaptureStdout();
   int code = run();
@@ -663,7 +664,7 @@ TEST_F(MonitorServerTest, StatusCommandJsonThroughTheCli) {
 TEST_F(MonitorServerTest, StatusCommandTextThroughTheCli) {
   CLI::App app;
   auto* cmd = app.add_subcommand("status");
-  auto run = AddStatusCommand(cmd);
+  auto run = cli::AddStatusCommand(cmd);
   app.parse("status --coordinator " + Address(), /*program_name_included=*/false);
   ::testing::internal::CaptureStdout();
   int code = run();
@@ -687,7 +688,7 @@ TEST(StatusCommandTest, NothingListening) {
       << out.status().message();
 
   CLI::App app;
-  auto run = AddStatusCommand(app.add_subcommand("status"));
+  auto run = cli::AddStatusCommand(app.add_subcommand("status"));
   app.parse("status --coordinator " + query.coordinator, /*program_name_included=*/false);
   ::testing::internal::CaptureStderr();
   EXPECT_EQ(run(), 1);

@@ -1,14 +1,14 @@
 // The data-quality checks against a real PostgreSQL: a small correct star schema built by hand
 // passes every check; each check fails, alone, when a table is corrupted on purpose, and its
 // failure names the check and shows the offending row.
-#include "coordinator/quality_checks.h"
+#include "coordinator/report/quality_checks.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "common/warehouse.h"
+#include "common/warehouse/warehouse.h"
 #include "tests/support/postgres_server.h"
 
 namespace loadstar {

@@ -1,7 +1,7 @@
 // `loadstar report` and `loadstar runs` against a real PostgreSQL: a star schema built by hand from
 // data this test generates, every section's figures compared with figures the test computes from
 // that data itself; JSON parsed, text tables read back column by column.
-#include "coordinator/report.h"
+#include "coordinator/report/report.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,10 +20,10 @@
 #include <sstream>
 #include <variant>
 
-#include "common/sql_catalog.h"
-#include "common/warehouse.h"
-#include "coordinator/report_commands.h"
-#include "coordinator/runs_list.h"
+#include "common/warehouse/sql_catalog.h"
+#include "common/warehouse/warehouse.h"
+#include "cli/report_commands.h"
+#include "coordinator/report/runs_list.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/test_env.h"
 
@@ -549,7 +549,7 @@ TEST_F(ReportTest, TheReportCommandPrintsTheReport) {
   Load(data);
   CLI::App app;
   auto* cmd = app.add_subcommand("report", "report");
-  auto run = coordinator::AddReportCommand(cmd);
+  auto run = cli::AddReportCommand(cmd);
   app.parse("report --warehouse " + uri_ + " --schema " + schema_ + " --format json", false);
   int code = -1;
   std::string out = CaptureStdout(run, &code);
@@ -559,7 +559,7 @@ TEST_F(ReportTest, TheReportCommandPrintsTheReport) {
   // Without --warehouse, $LOADSTAR_WAREHOUSE names the server; text is the default format.
   CLI::App app2;
   auto* cmd2 = app2.add_subcommand("report", "report");
-  auto run2 = coordinator::AddReportCommand(cmd2);
+  auto run2 = cli::AddReportCommand(cmd2);
   app2.parse("report --schema " + schema_, false);
   setenv("LOADSTAR_WAREHOUSE", uri_.c_str(), 1);
   out = CaptureStdout(run2, &code);
@@ -571,7 +571,7 @@ TEST_F(ReportTest, TheReportCommandPrintsTheReport) {
 TEST_F(ReportTest, TheReportCommandRefusesBadFlagsAndSaysWhyItFails) {
   CLI::App app;
   auto* cmd = app.add_subcommand("report", "report");
-  auto run = coordinator::AddReportCommand(cmd);
+  auto run = cli::AddReportCommand(cmd);
   try {
     app.parse("report --format xml", false);
     ADD_FAILURE() << "--format xml was accepted";
@@ -584,7 +584,7 @@ TEST_F(ReportTest, TheReportCommandRefusesBadFlagsAndSaysWhyItFails) {
 
   CLI::App app2;
   auto* cmd2 = app2.add_subcommand("report", "report");
-  auto run2 = coordinator::AddReportCommand(cmd2);
+  auto run2 = cli::AddReportCommand(cmd2);
   app2.parse("report --warehouse postgresql://postgres@127.0.0.1:1/postgres", false);
   int code = -1;
   ::testing::internal::CaptureStderr();
@@ -681,7 +681,7 @@ TEST_F(RunsListTest, NoRunsAndBadLimits) {
 
   CLI::App app;
   auto* cmd = app.add_subcommand("runs", "runs");
-  auto run = coordinator::AddRunsCommand(cmd);
+  auto run = cli::AddRunsCommand(cmd);
   EXPECT_THROW(app.parse("runs --limit 0", false), CLI::ParseError);
 }
 
@@ -689,7 +689,7 @@ TEST_F(RunsListTest, TheRunsCommandPrintsTheList) {
   InsertRuns();
   CLI::App app;
   auto* cmd = app.add_subcommand("runs", "runs");
-  auto run = coordinator::AddRunsCommand(cmd);
+  auto run = cli::AddRunsCommand(cmd);
   app.parse("runs --warehouse " + uri_ + " --schema " + schema_ + " --limit 1 --format json", false);
   int code = -1;
   std::string out = CaptureStdout(run, &code);

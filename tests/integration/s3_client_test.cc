@@ -1,14 +1,14 @@
 // The S3 client and the S3 ObjectStore against a real S3-compatible server (s3rver).
 // s3rver does not verify signatures; sigv4_test and sigv4_curl_test cover signing.
-#include "common/s3_client.h"
+#include "common/storage/s3_client.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 
-#include "common/object_store.h"
-#include "common/uri.h"
+#include "common/storage/object_store.h"
+#include "common/core/uri.h"
 #include "tests/support/s3_server.h"
 
 namespace loadstar {

@@ -2,7 +2,7 @@
 // hangs, refusals, wrong regions, and nothing listening at all.
 #include <gtest/gtest.h>
 
-#include "common/s3_client.h"
+#include "common/storage/s3_client.h"
 #include "tests/integration/scripted_http_server.h"
 #include "tests/support/process.h"
 

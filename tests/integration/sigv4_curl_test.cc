@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "common/aws_config.h"
-#include "common/s3_internal.h"
-#include "common/sigv4.h"
+#include "common/storage/aws_config.h"
+#include "common/storage/s3_internal.h"
+#include "common/storage/sigv4.h"
 #include "tests/integration/scripted_http_server.h"
 #include "tests/support/process.h"
 

@@ -7,12 +7,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/object_store.h"
-#include "common/warehouse.h"
+#include "common/storage/object_store.h"
+#include "common/warehouse/warehouse.h"
 #include "coordinator/run_store.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/test_env.h"
-#include "worker/record_parser.h"
+#include "worker/parse/record_parser.h"
 #include "worker/stager.h"
 
 namespace loadstar {

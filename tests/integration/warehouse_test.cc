@@ -1,6 +1,6 @@
 // The warehouse connection against a real PostgreSQL: creating a schema from several sessions at
 // once, and names PostgreSQL would silently shorten.
-#include "common/warehouse.h"
+#include "common/warehouse/warehouse.h"
 
 #include <gtest/gtest.h>
 

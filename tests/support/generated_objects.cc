@@ -4,7 +4,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/object_store.h"
+#include "common/storage/object_store.h"
 
 namespace loadstar::testing {
 

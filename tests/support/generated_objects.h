@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/generator.h"
-#include "common/status.h"
+#include "common/generator/generator.h"
+#include "common/core/status.h"
 
 namespace loadstar::testing {
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 namespace loadstar::testing {
 

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/status.h"
+#include "common/core/status.h"
 #include "tests/support/process.h"
 
 namespace loadstar::testing {

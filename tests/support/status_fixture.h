@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "coordinator/status_board.h"
+#include "coordinator/monitor/status_board.h"
 
 namespace loadstar::testing {
 

@@ -1,4 +1,4 @@
-#include "common/aws_config.h"
+#include "common/storage/aws_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "common/log.h"
-#include "common/warehouse.h"
+#include "common/core/log.h"
+#include "common/warehouse/warehouse.h"
 
 namespace loadstar {
 namespace {

@@ -1,4 +1,4 @@
-#include "worker/decompress.h"
+#include "worker/parse/decompress.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "common/object_store.h"
+#include "common/storage/object_store.h"
 
 namespace loadstar::worker {
 namespace {

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <set>
 
-#include "common/object_store.h"
-#include "common/uri.h"
+#include "common/storage/object_store.h"
+#include "common/core/uri.h"
 
 namespace loadstar {
 namespace {

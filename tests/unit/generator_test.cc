@@ -1,6 +1,6 @@
 // Tests of bench/generator: determinism, the shape of what it writes, and that every figure of
 // its summary equals what an independent count over the written bytes gives.
-#include "bench/generator.h"
+#include "common/generator/generator.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/object_store.h"
+#include "common/storage/object_store.h"
 
 namespace loadstar {
 namespace {

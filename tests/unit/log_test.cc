@@ -1,6 +1,6 @@
 // Log lines: one line per call whatever the message holds, a cap on a message's length, and
 // the throttled warnings.
-#include "common/log.h"
+#include "common/core/log.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

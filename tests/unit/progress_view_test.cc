@@ -1,7 +1,7 @@
 // The progress view: its pure renderings for a known snapshot, its throttling under a fake
 // clock, and the real thing in a child process whose stderr is a pseudo-terminal (live view,
 // escape sequences) or a pipe (plain log lines).
-#include "coordinator/progress_view.h"
+#include "coordinator/monitor/progress_view.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "common/log.h"
+#include "common/core/log.h"
 
 namespace loadstar::coordinator {
 namespace {

@@ -1,5 +1,5 @@
 // Rendering rows as text tables and JSON, and wrapping catalog SELECTs: no database needed.
-#include "coordinator/query_render_internal.h"
+#include "coordinator/report/query_render_internal.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

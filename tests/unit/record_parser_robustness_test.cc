@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/object_store.h"
-#include "worker/record_parser.h"
+#include "common/storage/object_store.h"
+#include "worker/parse/record_parser.h"
 
 namespace loadstar::worker {
 namespace {

@@ -1,4 +1,4 @@
-#include "worker/record_parser.h"
+#include "worker/parse/record_parser.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/object_store.h"
+#include "common/storage/object_store.h"
 
 namespace loadstar::worker {
 namespace {

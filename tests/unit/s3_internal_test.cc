@@ -1,5 +1,5 @@
 // The S3 client's pure parts: addressing, XML, error mapping, backoff.
-#include "common/s3_internal.h"
+#include "common/storage/s3_internal.h"
 
 #include <gtest/gtest.h>
 

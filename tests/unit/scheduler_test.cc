@@ -1,4 +1,4 @@
-#include "coordinator/scheduler.h"
+#include "coordinator/scheduler/scheduler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 //    including the "unnormalized" variants that S3 uses and aws-c-auth publishes;
 //  - the S3 API reference's header-signing examples (AKIAIOSFODNN7EXAMPLE, examplebucket, 2013-05-24).
 // Expected values are copied from those documents, never computed here.
-#include "common/sigv4.h"
+#include "common/storage/sigv4.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
-#include "common/sql_catalog.h"
+#include "common/warehouse/sql_catalog.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "worker/record_parser.h"
+#include "worker/parse/record_parser.h"
 
 namespace loadstar {
 namespace {

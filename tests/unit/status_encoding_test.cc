@@ -2,7 +2,7 @@
 // parts of the Prometheus rendering that are about text (escaping, names made unique). The
 // exposition format as a whole is parsed in integration/monitor_server_test.cc.
 #include "tests/support/status_fixture.h"
-#include "coordinator/status_encoding.h"
+#include "coordinator/monitor/status_encoding.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

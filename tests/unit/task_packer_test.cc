@@ -1,4 +1,4 @@
-#include "coordinator/task_packer.h"
+#include "coordinator/scheduler/task_packer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

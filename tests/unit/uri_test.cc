@@ -1,4 +1,4 @@
-#include "common/uri.h"
+#include "common/core/uri.h"
 
 #include <gtest/gtest.h>
 

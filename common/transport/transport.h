@@ -1,0 +1,83 @@
+// Transport: the coordinator's ROUTER and the workers' DEALER sockets, carrying one protobuf
+// Envelope per message (ZeroMQ and protobuf framing are wrapped here and nowhere else).
+//
+// Every envelope sent carries kProtocolVersion; a received envelope of another version is
+// reported as InvalidArgument so the caller can refuse the peer instead of misreading it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/core/status.h"
+#include "loadstar.pb.h"
+
+namespace loadstar::transport {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// The largest message either side accepts (ZMQ_MAXMSGSIZE on every socket). A peer that sends a
+// larger one is disconnected by ZeroMQ before the message is read into memory. The largest real
+// message, a task of a few thousand file names or its result, is far below this.
+inline constexpr int64_t kMaxMessageBytes = 16ll << 20;
+
+struct Incoming {
+  std::string peer;  // ROUTER only: the sender's routing id
+  wire::Envelope envelope;
+};
+
+// What a wait returned: a message, a wake-up on the extra file descriptor, or neither (timeout).
+struct Wait {
+  std::optional<Incoming> message;
+  bool woken = false;
+};
+
+class Router {
+ public:
+  // Binds e.g. "tcp://*:5570", or "tcp://127.0.0.1:*" for an ephemeral port.
+  static Result<std::unique_ptr<Router>> Bind(const std::string& endpoint);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // The endpoint actually bound, with the port resolved: "tcp://127.0.0.1:41234".
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Waits up to `timeout` for one message. InvalidArgument (with `peer` set in *bad_peer) when a
+  // peer spoke another protocol version or sent bytes that are not an envelope.
+  Result<Wait> Receive(std::chrono::milliseconds timeout, std::string* bad_peer = nullptr);
+  // Sends to `peer`; a peer that has gone away is not an error (heartbeats find that out).
+  Status Send(const std::string& peer, wire::Envelope envelope);
+
+ private:
+  struct Impl;
+  explicit Router(std::unique_ptr<Impl> impl, std::string endpoint);
+  std::unique_ptr<Impl> impl_;
+  std::string endpoint_;
+};
+
+class Dealer {
+ public:
+  // Connects to e.g. "tcp://coordinator:5570". ZeroMQ connects in the background; messages
+  // queue until the connection is up. `identity` stays the same across Reconnect().
+  static Result<std::unique_ptr<Dealer>> Connect(const std::string& endpoint, const std::string& identity);
+  ~Dealer();
+  Dealer(const Dealer&) = delete;
+  Dealer& operator=(const Dealer&) = delete;
+
+  // Drops the socket (and anything queued on it) and connects again.
+  Status Reconnect();
+
+  // Waits up to `timeout` for a message, or for `wake_fd` (if >= 0) to become readable.
+  Result<Wait> Receive(std::chrono::milliseconds timeout, int wake_fd = -1);
+  Status Send(wire::Envelope envelope);
+
+ private:
+  struct Impl;
+  explicit Dealer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace loadstar::transport
