@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/core/log.h"
+#include "common/core/text.h"
 #include "coordinator/monitor/monitor_server.h"
 
 extern char** environ;
@@ -120,18 +121,12 @@ class LocalWorkers {
   std::vector<pid_t> pids_;
 };
 
-std::string Thousands(uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
-
 void PrintSummary(const RunSummary& s, const std::string& schema) {
   std::printf("\nrun %lld %s in %.1f s (schema %s)\n", static_cast<long long>(s.run_id),
               s.resumed ? "resumed and finished" : "finished", s.elapsed_s, schema.c_str());
-  std::printf("  files listed %s, already loaded %s, not JSON %s", Thousands(s.files_listed).c_str(),
-              Thousands(s.skipped_loaded).c_str(), Thousands(s.ignored_not_json).c_str());
-  if (s.outside_dates > 0) std::printf(", outside --since/--until %s", Thousands(s.outside_dates).c_str());
+  std::printf("  files listed %s, already loaded %s, not JSON %s", WithThousands(s.files_listed).c_str(),
+              WithThousands(s.skipped_loaded).c_str(), WithThousands(s.ignored_not_json).c_str());
+  if (s.outside_dates > 0) std::printf(", outside --since/--until %s", WithThousands(s.outside_dates).c_str());
   std::printf("\n");
   if (s.accounts.empty()) {
     std::printf("\n  nothing new to load: every listed file is already loaded\n");
@@ -139,12 +134,12 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
     std::printf("\n  %-8s %10s %14s %12s %12s %10s\n", "source", "files", "bytes", "records", "staged", "rejected");
   }
   for (const auto& a : s.accounts) {
-    std::printf("  %-8s %10s %14s %12s %12s %10s\n", a.kind.c_str(), Thousands(a.files).c_str(),
-                Thousands(a.bytes).c_str(), Thousands(a.records).c_str(), Thousands(a.staged).c_str(),
-                Thousands(a.rejected).c_str());
+    std::printf("  %-8s %10s %14s %12s %12s %10s\n", a.kind.c_str(), WithThousands(a.files).c_str(),
+                WithThousands(a.bytes).c_str(), WithThousands(a.records).c_str(), WithThousands(a.staged).c_str(),
+                WithThousands(a.rejected).c_str());
   }
   std::printf("\n  %-10s %12s\n", "table", "rows");
-  for (const auto& t : s.tables) std::printf("  %-10s %12s\n", t.table.c_str(), Thousands(t.rows).c_str());
+  for (const auto& t : s.tables) std::printf("  %-10s %12s\n", t.table.c_str(), WithThousands(t.rows).c_str());
   std::fflush(stdout);
 }
 

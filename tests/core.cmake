@@ -10,3 +10,6 @@ loadstar_test(NAME log_test SOURCES unit/log_test.cc LIBS loadstar_core simdjson
 loadstar_test(NAME warehouse_integration_test SOURCES integration/warehouse_test.cc
               LIBS loadstar_test_support loadstar_warehouse LABEL integration)
 loadstar_test(NAME connection_string_test SOURCES unit/connection_string_test.cc LIBS loadstar_warehouse LABEL unit)
+
+# The shared text helpers: case, white space, UTF-8, COPY text, thousands.
+loadstar_test(NAME text_test SOURCES unit/text_test.cc LIBS loadstar_core LABEL unit)

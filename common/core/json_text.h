@@ -5,10 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace loadstar {
+#include "common/core/text.h"
 
-// The length of the well-formed UTF-8 sequence at the start of `s`, or 0 if there is none.
-size_t Utf8SequenceLength(std::string_view s);
+namespace loadstar {
 
 // Calls `emit(piece)` for each well-formed character of `s` and "\xEF\xBF\xBD" (U+FFFD) for
 // each byte that starts none.

@@ -6,26 +6,14 @@
 #include <map>
 #include <system_error>
 
+#include "common/core/text.h"
+
 namespace loadstar {
 namespace {
 
 // One INI file: section name -> key -> value. Keys of an indented sub-section (the config
 // file's "s3 =" block) are stored as "s3.endpoint_url".
 using IniSections = std::map<std::string, std::map<std::string, std::string>>;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 IniSections ParseIni(std::istream& in) {
   IniSections sections;
@@ -35,18 +23,18 @@ IniSections ParseIni(std::istream& in) {
   while (std::getline(in, line)) {
     std::string_view raw = line;
     bool indented = !raw.empty() && (raw[0] == ' ' || raw[0] == '\t');
-    std::string_view text = Trim(raw);
+    std::string_view text = TrimWhitespace(raw);
     if (text.empty() || text[0] == '#' || text[0] == ';') continue;
     if (text.front() == '[' && text.back() == ']') {
-      current = &sections[std::string(Trim(text.substr(1, text.size() - 2)))];
+      current = &sections[std::string(TrimWhitespace(text.substr(1, text.size() - 2)))];
       parent.clear();
       continue;
     }
     if (current == nullptr) continue;
     size_t eq = text.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string key = Lower(Trim(text.substr(0, eq)));
-    std::string value(Trim(text.substr(eq + 1)));
+    std::string key = AsciiLower(TrimWhitespace(text.substr(0, eq)));
+    std::string value(TrimWhitespace(text.substr(eq + 1)));
     if (indented && !parent.empty()) {
       (*current)[parent + "." + key] = std::move(value);
       continue;
@@ -87,7 +75,7 @@ const std::string* Find(const std::map<std::string, std::string>* section, const
 
 bool Truthy(const std::optional<std::string>& v) {
   if (!v) return false;
-  std::string s = Lower(Trim(*v));
+  std::string s = AsciiLower(TrimWhitespace(*v));
   return s == "1" || s == "true" || s == "yes";
 }
 

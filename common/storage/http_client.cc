@@ -11,6 +11,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/core/text.h"
+
 namespace loadstar {
 namespace {
 
@@ -22,21 +24,6 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string_view TrimView(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // One exchange in progress on one reusable easy handle.
 class Transfer {
@@ -145,7 +132,7 @@ class Transfer {
 
   Status TransportError(CURLcode code) const {
     std::string msg = Describe() + ": " + curl_easy_strerror(code);
-    if (error_[0] != '\0') msg += " (" + std::string(TrimView(error_)) + ")";
+    if (error_[0] != '\0') msg += " (" + std::string(TrimWhitespace(error_)) + ")";
     switch (code) {
       case CURLE_PARTIAL_FILE:
         return Status::DataLoss(msg);
@@ -177,8 +164,8 @@ class Transfer {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return line.size();
-    std::string name = Lower(TrimView(line.substr(0, colon)));
-    std::string_view value = TrimView(line.substr(colon + 1));
+    std::string name = AsciiLower(TrimWhitespace(line.substr(0, colon)));
+    std::string_view value = TrimWhitespace(line.substr(colon + 1));
     if (name == "content-length") {
       uint64_t n = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

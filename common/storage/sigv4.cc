@@ -10,6 +10,8 @@
 #include <ctime>
 #include <map>
 
+#include "common/core/text.h"
+
 namespace loadstar::sigv4 {
 namespace {
 
@@ -58,13 +60,6 @@ std::string Hex(const Digest& d) {
   return out;
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Trims the value and turns each run of spaces or tabs into one space.
 std::string CanonicalHeaderValue(std::string_view v) {
@@ -168,7 +163,7 @@ Signature Sign(const Request& request, const Credentials& credentials, const Opt
   // order they were given.
   std::map<std::string, std::string> canonical;
   auto add = [&](std::string_view name, std::string_view value) {
-    auto [it, inserted] = canonical.try_emplace(ToLower(name), CanonicalHeaderValue(value));
+    auto [it, inserted] = canonical.try_emplace(AsciiLower(name), CanonicalHeaderValue(value));
     if (!inserted) {
       it->second += ',';
       it->second += CanonicalHeaderValue(value);

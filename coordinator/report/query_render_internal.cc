@@ -1,6 +1,7 @@
 #include "coordinator/report/query_render_internal.h"
 
 #include "common/core/json_text.h"
+#include "common/core/text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,30 +9,15 @@
 namespace loadstar::coordinator::internal {
 namespace {
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
-
-// Characters, not bytes, in UTF-8 text (a stray byte counts as one).
-size_t Utf8Length(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) { return !IsContinuationByte(c); }));
-}
-
 // One line per cell: control characters become spaces; cut to `max` characters.
 std::string Cell(std::string_view value, size_t max) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) out.push_back(static_cast<unsigned char>(c) < 0x20 ? ' ' : c);
-  if (max < 4 || Utf8Length(out) <= max) return out;
+  if (max < 4 || Utf8CharCount(out) <= max) return out;
   size_t keep = max - 3, chars = 0, pos = 0;
   for (; pos < out.size(); ++pos) {
-    if (!IsContinuationByte(out[pos]) && chars++ == keep) break;
+    if ((static_cast<unsigned char>(out[pos]) & 0xC0) != 0x80 && chars++ == keep) break;  // a character starts
   }
   out.resize(pos);
   return out + "...";
@@ -49,7 +35,7 @@ Result<std::string> WrapQuery(std::string_view wrapper, std::string_view query, 
     return Status::Internal("sql/" + std::string(wrapper) + ".sql must hold the line " + std::string(kQueryMarker) +
                             " exactly once");
   }
-  std::string_view select = Trim(inner);
+  std::string_view select = TrimWhitespace(inner);
   if (!select.empty() && select.back() == ';') select.remove_suffix(1);
   // A line break must end any "--" comment on the SELECT's last line before the wrapper goes on.
   const bool line_ends = at + kQueryMarker.size() < outer.size() && outer[at + kQueryMarker.size()] == '\n';
@@ -58,10 +44,10 @@ Result<std::string> WrapQuery(std::string_view wrapper, std::string_view query, 
 }
 
 std::string LeadingComment(std::string_view sql) {
-  std::string_view text = Trim(sql);
+  std::string_view text = TrimWhitespace(sql);
   if (text.substr(0, 2) != "--") return "";
   const size_t eol = text.find('\n');
-  return std::string(Trim(text.substr(2, eol == std::string_view::npos ? eol : eol - 2)));
+  return std::string(TrimWhitespace(text.substr(2, eol == std::string_view::npos ? eol : eol - 2)));
 }
 
 Result<std::string> QueryAsJson(Warehouse* wh, std::string_view query, const std::vector<SqlParam>& params,
@@ -111,7 +97,7 @@ std::string RenderTextTable(const QueryResult& rows, const TextTableOptions& opt
   std::vector<size_t> width(ncols, 0);
   std::vector<bool> numeric(ncols, true);
   std::vector<bool> any_value(ncols, false);
-  for (size_t c = 0; c < ncols; ++c) width[c] = Utf8Length(Cell(rows.columns()[c], options.max_cell_width));
+  for (size_t c = 0; c < ncols; ++c) width[c] = Utf8CharCount(Cell(rows.columns()[c], options.max_cell_width));
   for (size_t r = 0; r < rows.size(); ++r) {
     for (size_t c = 0; c < ncols; ++c) {
       const auto& v = rows.at(r, c);
@@ -120,7 +106,7 @@ std::string RenderTextTable(const QueryResult& rows, const TextTableOptions& opt
         if (!LooksNumeric(*v)) numeric[c] = false;
       }
       cells[r][c] = Cell(v ? std::string_view(*v) : std::string_view(options.null_text), options.max_cell_width);
-      width[c] = std::max(width[c], Utf8Length(cells[r][c]));
+      width[c] = std::max(width[c], Utf8CharCount(cells[r][c]));
     }
   }
   for (size_t c = 0; c < ncols; ++c) numeric[c] = numeric[c] && any_value[c];
@@ -128,7 +114,7 @@ std::string RenderTextTable(const QueryResult& rows, const TextTableOptions& opt
   auto line = [&](const std::vector<std::string>& values) {
     std::string out = options.indent;
     for (size_t c = 0; c < ncols; ++c) {
-      const size_t gap = width[c] - Utf8Length(values[c]);
+      const size_t gap = width[c] - Utf8CharCount(values[c]);
       if (c > 0) out += "  ";
       if (numeric[c]) Pad(&out, gap);
       out += values[c];

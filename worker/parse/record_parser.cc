@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/core/text.h"
 #include "common/storage/object_store.h"
 
 namespace loadstar::worker {
@@ -158,25 +159,6 @@ std::string_view TrimAsciiSpace(std::string_view s) {
   return s;
 }
 
-// Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
-// U+10FFFF) at the start of `s`, or 0 if there is none.
-size_t Utf8SequenceLength(std::string_view s) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  const auto cont = [&](size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
-  };
-  const unsigned char c = byte(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
-
 // At most `max_bytes` of `s` as valid UTF-8 that PostgreSQL text can hold: a byte that does not
 // start a well-formed sequence, and NUL, become U+FFFD; a sequence is never split.
 std::string SafeText(std::string_view s, size_t max_bytes) {
@@ -196,45 +178,7 @@ std::string SafeText(std::string_view s, size_t max_bytes) {
 // At most `max_bytes` of `s`, cut at a UTF-8 sequence boundary, with "..." if cut.
 std::string Abbreviate(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return std::string(s);
-  size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  std::string out(s.substr(0, n));
-  out += "...";
-  return out;
-}
-
-// Which bytes COPY's text format needs escaped in a value, and which (NUL) it cannot hold.
-constexpr std::array<uint8_t, 256> MakeCopySpecialTable() {
-  std::array<uint8_t, 256> table{};
-  table[static_cast<unsigned char>('\\')] = 1;
-  table[static_cast<unsigned char>('\t')] = 1;
-  table[static_cast<unsigned char>('\n')] = 1;
-  table[static_cast<unsigned char>('\r')] = 1;
-  table[0] = 1;
-  return table;
-}
-constexpr std::array<uint8_t, 256> kCopySpecial = MakeCopySpecialTable();
-
-// Appends `s` escaped for COPY's text format. Returns false, having appended part of `s`, if `s`
-// holds a NUL byte.
-bool AppendCopyEscaped(std::string_view s, std::string* out) {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-  while (p < end) {
-    const char* run = p;
-    while (p < end && !kCopySpecial[static_cast<unsigned char>(*p)]) ++p;
-    out->append(run, p);
-    if (p == end) break;
-    switch (*p) {
-      case '\\': out->append("\\\\", 2); break;
-      case '\t': out->append("\\t", 2); break;
-      case '\n': out->append("\\n", 2); break;
-      case '\r': out->append("\\r", 2); break;
-      default: return false;  // NUL
-    }
-    ++p;
-  }
-  return true;
+  return std::string(Utf8Prefix(s, max_bytes)) + "...";
 }
 
 // Appends the JSON object or array starting at `p` (already validated) without insignificant
@@ -961,7 +905,7 @@ bool RecordParser::Impl::ConvertField(od::value& value, size_t col) {
         BeginSlot(col);
         if (!escaped) {
           scratch_.append(inner);
-        } else if (!AppendCopyEscaped(text, &scratch_)) {
+        } else if (!AppendCopyText(text, &scratch_)) {
           scratch_.resize(slots_[col].offset);
           SetInvalid(col, raw, "holds a NUL character (\\u0000), which PostgreSQL text cannot store");
           return true;
