@@ -1,6 +1,7 @@
 #include "common/core/log.h"
 
 #include "common/core/json_text.h"
+#include "common/core/text.h"
 
 #include <atomic>
 #include <chrono>
@@ -45,11 +46,7 @@ std::string Timestamp() {
 // `message` cut to kMaxMessageBytes, on a UTF-8 character boundary, saying how much was cut.
 std::string_view Capped(std::string_view message, std::string* storage) {
   if (message.size() <= kMaxMessageBytes) return message;
-  size_t cut = kMaxMessageBytes;
-  // Back over continuation bytes to the start of the character that straddles the limit.
-  for (size_t back = 0; back < 3 && cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80; ++back) {
-    --cut;
-  }
+  const size_t cut = Utf8Prefix(message, kMaxMessageBytes).size();
   *storage = std::string(message.substr(0, cut)) + "... (" + std::to_string(message.size() - cut) + " bytes more)";
   return *storage;
 }

@@ -47,7 +47,9 @@ size_t Utf8CharCount(std::string_view s) {
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
   size_t n = max_bytes;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  // Back over the continuation bytes of the character that straddles the limit: at most three
+  // (a longer run is not UTF-8, and is cut where it stands).
+  for (int back = 0; back < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++back) --n;
   return s.substr(0, n);
 }
 

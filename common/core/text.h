@@ -22,7 +22,8 @@ size_t Utf8SequenceLength(std::string_view s);
 // Characters, not bytes, in UTF-8 text: every byte that is not a continuation byte counts one.
 size_t Utf8CharCount(std::string_view s);
 
-// The longest prefix of `s` of at most `max_bytes` that does not split a UTF-8 sequence.
+// The longest prefix of `s` of at most `max_bytes` that does not split a UTF-8 sequence (for
+// text that is not UTF-8, at most three bytes shorter than that).
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 
 // Appends `value` to `*out` escaped for PostgreSQL's COPY text format (backslash, tab, newline
