@@ -12,6 +12,7 @@
 
 #include "cli/generate_command.h"
 #include "common/core/log.h"
+#include "common/core/stop.h"
 #include "common/core/uri.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
@@ -284,6 +285,11 @@ int main(int argc, char** argv) {
 
   CheckWarehouseFlags(&app);
   CLI11_PARSE(app, argc, argv);
+
+  // The top of the program owns the signals: Ctrl-C and SIGTERM ask what runs below to stop,
+  // which it does cleanly (a run rolls back its transform and can be resumed).
+  loadstar::StopSource stop;
+  loadstar::StopOnSignals(&stop);
   for (auto [cmd, options] : {std::pair{run_cmd, &run.coordinator}, std::pair{coord_cmd, &coord.coordinator}}) {
     if (!cmd->parsed()) continue;
     if (std::string error = CheckCoordinatorOptions(*options); !error.empty()) {
@@ -308,21 +314,21 @@ int main(int argc, char** argv) {
     WarnOfPasswordOnCommandLine(run_cmd);
     run.coordinator.warehouse = loadstar::ResolveWarehouse(run.coordinator.warehouse);
     run.self_binary = SelfBinary(argv[0]);
-    return loadstar::coordinator::RunCommand(run);
+    return loadstar::coordinator::RunCommand(run, stop.token());
   }
   if (coord_cmd->parsed()) {
     ApplyLogFlags(log_level, log_format, "coordinator");
     choose_progress(coord_cmd, &coord);
     WarnOfPasswordOnCommandLine(coord_cmd);
     coord.coordinator.warehouse = loadstar::ResolveWarehouse(coord.coordinator.warehouse);
-    return loadstar::coordinator::RunCommand(coord);
+    return loadstar::coordinator::RunCommand(coord, stop.token());
   }
   if (worker_cmd->parsed()) {
     ApplyLogFlags(log_level, log_format, worker.name.empty() ? "worker" : worker.name);
     WarnOfPasswordOnCommandLine(worker_cmd);
     worker.warehouse = loadstar::ResolveWarehouse(worker.warehouse);
     worker.give_up_after = std::chrono::milliseconds(static_cast<int64_t>(give_up_s * 1000));
-    loadstar::Status s = loadstar::worker::RunWorker(worker);
+    loadstar::Status s = loadstar::worker::RunWorker(worker, stop.token());
     if (!s.ok()) {
       std::fprintf(stderr, "loadstar worker: %s\n", s.message().c_str());
       return s.code() == loadstar::StatusCode::kCancelled ? 130 : 1;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <csignal>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -20,8 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 // What a worker may claim of itself. A longer name is refused (it only ever goes into logs and
 // views); a larger credit is cut to this (no worker stages that many tasks at once).
@@ -78,6 +75,7 @@ class Server {
   Server(const CoordinatorOptions& options, const CoordinatorHooks& hooks, const Plan& plan, int64_t run_id,
          Warehouse* wh, StatusSnapshot* progress, Clock::time_point start)
       : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), wh_(wh), progress_(progress), start_(start),
+        stop_(hooks.stop),
         scheduler_(SchedulerOptions{options.heartbeat_interval, options.liveness, options.max_attempts, 10}) {}
 
   // Records rejected by files this run staged before it was resumed.
@@ -89,7 +87,7 @@ class Server {
     auto last_progress = Clock::now();
     auto last_wait_note = Clock::now();
     while (!scheduler_.Done()) {
-      if (g_stop) return Status::Cancelled("stopped by a signal; run again to resume where this run stopped");
+      if (stop_.stop_requested()) return Status::Cancelled("stopped by a signal; run again to resume where this run stopped");
       if (hooks_.check) LOADSTAR_RETURN_IF_ERROR(hooks_.check());
       if (scheduler_.Failed()) break;
       LOADSTAR_RETURN_IF_ERROR(CheckMaxErrors());
@@ -356,6 +354,7 @@ class Server {
   Warehouse* const wh_;  // to check results against the ledger
   StatusSnapshot* const progress_;
   const Clock::time_point start_;
+  const StopToken stop_;
   Scheduler scheduler_;
   std::unordered_map<std::string, std::string> names_;  // routing id -> worker name
   uint64_t initial_rejected_ = 0;
@@ -395,7 +394,7 @@ Status CheckSourcesFound(const Plan& plan, RunStore* store, const std::string& s
 // Runs the transforms while another thread watches for a stop signal (which cancels the running
 // statement, so the transaction rolls back) and keeps the progress moving with the current step.
 Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, StatusSnapshot* progress,
-                            const CoordinatorHooks& hooks, Clock::time_point start) {
+                            const CoordinatorHooks& hooks, Clock::time_point start, StopToken stop) {
   std::mutex mu;
   std::string step;  // guarded by mu
   std::atomic<bool> finished{false};
@@ -404,7 +403,7 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
     auto last_publish = Clock::now();
     while (!finished) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (g_stop && !cancelled.exchange(true)) {
+      if (stop.stop_requested() && !cancelled.exchange(true)) {
         log::Warn("stopping: cancelling the transform (it rolls back; the star tables stay as they were)");
         if (Status c = wh->RequestCancel(); !c.ok()) log::Warn(c.message());
       }
@@ -426,7 +425,7 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
   });
   finished = true;
   watcher.join();
-  if (cancelled || g_stop) {
+  if (cancelled || stop.stop_requested()) {
     return Status::Cancelled("stopped by a signal during the transform of run " + std::to_string(run_id) +
                              "; it was rolled back and the star tables are unchanged. Run the same command again "
                              "to resume");
@@ -438,9 +437,6 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks) {
   const auto start = Clock::now();
-  g_stop = false;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
   if (options.songs.empty() && options.events.empty()) {
     return Status::InvalidArgument("nothing to load: give --songs and/or --events");
   }
@@ -541,7 +537,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, "transforming"));
-  Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start);
+  Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start, hooks.stop);
   if (!transformed.ok()) return fail(transformed);
   progress.step.clear();
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/core/status.h"
+#include "common/core/stop.h"
 #include "coordinator/run_store.h"
 #include "coordinator/monitor/status_board.h"
 
@@ -53,6 +54,9 @@ struct CoordinatorHooks {
   std::function<void(const StatusSnapshot&)> on_progress;
   // If set, every snapshot is also published here (for /metrics and `loadstar status`).
   StatusBoard* board = nullptr;
+  // A stop requested here ends the run: while staging at once, during the transform by
+  // cancelling it (it rolls back). The run then returns Cancelled and resumes when run again.
+  StopToken stop;
 };
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks);

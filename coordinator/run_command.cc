@@ -151,7 +151,7 @@ uint32_t LocalWorkerLimit() {
   return static_cast<uint32_t>(std::max<long>(cores, 1)) * kLocalWorkersPerCore;
 }
 
-int RunCommand(const RunCommandOptions& options) {
+int RunCommand(const RunCommandOptions& options, StopToken stop) {
   if (options.workers > LocalWorkerLimit()) {
     std::fprintf(stderr,
                  "loadstar: --workers %u is more than this machine can run: at most %u local workers (%u per core). "
@@ -205,6 +205,7 @@ int RunCommand(const RunCommandOptions& options) {
     };
   }
   hooks.board = &board;
+  hooks.stop = stop;
   hooks.on_progress = [&](const StatusSnapshot& s) { view.Update(s); };
   auto result = RunCoordinator(options.coordinator, hooks);
   log::FlushThrottled();  // the last of any warnings held back, with their counts

@@ -31,6 +31,6 @@ uint32_t LocalWorkerLimit();
 
 // Runs to the end and prints the summary on stdout. Returns the process exit code: 0 done, 1
 // failed, 2 a usage error, 130 stopped by a signal (the run resumes when started again).
-int RunCommand(const RunCommandOptions& options);
+int RunCommand(const RunCommandOptions& options, StopToken stop = {});
 
 }  // namespace loadstar::coordinator

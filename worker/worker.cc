@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <csignal>
 #include <deque>
 #include <map>
 #include <memory>
@@ -32,8 +31,6 @@ using Clock = std::chrono::steady_clock;
 // How much nicer than the socket thread the executor threads run (Linux nice is per thread).
 constexpr int kExecutorNice = 5;
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
 
 std::string DefaultName() {
   char host[256] = {0};
@@ -273,16 +270,13 @@ wire::Envelope ReadyEnvelope(const std::string& name, uint32_t credit) {
 
 }  // namespace
 
-Status RunWorker(const WorkerOptions& options_in) {
+Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
   WorkerOptions options = options_in;
   if (options.connect.empty()) return Status::InvalidArgument("--connect tcp://HOST:PORT is required");
   if (options.name.empty()) options.name = DefaultName();
   options.concurrency = std::max<uint32_t>(1, options.concurrency);
   const uint32_t credit = options.concurrency * 2;  // one staging, one fetched ahead, per executor
 
-  g_stop = false;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
 
   // A worker that cannot reach the warehouse would fail every task it is leased: find out now,
   // say so, and stay out of the run instead.
@@ -291,7 +285,7 @@ Status RunWorker(const WorkerOptions& options_in) {
     probe.conninfo = options.warehouse;
     probe.application_name = "loadstar-worker";
     Status reachable;
-    for (int attempt = 1; attempt <= 3 && !g_stop; ++attempt) {
+    for (int attempt = 1; attempt <= 3 && !stop.stop_requested(); ++attempt) {
       auto wh = Warehouse::Connect(probe);
       reachable = wh.status();
       if (reachable.ok() || !IsRetryable(reachable)) break;
@@ -334,7 +328,7 @@ Status RunWorker(const WorkerOptions& options_in) {
   };
   (void)send(ReadyEnvelope(options.name, credit));
 
-  while (!g_stop) {
+  while (!stop.stop_requested()) {
     auto wait = dealer->Receive(options.heartbeat_interval / 2, boxes.wake_fd());
     if (!wait.ok()) {
       outcome = wait.status();
@@ -391,12 +385,15 @@ Status RunWorker(const WorkerOptions& options_in) {
       backoff = std::min(backoff * 2, backoff_cap);
       ++generation;       // whatever we were leased is being leased to others now
       boxes.DropJobs();
-      LOADSTAR_RETURN_IF_ERROR(dealer->Reconnect());
+      if (Status reconnected = dealer->Reconnect(); !reconnected.ok()) {
+        outcome = reconnected;  // the executors are stopped below, never left running
+        break;
+      }
       last_heard = Clock::now();
       (void)send(ReadyEnvelope(options.name, credit));
     }
   }
-  if (g_stop && outcome.ok()) outcome = Status::Cancelled("stopped by a signal");
+  if (stop.stop_requested() && outcome.ok()) outcome = Status::Cancelled("stopped by a signal");
   stop_threads();
   return outcome;
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/core/status.h"
+#include "common/core/stop.h"
 
 namespace loadstar::worker {
 
@@ -26,8 +27,9 @@ struct WorkerOptions {
   std::chrono::milliseconds give_up_after{0};
 };
 
-// Runs until the coordinator says Shutdown (OK), refuses this worker, a signal asks it to stop
-// (Cancelled), or no coordinator answers for `give_up_after`.
-Status RunWorker(const WorkerOptions& options);
+// Runs until the coordinator says Shutdown (OK), refuses this worker, `stop` is requested
+// (Cancelled), or no coordinator answers for `give_up_after`. Every thread it started has ended
+// when it returns.
+Status RunWorker(const WorkerOptions& options, StopToken stop = {});
 
 }  // namespace loadstar::worker
