@@ -13,3 +13,7 @@ loadstar_test(NAME connection_string_test SOURCES unit/connection_string_test.cc
 
 # The shared text helpers: case, white space, UTF-8, COPY text, thousands.
 loadstar_test(NAME text_test SOURCES unit/text_test.cc LIBS loadstar_core LABEL unit)
+
+# The transport over real ZeroMQ sockets: envelopes both ways, bind errors, the message cap.
+loadstar_test(NAME transport_integration_test SOURCES integration/transport_test.cc LIBS loadstar_transport
+              LABEL integration)

@@ -61,8 +61,13 @@ Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint) {
     std::string bound = impl->socket.get(zmq::sockopt::last_endpoint);
     return std::unique_ptr<Router>(new Router(std::move(impl), bound));
   } catch (const zmq::error_t& e) {
+    if (e.num() == EADDRINUSE) {
+      // Not the caller's mistake: the port is taken (for now).
+      return Status::FailedPrecondition("cannot listen on " + endpoint + ": " + e.what() +
+                                        " (is another coordinator using that port? pick another with --listen)");
+    }
     return Status::InvalidArgument("cannot listen on " + endpoint + ": " + e.what() +
-                                   " (is another coordinator using that port? pick another with --listen)");
+                                   " (expected tcp://HOST:PORT with an address of this machine, or tcp://*:PORT)");
   }
 }
 
