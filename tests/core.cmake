@@ -17,3 +17,8 @@ loadstar_test(NAME text_test SOURCES unit/text_test.cc LIBS loadstar_core LABEL 
 # The transport over real ZeroMQ sockets: envelopes both ways, bind errors, the message cap.
 loadstar_test(NAME transport_integration_test SOURCES integration/transport_test.cc LIBS loadstar_transport
               LABEL integration)
+
+# The house rules: includes point down, each third-party library wrapped once, the folder lists
+# in docs/ARCHITECTURE.md and the README true to the tree.
+add_test(NAME layout_test COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/layout_test.py ${PROJECT_SOURCE_DIR})
+set_tests_properties(layout_test PROPERTIES LABELS unit TIMEOUT 60)
