@@ -1,6 +1,6 @@
 // Warehouse: one connection to PostgreSQL (libpq is wrapped here and nowhere else).
 //
-// Statements come from the SQL catalog (common/sql_catalog.h) by name. Errors are mapped to
+// Statements come from the SQL catalog (common/warehouse/sql_catalog.h) by name. Errors are mapped to
 // Status: a lost connection, a serialization failure, a deadlock or a server shutting down is
 // Unavailable (the caller may retry the whole transaction); everything else is final.
 #pragma once

@@ -3,7 +3,7 @@
 //   kTerminal  a live picture redrawn in place (ANSI cursor movement) on a terminal, about five
 //              times a second: phase, transform step, a bar of bytes done, files, records,
 //              rate, workers, ETA, and a table of up to kTerminalWorkerRows workers.
-//   kPlain     one log line (common/log.h, level info) every `plain_interval` and at each phase
+//   kPlain     one log line (common/core/log.h, level info) every `plain_interval` and at each phase
 //              change, e.g.
 //              "staging: 12/30 files, 41% of 472 MB, 120,334 records staged, 3 rejected,
 //               38.2 MB/s, 4 workers, ETA 12 s" (see RenderPlainLine)

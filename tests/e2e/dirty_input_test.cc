@@ -125,7 +125,7 @@ TEST_F(DirtyInputRunTest, EveryRecordTheStarCannotHoldIsRejectedAndTheRunSucceed
   const std::string dir = TempDir("dirty-input");
   const std::string uri_base = "file://" + dir + "/";
 
-  // The generator's bad lines, read from the bytes (the three kinds of bench/generator.h): cut
+  // The generator's bad lines, read from the bytes (the three kinds of common/generator/generator.h): cut
   // short (no closing brace), a text sessionId, or no ts at all. Their reasons are the
   // parser's type and JSON rules, checked elsewhere; here each must be there, once.
   std::set<std::string> generated_bad;

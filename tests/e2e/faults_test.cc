@@ -4,7 +4,7 @@
 // fails; every run must still end with star tables identical, row for row, to a clean run's, and
 // with a ledger and staging history that account for every record exactly once.
 //
-// One generated data set (bench/generator.h) in one local S3 server serves every test; each test
+// One generated data set (common/generator/generator.h) in one local S3 server serves every test; each test
 // loads it into a schema of its own in one private PostgreSQL.
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-// Data sets from the generator (bench/generator.h), held in memory so that a test can upload all
+// Data sets from the generator (common/generator/generator.h), held in memory so that a test can upload all
 // of them, some of them, or some later, and uploaded to a bucket over several connections at
 // once (the local S3 server answers one PUT at a time per connection).
 #pragma once

@@ -1,4 +1,4 @@
-// Tests of bench/generator: determinism, the shape of what it writes, and that every figure of
+// Tests of common/generator: determinism, the shape of what it writes, and that every figure of
 // its summary equals what an independent count over the written bytes gives.
 #include "common/generator/generator.h"
 
