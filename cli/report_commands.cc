@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/flags.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/report/report.h"
 #include "coordinator/report/runs_list.h"
@@ -71,7 +72,8 @@ std::function<int()> AddReportCommand(CLI::App* cmd) {
       "song. Each question is a file in sql/postgres/report/; all are read from one snapshot.\n\n"
       "Examples:\n  loadstar report --warehouse postgresql://analyst@db:5432/analytics --schema sparkify\n"
       "  loadstar report --format json | jq .top_songs");
-  return [flags]() -> int {
+  return [cmd, flags]() -> int {
+    WarnOfPasswordOnCommandLine(cmd);
     std::unique_ptr<Warehouse> wh = Connect(*flags, "report");
     if (wh == nullptr) return 1;
     return Print(RenderReport(wh.get(), Format(*flags)), "report");
@@ -88,7 +90,8 @@ std::function<int()> AddRunsCommand(CLI::App* cmd) {
       "skipped as already loaded, records read, staged and rejected (from the file ledger), and the error of\n"
       "a run that failed.\n\n"
       "Examples:\n  loadstar runs --schema sparkify --limit 5\n  loadstar runs --format json | jq '.[0].state'");
-  return [flags, limit]() -> int {
+  return [cmd, flags, limit]() -> int {
+    WarnOfPasswordOnCommandLine(cmd);
     std::unique_ptr<Warehouse> wh = Connect(*flags, "runs");
     if (wh == nullptr) return 1;
     return Print(RenderRunsList(wh.get(), *limit, Format(*flags)), "runs");

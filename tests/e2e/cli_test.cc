@@ -68,7 +68,7 @@ TEST(CliTest, OutOfRangeNumbersAreRefusedNamingTheFlagAndTheRange) {
     std::vector<std::string> args = RunArgs(kUnreachable, "cli_flags");
     args.insert(args.end(), c.args.begin(), c.args.end());
     CommandResult r = Loadstar(args);
-    EXPECT_NE(r.exit_code, 0) << c.args[0] << " " << c.args[1];
+    EXPECT_EQ(r.exit_code, 2) << c.args[0] << " " << c.args[1];
     EXPECT_TRUE(Contains(r.output, c.flag + ": ")) << r.output;
     EXPECT_TRUE(Contains(r.output, c.allowed)) << r.output;
     EXPECT_FALSE(Contains(r.output, "cannot connect")) << "checked only after connecting: " << r.output;
@@ -79,7 +79,7 @@ TEST(CliTest, OutOfRangeNumbersAreRefusedNamingTheFlagAndTheRange) {
                                      "--give-up-after", "1"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     CommandResult r = Loadstar(args);
-    EXPECT_NE(r.exit_code, 0) << c.args[0];
+    EXPECT_EQ(r.exit_code, 2) << c.args[0];
     EXPECT_TRUE(Contains(r.output, c.flag + ": ")) << r.output;
     EXPECT_TRUE(Contains(r.output, c.allowed)) << r.output;
     EXPECT_FALSE(Contains(r.output, "cannot connect")) << r.output;
@@ -114,7 +114,7 @@ TEST(CliTest, UsageErrorsLeaveNothingInTheWarehouse) {
     std::vector<std::string> args = RunArgs(uri, "usage");
     args.insert(args.end(), extra.begin(), extra.end());
     CommandResult r = Loadstar(args);
-    EXPECT_NE(r.exit_code, 0) << extra[0];
+    EXPECT_EQ(r.exit_code, 2) << extra[0] << ": " << r.output;
     EXPECT_TRUE(Contains(r.output, message)) << r.output;
     EXPECT_EQ(pg.Psql(kDatabase, "SELECT count(*) FROM pg_namespace WHERE nspname = 'usage'"), "0")
         << extra[0] << " " << extra[1] << " reached the warehouse: " << r.output;
@@ -129,14 +129,14 @@ TEST(CliTest, SchemaNamesOverSixtyThreeBytesAreRefusedBeforeAnyWork) {
   const std::string shared(63, 's');
   for (const std::string& schema : {shared + "_a", shared + "_b"}) {
     CommandResult r = Loadstar(RunArgs(uri, schema));
-    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_TRUE(Contains(r.output, "--schema: ")) << r.output;
     EXPECT_TRUE(Contains(r.output, "63 bytes")) << r.output;
   }
   EXPECT_EQ(pg.Psql(kDatabase, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'sss%'"), "0");
   for (const char* command : {"report", "runs"}) {
     CommandResult r = Loadstar({command, "--warehouse", uri, "--schema", shared + "_a"});
-    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_TRUE(Contains(r.output, "63 bytes")) << r.output;
   }
 }
@@ -144,7 +144,7 @@ TEST(CliTest, SchemaNamesOverSixtyThreeBytesAreRefusedBeforeAnyWork) {
 TEST(CliTest, OtherDatabaseSchemesAreRefusedNamingTheSupportedOnes) {
   for (const char* warehouse : {"mysql://root:hunter2@db:3306/sparkify", "redshift://db:5439/dev"}) {
     CommandResult r = Loadstar(RunArgs(warehouse, "cli_scheme"));
-    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.exit_code, 2) << r.output;
     EXPECT_TRUE(Contains(r.output, "not supported")) << r.output;
     EXPECT_TRUE(Contains(r.output, "postgresql://")) << r.output;
     EXPECT_TRUE(Contains(r.output, "postgres://")) << r.output;
@@ -156,7 +156,7 @@ TEST(CliTest, OtherDatabaseSchemesAreRefusedNamingTheSupportedOnes) {
   std::vector<std::string> args = RunArgs("", "cli_scheme");
   args.erase(args.begin() + 5, args.begin() + 7);  // no --warehouse
   CommandResult r = Loadstar(args, {{"LOADSTAR_WAREHOUSE", "mysql://root@db/sparkify"}});
-  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(Contains(r.output, "not supported")) << r.output;
   EXPECT_FALSE(Contains(r.output, "socket")) << r.output;
 }
@@ -177,7 +177,7 @@ TEST(CliTest, APasswordInTheWarehouseFlagIsWarnedOfOnceAndNeverShown) {
 
   // An '@' in the password, unencoded: refused, without a piece of the password in the message.
   r = Loadstar(RunArgs("postgresql://loader:hun@ter2@127.0.0.1:1/analytics", "cli_password"));
-  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_TRUE(Contains(r.output, "%40")) << r.output;
   EXPECT_FALSE(Contains(r.output, "ter2")) << r.output;
   EXPECT_FALSE(Contains(r.output, "hun@")) << r.output;

@@ -1,0 +1,178 @@
+#include "cli/run_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+
+#include "cli/flags.h"
+#include "common/core/log.h"
+#include "common/warehouse/warehouse.h"
+#include "coordinator/run_command.h"
+#include "worker/worker.h"
+
+namespace loadstar::cli {
+namespace {
+
+// What `run` and `coordinator` share: the run's options, how to show progress, how to log.
+struct RunFlags {
+  coordinator::RunCommandOptions run;
+  bool quiet = false;
+  LogFlags log;
+};
+
+void AddMonitorFlags(CLI::App* app, coordinator::RunCommandOptions* o, bool* quiet) {
+  app->add_option("--metrics-listen", o->metrics_listen,
+                  "serve Prometheus metrics (/metrics), a health check (/healthz) and the run's status (/status, "
+                  "for `loadstar status`) on HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port); default: off");
+  app->add_flag("--quiet", *quiet, "no progress view and no log lines below level error");
+}
+
+void AddCoordinatorFlags(CLI::App* app, coordinator::CoordinatorOptions* o) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  app->add_option("--songs", o->songs, "where the song files are: s3://bucket/song_data/ or file:///path/")
+      ->check(SourceLocation());
+  app->add_option("--events", o->events, "where the daily event logs are: s3://bucket/log_data/ or file:///path/")
+      ->check(SourceLocation());
+  app->add_option("--warehouse", o->warehouse,
+                  "PostgreSQL connection URI (postgresql://user@host:port/db); default: $LOADSTAR_WAREHOUSE, "
+                  "then the PG* variables. Keep passwords in PGPASSWORD or ~/.pgpass");
+  app->add_option("--schema", o->schema, "schema that holds the tables (created if missing)")->capture_default_str();
+  app->add_flag("--full-refresh", o->full_refresh, "stage every file again, even those the ledger says are loaded");
+  app->add_option("--max-errors", o->max_errors,
+                  "fail the run, leaving the star tables as they were, once more records than this are rejected "
+                  "(like Redshift's MAXERROR; -1: no limit)")
+      ->capture_default_str()
+      ->check(Between(-1, kMax, "no limit"));
+  app->add_option("--since", o->since, "backfill: only event files dated on or after this day (YYYY-MM-DD, from the key)")
+      ->check(Date());
+  app->add_option("--until", o->until, "backfill: only event files dated on or before this day (YYYY-MM-DD)")
+      ->check(Date());
+  app->add_option("--task-bytes", o->task_bytes, "byte budget of one task (small files share a task)")
+      ->capture_default_str()
+      ->check(Between(1, kMax));
+  app->add_option("--task-files", o->task_files, "most files in one task")->capture_default_str()
+      ->check(Between(1, kMax));
+  app->add_option("--max-record-bytes", o->max_record_bytes, "records longer than this are rejected (at most 1 GiB)")
+      ->capture_default_str()
+      ->check(Between(1, int64_t{1} << 30));
+  app->add_option("--max-attempts", o->max_attempts, "attempts per task before the run fails")->capture_default_str()
+      ->check(Between(1, 100));
+}
+
+// Usage errors that need more than one flag; "" when there are none.
+std::string CheckCoordinatorOptions(const coordinator::CoordinatorOptions& o) {
+  if (!o.since.empty() && !o.until.empty() && o.since > o.until) {
+    return "--since " + o.since + " is after --until " + o.until;
+  }
+  return "";
+}
+
+// Runs `run` or `coordinator` once its flags are parsed.
+int RunParsed(CLI::App* cmd, RunFlags* flags, StopToken stop) {
+  if (std::string error = CheckCoordinatorOptions(flags->run.coordinator); !error.empty()) {
+    std::fprintf(stderr, "loadstar %s: %s\n", cmd->get_name().c_str(), error.c_str());
+    return 2;
+  }
+  ApplyLogFlags(flags->log, "coordinator");
+  // The progress view: live on a terminal, log lines otherwise. On a live view only warnings and
+  // errors are logged (the view shows the rest) unless --log-level says otherwise; --quiet leaves
+  // errors alone.
+  flags->run.progress = coordinator::ChooseProgressMode(flags->quiet, flags->log.format == "json");
+  if (flags->quiet) {
+    log::SetLevel(log::Level::kError);
+  } else if (flags->run.progress == coordinator::ProgressMode::kTerminal && cmd->count("--log-level") == 0) {
+    log::SetLevel(log::Level::kWarn);
+  }
+  WarnOfPasswordOnCommandLine(cmd);
+  flags->run.coordinator.warehouse = ResolveWarehouse(flags->run.coordinator.warehouse);
+  return coordinator::RunCommand(flags->run, stop);
+}
+
+}  // namespace
+
+std::function<int()> AddRunCommand(CLI::App* cmd, StopToken stop, std::string self_binary) {
+  auto flags = std::make_shared<RunFlags>();
+  flags->run.coordinator.listen = "tcp://127.0.0.1:*";
+  flags->run.workers = 4;
+  flags->run.self_binary = std::move(self_binary);
+  AddCoordinatorFlags(cmd, &flags->run.coordinator);
+  cmd->add_option("--workers", flags->run.workers, "worker processes to start on this machine (0: only remote ones)")
+      ->capture_default_str()
+      ->check(Between(0, 1024, "only remote workers"));
+  cmd->add_option("--worker-concurrency", flags->run.worker_concurrency, "tasks each worker stages at once")
+      ->capture_default_str()
+      ->check(Between(1, 1024));
+  cmd->add_option("--listen", flags->run.coordinator.listen,
+                  "where workers connect; remote workers need a reachable address, e.g. tcp://*:5570. A peer "
+                  "that sends a message over 16 MiB (ZMQ_MAXMSGSIZE) is disconnected; worker names are at most "
+                  "256 bytes")
+      ->capture_default_str()
+      ->check(ListenEndpoint());
+  AddMonitorFlags(cmd, &flags->run, &flags->quiet);
+  AddLogFlags(cmd, &flags->log);
+  cmd->footer("Example:\n  loadstar run --songs s3://sparkify/song_data/ --events s3://sparkify/log_data/ \\\n"
+              "      --warehouse postgresql://loader@db:5432/analytics --schema sparkify --workers 4");
+  return [cmd, flags, stop] { return RunParsed(cmd, flags.get(), stop); };
+}
+
+std::function<int()> AddCoordinatorCommand(CLI::App* cmd, StopToken stop) {
+  auto flags = std::make_shared<RunFlags>();
+  flags->run.workers = 0;
+  AddCoordinatorFlags(cmd, &flags->run.coordinator);
+  cmd->add_option("--listen", flags->run.coordinator.listen,
+                  "ZeroMQ endpoint workers connect to. A peer that sends a message over 16 MiB (ZMQ_MAXMSGSIZE) "
+                  "is disconnected; worker names are at most 256 bytes")
+      ->capture_default_str()
+      ->check(ListenEndpoint());
+  AddMonitorFlags(cmd, &flags->run, &flags->quiet);
+  AddLogFlags(cmd, &flags->log);
+  return [cmd, flags, stop] { return RunParsed(cmd, flags.get(), stop); };
+}
+
+std::function<int()> AddWorkerCommand(CLI::App* cmd, StopToken stop) {
+  struct WorkerFlags {
+    worker::WorkerOptions worker;
+    double give_up_s = 0;
+    LogFlags log;
+  };
+  auto flags = std::make_shared<WorkerFlags>();
+  worker::WorkerOptions& w = flags->worker;
+  cmd->add_option("--connect", w.connect,
+                  "the coordinator: tcp://HOST:PORT (messages over 16 MiB, ZMQ_MAXMSGSIZE, drop the connection)")
+      ->required();
+  cmd->add_option("--warehouse", w.warehouse,
+                  "PostgreSQL connection URI; default: $LOADSTAR_WAREHOUSE, then the PG* variables");
+  cmd->add_option("--schema", w.schema, "refuse tasks for any other schema (default: the coordinator's)");
+  cmd->add_option("--name", w.name, "name shown in progress and status views (default: host/pid)");
+  cmd->add_option("--concurrency", w.concurrency, "tasks staged at once")->capture_default_str()
+      ->check(Between(1, 1024));
+  cmd->add_option("--fetch-concurrency", w.fetch_concurrency, "transfers in flight per task")
+      ->capture_default_str()
+      ->check(Between(1, 1024));
+  cmd->add_option("--stream-above", w.stream_above_bytes,
+                  "event files larger than this many bytes are streamed, a piece at a time, instead of "
+                  "held in memory whole")
+      ->capture_default_str()
+      ->check(Between(0, std::numeric_limits<int64_t>::max()));
+  cmd->add_option("--give-up-after", flags->give_up_s, "exit when no coordinator answers for this many seconds (0: never)")
+      ->capture_default_str()
+      ->check(NonNegativeSeconds());
+  AddLogFlags(cmd, &flags->log);
+  return [cmd, flags, stop]() -> int {
+    worker::WorkerOptions options = flags->worker;
+    ApplyLogFlags(flags->log, options.name.empty() ? "worker" : options.name);
+    WarnOfPasswordOnCommandLine(cmd);
+    options.warehouse = ResolveWarehouse(options.warehouse);
+    options.give_up_after = std::chrono::milliseconds(static_cast<int64_t>(flags->give_up_s * 1000));
+    Status s = worker::RunWorker(options, stop);
+    if (!s.ok()) {
+      std::fprintf(stderr, "loadstar worker: %s\n", s.message().c_str());
+      return s.code() == StatusCode::kCancelled ? 130 : 1;
+    }
+    return 0;
+  };
+}
+
+}  // namespace loadstar::cli
