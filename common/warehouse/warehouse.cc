@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common/core/log.h"
+#include "common/warehouse/sql_state.h"
 
 namespace loadstar {
 
@@ -22,15 +23,6 @@ struct Warehouse::Conn {
 
 namespace {
 
-// SQLSTATE classes that mean "the transaction may succeed if tried again on a fresh connection".
-bool IsTransientSqlState(std::string_view state) {
-  return state.rfind("08", 0) == 0 ||   // connection exception
-         state == "40001" ||             // serialization failure
-         state == "40P01" ||             // deadlock detected
-         state == "57P01" || state == "57P02" || state == "57P03" ||  // shutdown, crash, cannot connect now
-         state == "53300";               // too many connections
-}
-
 Status ResultStatus(PGconn* pg, PGresult* res, std::string_view what) {
   ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN || st == PGRES_EMPTY_QUERY) {
@@ -42,11 +34,9 @@ Status ResultStatus(PGconn* pg, PGresult* res, std::string_view what) {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   std::string state = sqlstate != nullptr ? sqlstate : "";
   std::string text = std::string(what) + ": " + msg + (state.empty() ? "" : " (SQLSTATE " + state + ")");
-  if (PQstatus(pg) != CONNECTION_OK || IsTransientSqlState(state)) return Status::Unavailable(text);
-  if (state == "42P01" || state == "3F000") {
-    return Status::FailedPrecondition(text + "; has this schema been loaded by `loadstar run` yet?");
-  }
-  return Status::FailedPrecondition(text);
+  if (PQstatus(pg) != CONNECTION_OK) return Status::Unavailable(text);
+  if (state == "42P01" || state == "3F000") text += "; has this schema been loaded by `loadstar run` yet?";
+  return Status(CodeForSqlState(state), std::move(text));
 }
 
 // libpq's result handle, released on every path.

@@ -1,8 +1,9 @@
 // Warehouse: one connection to PostgreSQL (libpq is wrapped here and nowhere else).
 //
-// Statements come from the SQL catalog (common/sql_catalog.h) by name. Errors are mapped to
-// Status: a lost connection, a serialization failure, a deadlock or a server shutting down is
-// Unavailable (the caller may retry the whole transaction); everything else is final.
+// Statements come from the SQL catalog (common/warehouse/sql_catalog.h) by name. Errors are mapped
+// to Status by their SQLSTATE (common/warehouse/sql_state.h): a lost connection, a serialization
+// failure, a deadlock or a server shutting down is Unavailable (the caller may retry the whole
+// transaction); everything else is final, with a code that says whose fault it is.
 #pragma once
 
 #include <cstdint>

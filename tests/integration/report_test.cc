@@ -539,7 +539,7 @@ TEST_F(ReportTest, AnUnloadedSchemaSaysSo) {
   auto wh = Warehouse::Connect(wo);
   ASSERT_TRUE(wh.ok());
   auto out = RenderReport(wh->get(), ReportFormat::kText);
-  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(out.status().message(), HasSubstr("loadstar run"));
   EXPECT_FALSE((*wh)->in_transaction());
 }

@@ -79,5 +79,49 @@ TEST(WarehouseTest, TheSchemaCreationLockIsReleasedOnceTheSchemaExists) {
   EXPECT_EQ(held->integer(0, 0), 0);
 }
 
+// Errors the server reports reach the caller with a code that says whose fault they are, the
+// SQLSTATE in the message, and the connection still usable.
+TEST(WarehouseTest, ServerErrorsAreMappedByTheirSqlState) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("sqlstate");
+  auto wh = Warehouse::Connect(options);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  struct Case {
+    const char* sql;
+    StatusCode code;
+    const char* sqlstate;
+  };
+  const Case cases[] = {
+      {"SELEC 1", StatusCode::kInternal, "42601"},
+      {"SELECT no_such_column FROM pg_class", StatusCode::kInternal, "42703"},
+      {"SELECT 1 FROM no_such_table", StatusCode::kNotFound, "42P01"},
+      {"SELECT 1 / 0", StatusCode::kInvalidArgument, "22012"},
+      {"SELECT 'abc'::integer", StatusCode::kInvalidArgument, "22P02"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.sql);
+    auto out = (*wh)->QueryText(c.sql);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), c.code) << out.status().ToString();
+    EXPECT_NE(out.status().message().find(std::string("(SQLSTATE ") + c.sqlstate + ")"), std::string::npos)
+        << out.status().message();
+    EXPECT_FALSE(IsRetryable(out.status()));
+  }
+  auto missing = (*wh)->QueryText("SELECT 1 FROM no_such_table");
+  EXPECT_NE(missing.status().message().find("has this schema been loaded by `loadstar run` yet?"), std::string::npos)
+      << missing.status().message();
+  // A duplicate key is a conflict with what is there, not a bug in the statement.
+  ASSERT_TRUE((*wh)->QueryText("CREATE TEMP TABLE t (k integer PRIMARY KEY)").ok());
+  ASSERT_TRUE((*wh)->QueryText("INSERT INTO t VALUES (1)").ok());
+  auto twice = (*wh)->QueryText("INSERT INTO t VALUES (1)");
+  EXPECT_EQ(twice.status().code(), StatusCode::kFailedPrecondition) << twice.status().ToString();
+  // A cancelled statement is Cancelled.
+  ASSERT_TRUE((*wh)->QueryText("SET statement_timeout = '50ms'").ok());
+  auto slow = (*wh)->QueryText("SELECT pg_sleep(5)");
+  EXPECT_EQ(slow.status().code(), StatusCode::kCancelled) << slow.status().ToString();
+  EXPECT_TRUE((*wh)->healthy());
+}
+
 }  // namespace
 }  // namespace loadstar
