@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/core/log.h"
+#include "common/warehouse/transaction.h"
 #include "coordinator/report/quality_checks.h"
 
 namespace loadstar::coordinator {
@@ -44,7 +45,7 @@ Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped,
 }
 
 Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
-  LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
+  LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
   SqlVars vars;
   vars.run_id = run_id;
   Status s = wh_->ExecFileSteps("postgres/transform", vars, [](const std::string& label, double seconds) {
@@ -65,9 +66,9 @@ Status RunStore::Transform(int64_t run_id, const std::function<void(const std::s
     log::Info(took);
   }
   if (s.ok()) s = wh_->ExecFile("postgres/transform_finish", vars);
-  if (s.ok()) s = wh_->Commit();
+  if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
-    (void)wh_->Rollback();
+    (void)tx.Rollback();  // before the caller hears of it; the original error is the one reported
     return s.WithContext("transforming run " + std::to_string(run_id) + " (rolled back; the star tables are unchanged)");
   }
   return Status::Ok();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/warehouse/transaction.h"
 #include "worker/parse/decompress.h"
 
 namespace loadstar::worker {
@@ -45,14 +46,10 @@ void AppendCopyText(std::string_view value, std::string* out) {
 }
 
 Result<std::vector<FileOutcome>> Stager::StageTask(int64_t run_id, std::vector<FetchedFile>& files) {
-  LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
-  auto result = StageInTransaction(run_id, files);
-  if (!result.ok()) {
-    (void)wh_->Rollback();  // the original error is the one worth reporting
-    return result.status();
-  }
-  LOADSTAR_RETURN_IF_ERROR(wh_->Commit());
-  return result;
+  LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
+  LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, StageInTransaction(run_id, files));
+  LOADSTAR_RETURN_IF_ERROR(tx.Commit());
+  return outcomes;
 }
 
 Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std::vector<FetchedFile>& files) {

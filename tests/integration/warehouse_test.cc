@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/warehouse/transaction.h"
 #include "tests/support/postgres_server.h"
 
 namespace loadstar {
@@ -121,6 +122,52 @@ TEST(WarehouseTest, ServerErrorsAreMappedByTheirSqlState) {
   auto slow = (*wh)->QueryText("SELECT pg_sleep(5)");
   EXPECT_EQ(slow.status().code(), StatusCode::kCancelled) << slow.status().ToString();
   EXPECT_TRUE((*wh)->healthy());
+}
+
+// A Transaction rolls back whatever it did unless it is committed, on every way out of its scope.
+TEST(WarehouseTest, ATransactionRollsBackUnlessCommitted) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("transaction");
+  auto connected = Warehouse::Connect(options);
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  Warehouse* wh = connected->get();
+  ASSERT_TRUE(wh->QueryText("CREATE TABLE t (k integer PRIMARY KEY)").ok());
+  auto count = [&] { return wh->QueryText("SELECT count(*) FROM t")->integer(0, 0); };
+
+  auto insert_and_leave = [&](bool commit) -> Status {
+    LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh));
+    EXPECT_TRUE(wh->in_transaction());
+    LOADSTAR_RETURN_IF_ERROR(wh->QueryText("INSERT INTO t VALUES (1)").status());
+    if (!commit) return Status::Cancelled("left early");
+    return tx.Commit();
+  };
+  EXPECT_EQ(insert_and_leave(false).code(), StatusCode::kCancelled);
+  EXPECT_FALSE(wh->in_transaction());
+  EXPECT_EQ(count(), 0);
+  EXPECT_TRUE(insert_and_leave(true).ok());
+  EXPECT_FALSE(wh->in_transaction());
+  EXPECT_EQ(count(), 1);
+
+  {
+    // A failed statement aborts the transaction: COMMIT says so, and nothing stays open.
+    auto tx = Transaction::Begin(wh);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    ASSERT_TRUE(wh->QueryText("INSERT INTO t VALUES (2)").ok());
+    EXPECT_FALSE(wh->QueryText("INSERT INTO t VALUES (1)").ok());
+    EXPECT_FALSE(tx->Commit().ok());
+    EXPECT_FALSE(tx->open());
+    EXPECT_FALSE(wh->in_transaction());
+  }
+  EXPECT_EQ(count(), 1);
+
+  {
+    auto tx = Transaction::Begin(wh);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ(Transaction::Begin(wh).status().code(), StatusCode::kInternal) << "no transaction inside another";
+    EXPECT_TRUE(tx->Rollback().ok());
+    EXPECT_FALSE(wh->in_transaction());
+  }
 }
 
 }  // namespace
