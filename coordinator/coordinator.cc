@@ -153,7 +153,8 @@ class Server {
   // planned file as staged by this run.
   Status ProveEveryFileStaged() {
     LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_staged_files", {std::to_string(run_id_)}));
-    const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, 0));
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"files"}).WithContext("sql/postgres/run_staged_files.sql"));
+    const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, "files"));
     const uint64_t expected = plan_.files.size() + plan_.skipped_staged;
     if (staged < expected) {
       return Status::FailedPrecondition(
@@ -231,8 +232,10 @@ class Server {
     uris.reserve(task.files.size());
     for (uint64_t index : task.files) uris.push_back(plan_.uri(plan_.files[index]));
     LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/ledger_confirm", {TextArray(uris)}));
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"uri", "etag", "state", "run_id", "records", "staged", "rejected"})
+                                 .WithContext("sql/postgres/ledger_confirm.sql"));
     std::unordered_map<std::string, size_t> row_of;
-    for (size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows.text(i, 0), i);
+    for (size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows.text(i, "uri"), i);
     for (uint64_t index : task.files) {
       const PlannedFile& f = plan_.files[index];
       const std::string uri(plan_.uri(f));
@@ -241,19 +244,18 @@ class Server {
       auto row = row_of.find(uri);
       if (row == row_of.end()) return "the ledger has no row for " + uri;
       const size_t i = row->second;
-      if (rows.text(i, 2) != "staged" || rows.integer(i, 3) != run_id_) {
-        return "the ledger has " + uri + " " + rows.text(i, 2) + " by run " + rows.text(i, 3) + ", not staged by run " +
-               std::to_string(run_id_);
+      if (rows.text(i, "state") != "staged" || rows.integer(i, "run_id") != run_id_) {
+        return "the ledger has " + uri + " " + rows.text(i, "state") + " by run " + rows.text(i, "run_id") +
+               ", not staged by run " + std::to_string(run_id_);
       }
-      if (rows.text(i, 1) != plan_.etag(f)) return "the ledger has another ETag for " + uri;
+      if (rows.text(i, "etag") != plan_.etag(f)) return "the ledger has another ETag for " + uri;
       const wire::FileAccount& a = *acc->second;
-      if (static_cast<uint64_t>(rows.integer(i, 4)) != a.records() ||
-          static_cast<uint64_t>(rows.integer(i, 5)) != a.staged() ||
-          static_cast<uint64_t>(rows.integer(i, 6)) != a.rejected() || a.staged() + a.rejected() != a.records()) {
+      if (static_cast<uint64_t>(rows.integer(i, "records")) != a.records() ||
+          static_cast<uint64_t>(rows.integer(i, "staged")) != a.staged() ||
+          static_cast<uint64_t>(rows.integer(i, "rejected")) != a.rejected() || a.staged() + a.rejected() != a.records()) {
         return "its account of " + uri + " (" + std::to_string(a.records()) + " records, " +
-               std::to_string(a.staged()) + " staged, " + std::to_string(a.rejected()) +
-               " rejected) is not the ledger's (" + rows.text(i, 4) + ", " + rows.text(i, 5) + ", " + rows.text(i, 6) +
-               ")";
+               std::to_string(a.staged()) + " staged, " + std::to_string(a.rejected()) + " rejected) is not the ledger's (" +
+               rows.text(i, "records") + ", " + rows.text(i, "staged") + ", " + rows.text(i, "rejected") + ")";
       }
     }
     return std::string();

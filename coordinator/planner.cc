@@ -61,9 +61,15 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
                        const PlanOptions& options) {
   // Keyed by the hash of the URI (see LedgerEntry).
   std::unordered_map<uint64_t, LedgerEntry> ledger;
+  bool checked = false;
   LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("postgres/ledger_all", {}, [&](const QueryResult& row) {
-    const std::string& state = *row.at(0, 2);
-    ledger.emplace(Hash(*row.at(0, 0)), LedgerEntry{Hash(*row.at(0, 1)), row.integer(0, 3), state == "loaded" ? 'l' : 's'});
+    if (!checked) {
+      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"uri", "etag", "state", "run_id"}).WithContext("sql/postgres/ledger_all.sql"));
+      checked = true;
+    }
+    const std::string state = row.text(0, "state");
+    ledger.emplace(Hash(row.text(0, "uri")),
+                   LedgerEntry{Hash(row.text(0, "etag")), row.integer(0, "run_id"), state == "loaded" ? 'l' : 's'});
     return Status::Ok();
   }));
 

@@ -12,7 +12,8 @@ namespace loadstar::coordinator {
 Status RunStore::Prepare() {
   LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("postgres/schema"));
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("postgres/run_lock"));
-  if (lock.empty() || lock.text(0, 0) != "t") {
+  LOADSTAR_RETURN_IF_ERROR(lock.RequireColumns({"locked"}).WithContext("sql/postgres/run_lock.sql"));
+  if (lock.empty() || lock.text(0, "locked") != "t") {
     return Status::FailedPrecondition("another loadstar coordinator is running in schema '" + wh_->schema() +
                                       "'; wait for it to finish, or load into another --schema");
   }
@@ -21,15 +22,18 @@ Status RunStore::Prepare() {
 
 Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("postgres/run_find_resumable", {sources}));
+  LOADSTAR_RETURN_IF_ERROR(found.RequireColumns({"run_id"}).WithContext("sql/postgres/run_find_resumable.sql"));
   if (!found.empty()) {
     *resumed = true;
-    int64_t run_id = found.integer(0, 0);
+    int64_t run_id = found.integer(0, "run_id");
     LOADSTAR_RETURN_IF_ERROR(SetState(run_id, "staging"));
     return run_id;
   }
   *resumed = false;
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("postgres/run_create", {sources}));
-  return created.integer(0, 0);
+  LOADSTAR_RETURN_IF_ERROR(created.RequireColumns({"run_id"}).WithContext("sql/postgres/run_create.sql"));
+  if (created.empty()) return Status::Internal("sql/postgres/run_create.sql returned no run id");
+  return created.integer(0, "run_id");
 }
 
 Status RunStore::SetState(int64_t run_id, const std::string& state, const std::string& error) {
@@ -76,20 +80,23 @@ Status RunStore::Transform(int64_t run_id, const std::function<void(const std::s
 
 Result<std::vector<SourceAccount>> RunStore::Account(int64_t run_id) {
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_account", {std::to_string(run_id)}));
+  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"kind", "files", "bytes", "records", "staged", "rejected"})
+                               .WithContext("sql/postgres/run_account.sql"));
   std::vector<SourceAccount> out;
   for (size_t r = 0; r < rows.size(); ++r) {
-    out.push_back(SourceAccount{rows.text(r, 0), static_cast<uint64_t>(rows.integer(r, 1)),
-                                static_cast<uint64_t>(rows.integer(r, 2)), static_cast<uint64_t>(rows.integer(r, 3)),
-                                static_cast<uint64_t>(rows.integer(r, 4)), static_cast<uint64_t>(rows.integer(r, 5))});
+    auto count = [&](std::string_view column) { return static_cast<uint64_t>(rows.integer(r, column)); };
+    out.push_back(SourceAccount{rows.text(r, "kind"), count("files"), count("bytes"), count("records"),
+                                count("staged"), count("rejected")});
   }
   return out;
 }
 
 Result<std::vector<TableCount>> RunStore::StarCounts() {
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/star_counts"));
+  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"table_name", "row_count"}).WithContext("sql/postgres/star_counts.sql"));
   std::vector<TableCount> out;
   for (size_t r = 0; r < rows.size(); ++r) {
-    out.push_back(TableCount{rows.text(r, 0), static_cast<uint64_t>(rows.integer(r, 1))});
+    out.push_back(TableCount{rows.text(r, "table_name"), static_cast<uint64_t>(rows.integer(r, "row_count"))});
   }
   return out;
 }

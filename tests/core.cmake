@@ -11,4 +11,6 @@ loadstar_test(NAME warehouse_integration_test SOURCES integration/warehouse_test
               LIBS loadstar_test_support loadstar_warehouse LABEL integration)
 # What each SQLSTATE class becomes as a Status code, and which are retried.
 loadstar_test(NAME sql_state_test SOURCES unit/sql_state_test.cc LIBS loadstar_warehouse LABEL unit)
+# Query results read by column name.
+loadstar_test(NAME query_result_test SOURCES unit/query_result_test.cc LIBS loadstar_warehouse LABEL unit)
 loadstar_test(NAME connection_string_test SOURCES unit/connection_string_test.cc LIBS loadstar_warehouse LABEL unit)

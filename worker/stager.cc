@@ -70,11 +70,15 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
   LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_task_files", task_rows).status());
   LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/task_files_lock", {run}).status());
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult ledger, wh_->QueryFile("postgres/task_files_select"));
+  LOADSTAR_RETURN_IF_ERROR(
+      ledger.RequireColumns({"file_id", "uri", "etag", "run_id", "state", "records", "staged", "rejected"})
+          .WithContext("sql/postgres/task_files_select.sql"));
   std::unordered_map<std::string, LedgerRow> by_uri;
   for (size_t r = 0; r < ledger.size(); ++r) {
-    LedgerRow row{ledger.integer(r, 0), ledger.text(r, 2), ledger.integer(r, 4), ledger.text(r, 5),
-                  ledger.integer(r, 6), ledger.integer(r, 7), ledger.integer(r, 8)};
-    by_uri.emplace(ledger.text(r, 1), std::move(row));
+    LedgerRow row{ledger.integer(r, "file_id"), ledger.text(r, "etag"),    ledger.integer(r, "run_id"),
+                  ledger.text(r, "state"),      ledger.integer(r, "records"), ledger.integer(r, "staged"),
+                  ledger.integer(r, "rejected")};
+    by_uri.emplace(ledger.text(r, "uri"), std::move(row));
   }
 
   std::vector<FileOutcome> outcomes;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/core/log.h"
@@ -139,6 +140,38 @@ int64_t QueryResult::integer(size_t row, size_t col, int64_t fallback) const {
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
   if (ec != std::errc()) return fallback;
   return out;
+}
+
+std::optional<size_t> QueryResult::column_index(std::string_view name) const {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (columns_[c] == name) return c;
+  }
+  return std::nullopt;
+}
+
+namespace {
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& c : columns) out += (out.empty() ? "" : ", ") + c;
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+Status QueryResult::RequireColumns(std::initializer_list<std::string_view> names) const {
+  std::string missing;
+  for (std::string_view name : names) {
+    if (!column_index(name)) missing += (missing.empty() ? "'" : ", '") + std::string(name) + "'";
+  }
+  if (missing.empty()) return Status::Ok();
+  return Status::Internal("the result has no column " + missing + " (its columns: " + ColumnList(columns_) +
+                          "); the SQL file and the code reading it disagree");
+}
+
+size_t QueryResult::Column(std::string_view name) const {
+  if (auto c = column_index(name)) return *c;
+  std::fprintf(stderr, "loadstar: internal error: a query result has no column '%.*s' (its columns: %s)\n",
+               static_cast<int>(name.size()), name.data(), ColumnList(columns_).c_str());
+  std::abort();
 }
 
 std::string ResolveWarehouse(std::string_view flag_value) {

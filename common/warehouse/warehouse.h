@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,12 @@
 namespace loadstar {
 
 // A query's rows, as text (NULL is std::nullopt).
+//
+// Columns are read by name where the caller knows what the statement returns (text(r, "etag")),
+// so that a reader does not depend on the order of a SELECT list; by position only where the
+// caller renders any result set. Reading a column the result does not have is a bug (the SQL
+// file and its reader disagree): call RequireColumns first to get that as an error; the
+// accessors themselves abort with the column's name and the ones there are.
 class QueryResult {
  public:
   QueryResult() = default;
@@ -35,7 +42,21 @@ class QueryResult {
   // The value as an integer, `fallback` for NULL or non-numeric text.
   int64_t integer(size_t row, size_t col, int64_t fallback = 0) const;
 
+  // The position of the column called `name`, if there is one.
+  std::optional<size_t> column_index(std::string_view name) const;
+  // Internal, naming the missing ones and those there are, unless every column of `names` is
+  // in the result.
+  Status RequireColumns(std::initializer_list<std::string_view> names) const;
+  // The same accessors, by column name.
+  const std::optional<std::string>& at(size_t row, std::string_view column) const { return at(row, Column(column)); }
+  std::string text(size_t row, std::string_view column) const { return text(row, Column(column)); }
+  int64_t integer(size_t row, std::string_view column, int64_t fallback = 0) const {
+    return integer(row, Column(column), fallback);
+  }
+
  private:
+  size_t Column(std::string_view name) const;  // aborts when there is no such column
+
   std::vector<std::string> columns_;
   std::vector<std::vector<std::optional<std::string>>> rows_;
 };

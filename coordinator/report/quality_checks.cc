@@ -9,6 +9,8 @@ namespace loadstar::coordinator {
 namespace {
 
 constexpr std::string_view kDescriptionTag = "check:";
+// The column sql/postgres/check_sample.sql adds after the check's own.
+constexpr std::string_view kCountColumn = "loadstar_offending_rows";
 // Sample rows a failure message shows per check.
 constexpr size_t kMessageSampleRows = 3;
 
@@ -39,9 +41,12 @@ Result<CheckResult> RunCheck(Warehouse* wh, const std::string& name, const SqlVa
   auto rows = wh->QueryText(sql, {std::to_string(kCheckSampleRows)});
   if (!rows.ok()) return rows.status().WithContext("data-quality check sql/" + name + ".sql");
   const size_t ncols = rows->columns().size();
-  if (ncols < 2) return Status::Internal("sql/postgres/check_sample.sql returned no count column for " + name);
+  if (ncols < 2 || rows->columns().back() != kCountColumn) {
+    return Status::Internal("sql/postgres/check_sample.sql returned no last column " + std::string(kCountColumn) +
+                            " for " + name);
+  }
   result.passed = rows->empty();
-  result.offending_rows = rows->empty() ? 0 : static_cast<uint64_t>(rows->integer(0, ncols - 1));
+  result.offending_rows = rows->empty() ? 0 : static_cast<uint64_t>(rows->integer(0, kCountColumn));
   for (size_t r = 0; r < rows->size(); ++r) {
     std::string sample;
     for (size_t c = 0; c + 1 < ncols; ++c) {
