@@ -11,6 +11,7 @@
 #include "common/core/log.h"
 #include "common/transport/transport.h"
 #include "common/core/uri.h"
+#include "common/warehouse/ledger.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
 #include "coordinator/scheduler/scheduler.h"
@@ -232,31 +233,23 @@ class Server {
     uris.reserve(task.files.size());
     for (uint64_t index : task.files) uris.push_back(plan_.uri(plan_.files[index]));
     LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/ledger_confirm", {TextArray(uris)}));
-    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"uri", "etag", "state", "run_id", "records", "staged", "rejected"})
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"records", "staged", "rejected"})
                                  .WithContext("sql/postgres/ledger_confirm.sql"));
-    std::unordered_map<std::string, size_t> row_of;
-    for (size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows.text(i, "uri"), i);
+    auto entries = LedgerEntriesFrom(rows);
+    if (!entries.ok()) return entries.status().WithContext("sql/postgres/ledger_confirm.sql");
+    std::unordered_map<std::string_view, const LedgerEntry*> entry_of;
+    for (const LedgerEntry& e : *entries) entry_of.emplace(e.uri, &e);
     for (uint64_t index : task.files) {
       const PlannedFile& f = plan_.files[index];
       const std::string uri(plan_.uri(f));
       auto acc = reported.find(uri);
       if (acc == reported.end()) return "it does not account for " + uri;
-      auto row = row_of.find(uri);
-      if (row == row_of.end()) return "the ledger has no row for " + uri;
-      const size_t i = row->second;
-      if (rows.text(i, "state") != "staged" || rows.integer(i, "run_id") != run_id_) {
-        return "the ledger has " + uri + " " + rows.text(i, "state") + " by run " + rows.text(i, "run_id") +
-               ", not staged by run " + std::to_string(run_id_);
-      }
-      if (rows.text(i, "etag") != plan_.etag(f)) return "the ledger has another ETag for " + uri;
+      auto entry = entry_of.find(uri);
+      if (entry == entry_of.end()) return "the ledger has no row for " + uri;
       const wire::FileAccount& a = *acc->second;
-      if (static_cast<uint64_t>(rows.integer(i, "records")) != a.records() ||
-          static_cast<uint64_t>(rows.integer(i, "staged")) != a.staged() ||
-          static_cast<uint64_t>(rows.integer(i, "rejected")) != a.rejected() || a.staged() + a.rejected() != a.records()) {
-        return "its account of " + uri + " (" + std::to_string(a.records()) + " records, " +
-               std::to_string(a.staged()) + " staged, " + std::to_string(a.rejected()) + " rejected) is not the ledger's (" +
-               rows.text(i, "records") + ", " + rows.text(i, "staged") + ", " + rows.text(i, "rejected") + ")";
-      }
+      Status confirmed = ConfirmStaged(*entry->second, plan_.etag(f), run_id_,
+                                       FileAccount{a.records(), a.staged(), a.rejected()});
+      if (!confirmed.ok()) return confirmed.message();
     }
     return std::string();
   }
@@ -491,7 +484,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   progress.phase = "planning";
   Publish(progress, hooks);
   auto fail = [&](const Status& s) -> Status {
-    (void)store.SetState(run_id, "failed", s.message());
+    (void)store.SetState(run_id, RunState::kFailed, s.message());
     progress.phase = "failed";
     progress.error = s.message();
     progress.elapsed_s = Seconds(start);
@@ -542,7 +535,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   progress.phase = "transforming";
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
-  LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, "transforming"));
+  LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, RunState::kTransforming));
   Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start);
   if (!transformed.ok()) return fail(transformed);
   progress.step.clear();

@@ -9,6 +9,23 @@
 
 namespace loadstar::coordinator {
 
+std::string_view RunStateText(RunState state) {
+  switch (state) {
+    case RunState::kStaging: return "staging";
+    case RunState::kTransforming: return "transforming";
+    case RunState::kDone: return "done";
+    case RunState::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+Result<RunState> ParseRunState(std::string_view text) {
+  for (RunState state : {RunState::kStaging, RunState::kTransforming, RunState::kDone, RunState::kFailed}) {
+    if (text == RunStateText(state)) return state;
+  }
+  return Status::InvalidArgument("'" + std::string(text) + "' is not a run state (staging, transforming, done or failed)");
+}
+
 Status RunStore::Prepare() {
   LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("postgres/schema"));
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("postgres/run_lock"));
@@ -26,7 +43,7 @@ Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
   if (!found.empty()) {
     *resumed = true;
     int64_t run_id = found.integer(0, "run_id");
-    LOADSTAR_RETURN_IF_ERROR(SetState(run_id, "staging"));
+    LOADSTAR_RETURN_IF_ERROR(SetState(run_id, RunState::kStaging));
     return run_id;
   }
   *resumed = false;
@@ -36,9 +53,10 @@ Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
   return created.integer(0, "run_id");
 }
 
-Status RunStore::SetState(int64_t run_id, const std::string& state, const std::string& error) {
+Status RunStore::SetState(int64_t run_id, RunState state, const std::string& error) {
   SqlParam err = error.empty() ? SqlParam() : SqlParam(error);
-  return wh_->QueryFile("postgres/run_set_state", {std::to_string(run_id), state, err}).status();
+  return wh_->QueryFile("postgres/run_set_state", {std::to_string(run_id), std::string(RunStateText(state)), err})
+      .status();
 }
 
 Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/warehouse/ledger.h"
 #include "common/warehouse/transaction.h"
 #include "worker/parse/decompress.h"
 
@@ -22,14 +23,6 @@ void AppendReject(const std::string& prefix, const RejectedRecord& rej, std::str
   AppendCopyText(rej.excerpt, rejects);
   *rejects += '\n';
 }
-
-struct LedgerRow {
-  int64_t file_id = 0;
-  std::string etag;
-  int64_t run_id = 0;
-  std::string state;
-  int64_t records = 0, staged = 0, rejected = 0;
-};
 
 }  // namespace
 
@@ -70,15 +63,14 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
   LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_task_files", task_rows).status());
   LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/task_files_lock", {run}).status());
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult ledger, wh_->QueryFile("postgres/task_files_select"));
-  LOADSTAR_RETURN_IF_ERROR(
-      ledger.RequireColumns({"file_id", "uri", "etag", "run_id", "state", "records", "staged", "rejected"})
-          .WithContext("sql/postgres/task_files_select.sql"));
-  std::unordered_map<std::string, LedgerRow> by_uri;
-  for (size_t r = 0; r < ledger.size(); ++r) {
-    LedgerRow row{ledger.integer(r, "file_id"), ledger.text(r, "etag"),    ledger.integer(r, "run_id"),
-                  ledger.text(r, "state"),      ledger.integer(r, "records"), ledger.integer(r, "staged"),
-                  ledger.integer(r, "rejected")};
-    by_uri.emplace(ledger.text(r, "uri"), std::move(row));
+  LOADSTAR_RETURN_IF_ERROR(ledger.RequireColumns({"file_id", "records", "staged", "rejected"})
+                               .WithContext("sql/postgres/task_files_select.sql"));
+  auto entries = LedgerEntriesFrom(ledger);
+  if (!entries.ok()) return entries.status().WithContext("sql/postgres/task_files_select.sql");
+  std::unordered_map<std::string, LedgerEntry> by_uri;
+  for (LedgerEntry& e : *entries) {
+    std::string uri = e.uri;
+    by_uri.emplace(std::move(uri), std::move(e));
   }
 
   std::vector<FileOutcome> outcomes;
@@ -87,11 +79,12 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
   for (auto& f : files) {
     auto it = by_uri.find(f.uri);
     if (it == by_uri.end()) return Status::Internal("the ledger has no row for " + f.uri + " after creating it");
-    const LedgerRow& led = it->second;
+    const LedgerEntry& led = it->second;
     FileOutcome out;
     out.uri = f.uri;
     out.bytes = f.size;
-    if (led.state == "staged" && led.run_id == run_id && led.etag == f.etag) {
+    const StageDecision decision = DecideStage(led, f.etag, run_id);
+    if (decision == StageDecision::kAlreadyStaged) {
       out.already_staged = true;
       out.records = led.records;
       out.staged = led.staged;
@@ -99,7 +92,7 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
       outcomes.push_back(std::move(out));
       continue;
     }
-    if (led.state == "staged") {
+    if (decision == StageDecision::kReplace) {
       // Staged before, by another attempt or an abandoned run, from other bytes: replace it.
       LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/staging_delete_file",
                                               {std::to_string(led.run_id), std::to_string(led.file_id)})
