@@ -68,7 +68,7 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
     ref->set_uri(std::string(plan.uri(f)));
     ref->set_size(f.size);
     ref->set_etag(std::string(plan.etag(f)));
-    ref->set_kind(f.kind == TaskKind::kSong ? wire::FILE_KIND_SONG : wire::FILE_KIND_EVENT);
+    ref->set_kind(transport::ToWire(f.kind));
   }
   return env;
 }
@@ -375,7 +375,7 @@ Status CheckSourcesFound(const Plan& plan, RunStore* store, const std::string& s
   };
   for (const SourceListing& l : plan.sources) {
     if (l.json_files > 0) continue;
-    const bool song = l.kind == TaskKind::kSong;
+    const bool song = l.kind == FileKind::kSong;
     const std::string table = song ? "songs" : "songplays";
     if (rows(table) > 0) continue;  // loaded before: nothing new there is no error
     return Status::FailedPrecondition(
@@ -462,11 +462,11 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   std::vector<SourceSpec> sources;
   std::string sources_text;
   if (!options.songs.empty()) {
-    sources.push_back({options.songs, TaskKind::kSong});
+    sources.push_back({options.songs, FileKind::kSong});
     sources_text += "songs=" + options.songs;
   }
   if (!options.events.empty()) {
-    sources.push_back({options.events, TaskKind::kEvent});
+    sources.push_back({options.events, FileKind::kEvent});
     sources_text += std::string(sources_text.empty() ? "" : " ") + "events=" + options.events;
   }
   if (!options.since.empty()) sources_text += " since=" + options.since;

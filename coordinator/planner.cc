@@ -86,7 +86,7 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
         return Status::Ok();
       }
       ++listing.json_files;
-      if (source.kind == TaskKind::kEvent && (!options.since.empty() || !options.until.empty())) {
+      if (source.kind == FileKind::kEvent && (!options.since.empty() || !options.until.empty())) {
         std::string date = DateInKey(info.key);
         if (date.empty() || (!options.since.empty() && date < options.since) ||
             (!options.until.empty() && date > options.until)) {

@@ -10,8 +10,6 @@
 namespace loadstar::worker {
 namespace {
 
-const char* KindName(FileKind kind) { return kind == FileKind::kSong ? "song" : "event"; }
-
 void AppendReject(const std::string& prefix, const RejectedRecord& rej, std::string* rejects) {
   *rejects += prefix;
   *rejects += std::to_string(rej.line);
@@ -53,7 +51,7 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
   for (const auto& f : files) {
     AppendCopyText(f.uri, &task_rows);
     task_rows += '\t';
-    task_rows += KindName(f.kind);
+    task_rows += FileKindText(f.kind);
     task_rows += '\t';
     AppendCopyText(f.etag, &task_rows);
     task_rows += '\t';

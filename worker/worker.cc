@@ -208,7 +208,7 @@ class Executor {
       const wire::FileRef& ref = task.files(i);
       FetchedFile& f = (*files)[i];
       f.uri = ref.uri();
-      f.kind = ref.kind() == wire::FILE_KIND_SONG ? FileKind::kSong : FileKind::kEvent;
+      LOADSTAR_ASSIGN_OR_RETURN(f.kind, transport::FromWire(ref.kind()));
       f.etag = ref.etag();
       f.size = ref.size();
       LOADSTAR_ASSIGN_OR_RETURN(Uri uri, ParseUri(ref.uri()));
