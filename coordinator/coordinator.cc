@@ -153,8 +153,8 @@ class Server {
   // Before the run may be called staged: the ledger, not the workers' word, must hold every
   // planned file as staged by this run.
   Status ProveEveryFileStaged() {
-    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_staged_files", {std::to_string(run_id_)}));
-    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"files"}).WithContext("sql/postgres/run_staged_files.sql"));
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("run_staged_files", {std::to_string(run_id_)}));
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"files"}).WithContext(SqlFilePath("run_staged_files", wh_->dialect())));
     const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, "files"));
     const uint64_t expected = plan_.files.size() + plan_.skipped_staged;
     if (staged < expected) {
@@ -232,11 +232,11 @@ class Server {
     std::vector<std::string_view> uris;
     uris.reserve(task.files.size());
     for (uint64_t index : task.files) uris.push_back(plan_.uri(plan_.files[index]));
-    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/ledger_confirm", {TextArray(uris)}));
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("ledger_confirm", {TextArray(uris)}));
     LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"records", "staged", "rejected"})
-                                 .WithContext("sql/postgres/ledger_confirm.sql"));
+                                 .WithContext(SqlFilePath("ledger_confirm", wh_->dialect())));
     auto entries = LedgerEntriesFrom(rows);
-    if (!entries.ok()) return entries.status().WithContext("sql/postgres/ledger_confirm.sql");
+    if (!entries.ok()) return entries.status().WithContext(SqlFilePath("ledger_confirm", wh_->dialect()));
     std::unordered_map<std::string_view, const LedgerEntry*> entry_of;
     for (const LedgerEntry& e : *entries) entry_of.emplace(e.uri, &e);
     for (uint64_t index : task.files) {

@@ -63,9 +63,9 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
   // Keyed by the hash of the URI (see KnownFile).
   std::unordered_map<uint64_t, KnownFile> ledger;
   bool checked = false;
-  LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("postgres/ledger_all", {}, [&](const QueryResult& row) {
+  LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("ledger_all", {}, [&](const QueryResult& row) {
     if (!checked) {
-      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"uri", "etag", "state", "run_id"}).WithContext("sql/postgres/ledger_all.sql"));
+      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"uri", "etag", "state", "run_id"}).WithContext(SqlFilePath("ledger_all", wh->dialect())));
       checked = true;
     }
     auto state = ParseFileState(row.text(0, "state"));

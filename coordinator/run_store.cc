@@ -27,9 +27,9 @@ Result<RunState> ParseRunState(std::string_view text) {
 }
 
 Status RunStore::Prepare() {
-  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("postgres/schema"));
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("postgres/run_lock"));
-  LOADSTAR_RETURN_IF_ERROR(lock.RequireColumns({"locked"}).WithContext("sql/postgres/run_lock.sql"));
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("schema"));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("run_lock"));
+  LOADSTAR_RETURN_IF_ERROR(lock.RequireColumns({"locked"}).WithContext(SqlFilePath("run_lock", wh_->dialect())));
   if (lock.empty() || lock.text(0, "locked") != "t") {
     return Status::FailedPrecondition("another loadstar coordinator is running in schema '" + wh_->schema() +
                                       "'; wait for it to finish, or load into another --schema");
@@ -38,8 +38,8 @@ Status RunStore::Prepare() {
 }
 
 Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("postgres/run_find_resumable", {sources}));
-  LOADSTAR_RETURN_IF_ERROR(found.RequireColumns({"run_id"}).WithContext("sql/postgres/run_find_resumable.sql"));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("run_find_resumable", {sources}));
+  LOADSTAR_RETURN_IF_ERROR(found.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_find_resumable", wh_->dialect())));
   if (!found.empty()) {
     *resumed = true;
     int64_t run_id = found.integer(0, "run_id");
@@ -47,21 +47,21 @@ Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
     return run_id;
   }
   *resumed = false;
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("postgres/run_create", {sources}));
-  LOADSTAR_RETURN_IF_ERROR(created.RequireColumns({"run_id"}).WithContext("sql/postgres/run_create.sql"));
-  if (created.empty()) return Status::Internal("sql/postgres/run_create.sql returned no run id");
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("run_create", {sources}));
+  LOADSTAR_RETURN_IF_ERROR(created.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_create", wh_->dialect())));
+  if (created.empty()) return Status::Internal(SqlFilePath("run_create", wh_->dialect()) + " returned no run id");
   return created.integer(0, "run_id");
 }
 
 Status RunStore::SetState(int64_t run_id, RunState state, const std::string& error) {
   SqlParam err = error.empty() ? SqlParam() : SqlParam(error);
-  return wh_->QueryFile("postgres/run_set_state", {std::to_string(run_id), std::string(RunStateText(state)), err})
+  return wh_->QueryFile("run_set_state", {std::to_string(run_id), std::string(RunStateText(state)), err})
       .status();
 }
 
 Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes) {
   return wh_
-      ->QueryFile("postgres/run_set_listing",
+      ->QueryFile("run_set_listing",
                   {std::to_string(run_id), std::to_string(files), std::to_string(skipped), std::to_string(bytes)})
       .status();
 }
@@ -70,7 +70,7 @@ Status RunStore::Transform(int64_t run_id, const std::function<void(const std::s
   LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
   SqlVars vars;
   vars.run_id = run_id;
-  Status s = wh_->ExecFileSteps("postgres/transform", vars, [](const std::string& label, double seconds) {
+  Status s = wh_->ExecFileSteps("transform", vars, [](const std::string& label, double seconds) {
     char took[32];
     std::snprintf(took, sizeof took, "%.2f s", seconds);
     log::Info(std::string("transform: ") + took + "  " + label);
@@ -87,7 +87,7 @@ Status RunStore::Transform(int64_t run_id, const std::function<void(const std::s
                   checks.ok() ? checks->size() : size_t{0});
     log::Info(took);
   }
-  if (s.ok()) s = wh_->ExecFile("postgres/transform_finish", vars);
+  if (s.ok()) s = wh_->ExecFile("transform_finish", vars);
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     (void)tx.Rollback();  // before the caller hears of it; the original error is the one reported
@@ -97,9 +97,9 @@ Status RunStore::Transform(int64_t run_id, const std::function<void(const std::s
 }
 
 Result<std::vector<SourceAccount>> RunStore::Account(int64_t run_id) {
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_account", {std::to_string(run_id)}));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("run_account", {std::to_string(run_id)}));
   LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"kind", "files", "bytes", "records", "staged", "rejected"})
-                               .WithContext("sql/postgres/run_account.sql"));
+                               .WithContext(SqlFilePath("run_account", wh_->dialect())));
   std::vector<SourceAccount> out;
   for (size_t r = 0; r < rows.size(); ++r) {
     auto count = [&](std::string_view column) { return static_cast<uint64_t>(rows.integer(r, column)); };
@@ -110,8 +110,8 @@ Result<std::vector<SourceAccount>> RunStore::Account(int64_t run_id) {
 }
 
 Result<std::vector<TableCount>> RunStore::StarCounts() {
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/star_counts"));
-  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"table_name", "row_count"}).WithContext("sql/postgres/star_counts.sql"));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("star_counts"));
+  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"table_name", "row_count"}).WithContext(SqlFilePath("star_counts", wh_->dialect())));
   std::vector<TableCount> out;
   for (size_t r = 0; r < rows.size(); ++r) {
     out.push_back(TableCount{rows.text(r, "table_name"), static_cast<uint64_t>(rows.integer(r, "row_count"))});

@@ -45,7 +45,7 @@ Result<std::vector<FileOutcome>> Stager::StageTask(int64_t run_id, std::vector<F
 
 Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std::vector<FetchedFile>& files) {
   const std::string run = std::to_string(run_id);
-  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("postgres/task_files_create"));
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("task_files_create"));
 
   std::string task_rows;
   for (const auto& f : files) {
@@ -58,13 +58,13 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
     task_rows += std::to_string(f.size);
     task_rows += '\n';
   }
-  LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_task_files", task_rows).status());
-  LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/task_files_lock", {run}).status());
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult ledger, wh_->QueryFile("postgres/task_files_select"));
+  LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_files", task_rows).status());
+  LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("task_files_lock", {run}).status());
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult ledger, wh_->QueryFile("task_files_select"));
   LOADSTAR_RETURN_IF_ERROR(ledger.RequireColumns({"file_id", "records", "staged", "rejected"})
-                               .WithContext("sql/postgres/task_files_select.sql"));
+                               .WithContext(SqlFilePath("task_files_select", wh_->dialect())));
   auto entries = LedgerEntriesFrom(ledger);
-  if (!entries.ok()) return entries.status().WithContext("sql/postgres/task_files_select.sql");
+  if (!entries.ok()) return entries.status().WithContext(SqlFilePath("task_files_select", wh_->dialect()));
   std::unordered_map<std::string, LedgerEntry> by_uri;
   for (LedgerEntry& e : *entries) {
     std::string uri = e.uri;
@@ -92,7 +92,7 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
     }
     if (decision == StageDecision::kReplace) {
       // Staged before, by another attempt or an abandoned run, from other bytes: replace it.
-      LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/staging_delete_file",
+      LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("staging_delete_file",
                                               {std::to_string(led.run_id), std::to_string(led.file_id)})
                                    .status());
     }
@@ -133,20 +133,20 @@ Result<std::vector<FileOutcome>> Stager::StageInTransaction(int64_t run_id, std:
     outcomes.push_back(std::move(out));
   }
 
-  if (!events.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_staging_events", events).status());
-  if (!songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_staging_songs", songs).status());
-  if (!rejects.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_rejects", rejects).status());
+  if (!events.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_events", events).status());
+  if (!songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", songs).status());
+  if (!rejects.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_rejects", rejects).status());
   if (!accounts.empty()) {
-    LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("postgres/copy_task_accounts", accounts).status());
-    LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("postgres/task_files_record", {run}).status());
+    LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_accounts", accounts).status());
+    LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("task_files_record", {run}).status());
   }
   return outcomes;
 }
 
 Status Stager::StageStreamed(const FetchedFile& file, const std::string& prefix, FileOutcome* out,
                              std::string* rejects) {
-  LOADSTAR_RETURN_IF_ERROR(wh_->CopyStart(file.kind == FileKind::kSong ? "postgres/copy_staging_songs"
-                                                                        : "postgres/copy_staging_events"));
+  LOADSTAR_RETURN_IF_ERROR(wh_->CopyStart(file.kind == FileKind::kSong ? "copy_staging_songs"
+                                                                        : "copy_staging_events"));
   std::string buffer;  // the carried-over tail of the previous piece, then the next piece
   std::string rows;
   uint64_t offset = 0;        // next byte to read

@@ -75,9 +75,9 @@ QueryResult ToQueryResult(PGresult* res) {
 // A database-wide advisory lock, held by this session around the statement, makes the later one
 // wait; its CREATE SCHEMA then runs in a transaction of its own and finds the schema there.
 Status CreateSchemaSerialised(Warehouse* wh) {
-  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema_lock"));
-  Status created = wh->ExecFile("postgres/create_schema");
-  Status unlocked = wh->ExecFile("postgres/create_schema_unlock");
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("create_schema_lock"));
+  Status created = wh->ExecFile("create_schema");
+  Status unlocked = wh->ExecFile("create_schema_unlock");
   LOADSTAR_RETURN_IF_ERROR(created);
   return unlocked;
 }
@@ -209,21 +209,32 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
   // Server notices ("relation already exists, skipping") are not for people running loadstar.
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult version, wh->QueryFile("server_version"));
+  LOADSTAR_RETURN_IF_ERROR(version.RequireColumns({"version"}).WithContext(SqlFilePath("server_version", wh->dialect_)));
+  wh->dialect_ = DialectOfServerVersion(version.empty() ? "" : version.text(0, "version"));
+  if (wh->dialect_ == Dialect::kRedshift) {
+    return Status::FailedPrecondition(
+        "the warehouse at " + (options.conninfo.empty() ? std::string("the PG* environment variables' server")
+                                                        : log::RedactConnectionString(options.conninfo)) +
+        " is Amazon Redshift (" + version.text(0, "version") +
+        "), which this build of loadstar does not support yet: load into PostgreSQL");
+  }
   if (create_schema) LOADSTAR_RETURN_IF_ERROR(CreateSchemaSerialised(wh.get()));
-  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/session"));
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("session"));
   return wh;
 }
 
 SqlVars Warehouse::Vars(const SqlVars& extra) const {
   SqlVars v = extra;
   if (v.schema.empty()) v.schema = options_.schema;
+  v.dialect = dialect_;
   return v;
 }
 
 Status Warehouse::ExecFile(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   ResultGuard res{PQexec(conn_->pg, sql.c_str())};
-  return ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql");
+  return ResultStatus(conn_->pg, res.res, SqlFilePath(name, dialect_));
 }
 
 Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
@@ -234,7 +245,7 @@ Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
     if (on_start) on_start(st.label);
     auto start = std::chrono::steady_clock::now();
     ResultGuard res{PQexec(conn_->pg, st.text.c_str())};
-    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql, step '" + st.label + "'"));
+    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, SqlFilePath(name, dialect_) + ", step '" + st.label + "'"));
     if (on_step) on_step(st.label, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return Status::Ok();
@@ -254,14 +265,14 @@ Result<QueryResult> Warehouse::QueryFile(std::string_view name, const std::vecto
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   auto result = QueryText(sql, params);
   if (!result.ok()) return result.status().ok() ? result.status() : Status(result.status().code(),
-      "sql/" + std::string(name) + ".sql: " + result.status().message());
+      SqlFilePath(name, dialect_) + ": " + result.status().message());
   return result;
 }
 
 Status Warehouse::QueryFileEach(std::string_view name, const std::vector<SqlParam>& params,
                                 const std::function<Status(const QueryResult& row)>& row) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars({})));
-  const std::string what = "sql/" + std::string(name) + ".sql";
+  const std::string what = SqlFilePath(name, dialect_);
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   if (PQsendQueryParams(conn_->pg, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
@@ -303,7 +314,7 @@ Result<uint64_t> Warehouse::CopyIn(std::string_view name, std::string_view data,
 
 Status Warehouse::CopyStart(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
-  copy_what_ = "sql/" + std::string(name) + ".sql";
+  copy_what_ = SqlFilePath(name, dialect_);
   ResultGuard res{PQexec(conn_->pg, sql.c_str())};
   if (res.res == nullptr || PQresultStatus(res.res) != PGRES_COPY_IN) {
     LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, copy_what_));

@@ -74,7 +74,8 @@ class Warehouse {
  public:
   // Connects, sets the application name and points the search path at the schema (which must
   // exist unless `create_schema`). Unavailable when the server cannot be reached, with the
-  // redacted connection string and what to check.
+  // redacted connection string and what to check. FailedPrecondition for an Amazon Redshift
+  // server: its dialect is recognised but not supported yet.
   static Result<std::unique_ptr<Warehouse>> Connect(const WarehouseOptions& options, bool create_schema = false);
 
   ~Warehouse();
@@ -82,6 +83,8 @@ class Warehouse {
   Warehouse& operator=(const Warehouse&) = delete;
 
   const std::string& schema() const { return options_.schema; }
+  // The engine on the other end, from its version text; statements are resolved for it.
+  Dialect dialect() const { return dialect_; }
 
   // Runs the catalog file `name` (may hold several statements, no bound parameters).
   Status ExecFile(std::string_view name, const SqlVars& vars = {});
@@ -131,6 +134,7 @@ class Warehouse {
 
   const WarehouseOptions options_;
   std::unique_ptr<Conn> conn_;
+  Dialect dialect_ = Dialect::kPostgres;
   std::string copy_what_;  // the COPY in progress, for messages
 };
 
