@@ -87,7 +87,7 @@ void BM_PackTasks(benchmark::State& state) {
   std::vector<PackInput> files;
   files.reserve(kTasks);
   for (uint64_t i = 0; i < kTasks; ++i) {
-    files.push_back({i, 200 + (i * 7919) % 400, (i % 10 == 0) ? TaskKind::kEvent : TaskKind::kSong});
+    files.push_back({i, 200 + (i * 7919) % 400, (i % 10 == 0) ? FileKind::kEvent : FileKind::kSong});
   }
   for (auto _ : state) {
     std::vector<PackedTask> tasks = PackTasks(files);

@@ -10,6 +10,7 @@
 #include "common/core/log.h"
 #include "common/transport/transport.h"
 #include "common/core/uri.h"
+#include "common/warehouse/ledger.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
 #include "coordinator/scheduler/scheduler.h"
@@ -64,7 +65,7 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
     ref->set_uri(std::string(plan.uri(f)));
     ref->set_size(f.size);
     ref->set_etag(std::string(plan.etag(f)));
-    ref->set_kind(f.kind == TaskKind::kSong ? wire::FILE_KIND_SONG : wire::FILE_KIND_EVENT);
+    ref->set_kind(transport::ToWire(f.kind));
   }
   return env;
 }
@@ -150,8 +151,9 @@ class Server {
   // Before the run may be called staged: the ledger, not the workers' word, must hold every
   // planned file as staged by this run.
   Status ProveEveryFileStaged() {
-    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/run_staged_files", {std::to_string(run_id_)}));
-    const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, 0));
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("run_staged_files", {std::to_string(run_id_)}));
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"files"}).WithContext(SqlFilePath("run_staged_files", wh_->dialect())));
+    const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, "files"));
     const uint64_t expected = plan_.files.size() + plan_.skipped_staged;
     if (staged < expected) {
       return Status::FailedPrecondition(
@@ -228,31 +230,24 @@ class Server {
     std::vector<std::string_view> uris;
     uris.reserve(task.files.size());
     for (uint64_t index : task.files) uris.push_back(plan_.uri(plan_.files[index]));
-    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("postgres/ledger_confirm", {TextArray(uris)}));
-    std::unordered_map<std::string, size_t> row_of;
-    for (size_t i = 0; i < rows.size(); ++i) row_of.emplace(rows.text(i, 0), i);
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("ledger_confirm", {TextArray(uris)}));
+    LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"records", "staged", "rejected"})
+                                 .WithContext(SqlFilePath("ledger_confirm", wh_->dialect())));
+    auto entries = LedgerEntriesFrom(rows);
+    if (!entries.ok()) return entries.status().WithContext(SqlFilePath("ledger_confirm", wh_->dialect()));
+    std::unordered_map<std::string_view, const LedgerEntry*> entry_of;
+    for (const LedgerEntry& e : *entries) entry_of.emplace(e.uri, &e);
     for (uint64_t index : task.files) {
       const PlannedFile& f = plan_.files[index];
       const std::string uri(plan_.uri(f));
       auto acc = reported.find(uri);
       if (acc == reported.end()) return "it does not account for " + uri;
-      auto row = row_of.find(uri);
-      if (row == row_of.end()) return "the ledger has no row for " + uri;
-      const size_t i = row->second;
-      if (rows.text(i, 2) != "staged" || rows.integer(i, 3) != run_id_) {
-        return "the ledger has " + uri + " " + rows.text(i, 2) + " by run " + rows.text(i, 3) + ", not staged by run " +
-               std::to_string(run_id_);
-      }
-      if (rows.text(i, 1) != plan_.etag(f)) return "the ledger has another ETag for " + uri;
+      auto entry = entry_of.find(uri);
+      if (entry == entry_of.end()) return "the ledger has no row for " + uri;
       const wire::FileAccount& a = *acc->second;
-      if (static_cast<uint64_t>(rows.integer(i, 4)) != a.records() ||
-          static_cast<uint64_t>(rows.integer(i, 5)) != a.staged() ||
-          static_cast<uint64_t>(rows.integer(i, 6)) != a.rejected() || a.staged() + a.rejected() != a.records()) {
-        return "its account of " + uri + " (" + std::to_string(a.records()) + " records, " +
-               std::to_string(a.staged()) + " staged, " + std::to_string(a.rejected()) +
-               " rejected) is not the ledger's (" + rows.text(i, 4) + ", " + rows.text(i, 5) + ", " + rows.text(i, 6) +
-               ")";
-      }
+      Status confirmed = ConfirmStaged(*entry->second, plan_.etag(f), run_id_,
+                                       FileAccount{a.records(), a.staged(), a.rejected()});
+      if (!confirmed.ok()) return confirmed.message();
     }
     return std::string();
   }
@@ -379,7 +374,7 @@ Status CheckSourcesFound(const Plan& plan, RunStore* store, const std::string& s
   };
   for (const SourceListing& l : plan.sources) {
     if (l.json_files > 0) continue;
-    const bool song = l.kind == TaskKind::kSong;
+    const bool song = l.kind == FileKind::kSong;
     const std::string table = song ? "songs" : "songplays";
     if (rows(table) > 0) continue;  // loaded before: nothing new there is no error
     return Status::FailedPrecondition(
@@ -463,11 +458,11 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   std::vector<SourceSpec> sources;
   std::string sources_text;
   if (!options.songs.empty()) {
-    sources.push_back({options.songs, TaskKind::kSong});
+    sources.push_back({options.songs, FileKind::kSong});
     sources_text += "songs=" + options.songs;
   }
   if (!options.events.empty()) {
-    sources.push_back({options.events, TaskKind::kEvent});
+    sources.push_back({options.events, FileKind::kEvent});
     sources_text += std::string(sources_text.empty() ? "" : " ") + "events=" + options.events;
   }
   if (!options.since.empty()) sources_text += " since=" + options.since;
@@ -485,7 +480,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   progress.phase = "planning";
   Publish(progress, hooks);
   auto fail = [&](const Status& s) -> Status {
-    (void)store.SetState(run_id, "failed", s.message());
+    (void)store.SetState(run_id, RunState::kFailed, s.message());
     progress.phase = "failed";
     progress.error = s.message();
     progress.elapsed_s = Seconds(start);
@@ -536,7 +531,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   progress.phase = "transforming";
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
-  LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, "transforming"));
+  LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, RunState::kTransforming));
   Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start, hooks.stop);
   if (!transformed.ok()) return fail(transformed);
   progress.step.clear();

@@ -4,6 +4,7 @@
 
 #include "common/core/log.h"
 #include "common/storage/object_store.h"
+#include "common/warehouse/ledger.h"
 
 namespace loadstar::coordinator {
 namespace {
@@ -15,10 +16,10 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // What planning needs to know of one ledger row, in 24 bytes: a coordinator planning a million
 // files keeps a million of these. ETags are compared by a 64-bit hash; a collision (odds about
 // 1 in 10^10 at a million files) could only make a changed file look unchanged to one rerun.
-struct LedgerEntry {
+struct KnownFile {
   uint64_t etag_hash = 0;
   int64_t run_id = 0;
-  char state = 0;  // 'l' loaded, 's' staged
+  FileState state = FileState::kNew;
 };
 
 uint64_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
@@ -59,11 +60,17 @@ bool IsJsonKey(std::string_view key) {
 
 Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, int64_t run_id,
                        const PlanOptions& options) {
-  // Keyed by the hash of the URI (see LedgerEntry).
-  std::unordered_map<uint64_t, LedgerEntry> ledger;
-  LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("postgres/ledger_all", {}, [&](const QueryResult& row) {
-    const std::string& state = *row.at(0, 2);
-    ledger.emplace(Hash(*row.at(0, 0)), LedgerEntry{Hash(*row.at(0, 1)), row.integer(0, 3), state == "loaded" ? 'l' : 's'});
+  // Keyed by the hash of the URI (see KnownFile).
+  std::unordered_map<uint64_t, KnownFile> ledger;
+  bool checked = false;
+  LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("ledger_all", {}, [&](const QueryResult& row) {
+    if (!checked) {
+      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"uri", "etag", "state", "run_id"}).WithContext(SqlFilePath("ledger_all", wh->dialect())));
+      checked = true;
+    }
+    auto state = ParseFileState(row.text(0, "state"));
+    if (!state.ok()) return state.status().WithContext("the ledger (load_files) row of " + row.text(0, "uri"));
+    ledger.emplace(Hash(row.text(0, "uri")), KnownFile{Hash(row.text(0, "etag")), row.integer(0, "run_id"), *state});
     return Status::Ok();
   }));
 
@@ -79,7 +86,7 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
         return Status::Ok();
       }
       ++listing.json_files;
-      if (source.kind == TaskKind::kEvent && (!options.since.empty() || !options.until.empty())) {
+      if (source.kind == FileKind::kEvent && (!options.since.empty() || !options.until.empty())) {
         std::string date = DateInKey(info.key);
         if (date.empty() || (!options.since.empty() && date < options.since) ||
             (!options.until.empty() && date > options.until)) {
@@ -90,18 +97,19 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
       ++plan.listed_files;
       plan.listed_bytes += info.size;
       std::string uri = store->UriFor(info.key);
-      if (!options.full_refresh) {
-        auto it = ledger.find(Hash(uri));
-        if (it != ledger.end() && it->second.etag_hash == Hash(info.etag)) {
-          if (it->second.state == 'l') {
-            ++plan.skipped_loaded;
-            return Status::Ok();
-          }
-          if (it->second.state == 's' && it->second.run_id == run_id) {
-            ++plan.skipped_staged;
-            return Status::Ok();
-          }
-        }
+      std::optional<LedgerFacts> known;
+      if (auto it = ledger.find(Hash(uri)); it != ledger.end()) {
+        known = LedgerFacts{it->second.state, it->second.run_id, it->second.etag_hash == Hash(info.etag)};
+      }
+      switch (Decide(known, run_id, options.full_refresh)) {
+        case PlanDecision::kSkipLoaded:
+          ++plan.skipped_loaded;
+          return Status::Ok();
+        case PlanDecision::kSkipStaged:
+          ++plan.skipped_staged;
+          return Status::Ok();
+        case PlanDecision::kStage:
+          break;
       }
       plan.Add(uri, info.etag, info.size, source.kind);
       return Status::Ok();

@@ -14,7 +14,7 @@ namespace loadstar::coordinator {
 
 struct SourceSpec {
   std::string uri;  // s3://bucket/prefix/ or file:///path/
-  TaskKind kind = TaskKind::kSong;
+  FileKind kind = FileKind::kSong;
 };
 
 // One file to stage. Its URI and ETag live in the Plan's text arena (a coordinator planning a
@@ -24,7 +24,7 @@ struct PlannedFile {
   uint32_t uri_length = 0;
   uint32_t etag_length = 0;
   uint64_t size = 0;
-  TaskKind kind = TaskKind::kSong;
+  FileKind kind = FileKind::kSong;
 };
 
 struct PlanOptions {
@@ -39,7 +39,7 @@ struct PlanOptions {
 // What listing one source found.
 struct SourceListing {
   std::string uri;
-  TaskKind kind = TaskKind::kSong;
+  FileKind kind = FileKind::kSong;
   uint64_t json_files = 0;     // JSON files under the prefix (before --since/--until and the ledger)
   uint64_t other_objects = 0;  // objects that are not JSON files (ignored)
 };
@@ -50,7 +50,7 @@ class Plan {
   std::string_view etag(const PlannedFile& f) const {
     return std::string_view(text_).substr(f.text_offset + f.uri_length, f.etag_length);
   }
-  void Add(std::string_view uri, std::string_view etag, uint64_t size, TaskKind kind) {
+  void Add(std::string_view uri, std::string_view etag, uint64_t size, FileKind kind) {
     files.push_back(PlannedFile{text_.size(), static_cast<uint32_t>(uri.size()), static_cast<uint32_t>(etag.size()),
                                 size, kind});
     text_.append(uri);

@@ -4,12 +4,26 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/status.h"
 #include "common/warehouse/warehouse.h"
 
 namespace loadstar::coordinator {
+
+// A run's state, as the runs table keeps it (as text: "staging", "transforming", "done", "failed").
+enum class RunState {
+  kStaging,       // planned and being staged (also a resumed run, until staged again)
+  kTransforming,  // every file staged; the transform is running
+  kDone,          // transformed and checked; its files are loaded
+  kFailed,        // stopped with an error; a rerun over the same sources resumes it
+};
+
+// The runs table's text for a state.
+std::string_view RunStateText(RunState state);
+// The state the runs table's text names; InvalidArgument for any other text.
+Result<RunState> ParseRunState(std::string_view text);
 
 struct SourceAccount {
   std::string kind;  // "song" or "event"
@@ -31,7 +45,9 @@ class RunStore {
 
   // The unfinished run over the same sources (resumed) or a new one. `*resumed` says which.
   Result<int64_t> StartRun(const std::string& sources, bool* resumed);
-  Status SetState(int64_t run_id, const std::string& state, const std::string& error = "");
+  // `error` (NULL when empty) is what a failed run failed of. kDone is set by Transform itself, in
+  // its transaction.
+  Status SetState(int64_t run_id, RunState state, const std::string& error = "");
   Status RecordListing(int64_t run_id, uint64_t files, uint64_t skipped, uint64_t bytes);
 
   // Runs the transforms and the data-quality checks (sql/postgres/checks/) and marks the run

@@ -1,4 +1,5 @@
-# Writes OUT: a C++ file that maps each sql/<dialect>/<name>.sql to its text, keyed "<dialect>/<name>".
+# Writes OUT: a C++ file that maps each sql/<folder>/<name>.sql (folder: a dialect, or common) to
+# its text, keyed "<folder>/<name>".
 # The product's statements only: sql/bench/ belongs to the benchmarks, which read it from disk.
 file(GLOB_RECURSE files RELATIVE ${SQL_DIR} ${SQL_DIR}/*.sql)
 list(FILTER files EXCLUDE REGEX "^bench/")

@@ -9,6 +9,14 @@ loadstar_test(NAME log_test SOURCES unit/log_test.cc LIBS loadstar_core simdjson
 # The warehouse connection against a real PostgreSQL (schema creation, names, connection strings).
 loadstar_test(NAME warehouse_integration_test SOURCES integration/warehouse_test.cc
               LIBS loadstar_test_support loadstar_warehouse LABEL integration)
+# What each SQLSTATE class becomes as a Status code, and which are retried.
+loadstar_test(NAME sql_state_test SOURCES unit/sql_state_test.cc LIBS loadstar_warehouse LABEL unit)
+# Query results read by column name.
+loadstar_test(NAME query_result_test SOURCES unit/query_result_test.cc LIBS loadstar_warehouse LABEL unit)
+# The ledger's rules (planning, staging, confirming a worker's account) and the run states.
+loadstar_test(NAME ledger_test SOURCES unit/ledger_test.cc LIBS loadstar_coordinator LABEL unit)
+# A file's kind as the ledger spells it and as the wire carries it.
+loadstar_test(NAME file_kind_test SOURCES unit/file_kind_test.cc LIBS loadstar_transport LABEL unit)
 loadstar_test(NAME connection_string_test SOURCES unit/connection_string_test.cc LIBS loadstar_warehouse LABEL unit)
 
 # The shared text helpers: case, white space, UTF-8, COPY text, thousands.

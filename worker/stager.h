@@ -1,8 +1,9 @@
-// Stager: stages one task's fetched files into the warehouse in a single transaction, together
-// with their ledger rows, so that either both commit or neither does.
+// Staging a task's fetched files into the warehouse, together with their ledger rows, so that
+// either both commit or neither does.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,18 +40,33 @@ struct FileOutcome {
   bool already_staged = false;  // an earlier attempt of this run staged it with the same ETag
 };
 
+// Stages one task's files into the warehouse. How depends on the engine (one implementation per
+// dialect, chosen by MakeStager); what every one does is the same: for each file the ledger's
+// rules decide (common/warehouse/ledger.h), its rows and rejects are made by worker/file_rows.h,
+// and its rows, rejects and ledger row become visible together or not at all.
 class Stager {
  public:
-  // Both must outlive the Stager. `wh` is this thread's own connection.
-  Stager(Warehouse* wh, RecordParser* parser, StagerOptions options = {})
-      : wh_(wh), parser_(parser), options_(options) {}
-  Stager(const Stager&) = delete;
-  Stager& operator=(const Stager&) = delete;
-
+  virtual ~Stager() = default;
   // Stages `files` for `run_id`. On success every file's rows, rejects and ledger row have
   // committed; a file an earlier attempt already staged with the same ETag is left as it is.
   // On failure nothing of this call is visible and the Status says whether a retry may help.
-  Result<std::vector<FileOutcome>> StageTask(int64_t run_id, std::vector<FetchedFile>& files);
+  // Bodies are released as they are parsed.
+  virtual Result<std::vector<FileOutcome>> StageTask(int64_t run_id, std::vector<FetchedFile>& files) = 0;
+};
+
+// The stager for `wh`'s dialect; FailedPrecondition for a dialect that has none yet. `wh` (this
+// thread's own connection) and `parser` must outlive it.
+Result<std::unique_ptr<Stager>> MakeStager(Warehouse* wh, RecordParser* parser, StagerOptions options = {});
+
+// PostgreSQL: one transaction per task, rows sent by COPY FROM STDIN next to the ledger rows.
+class PostgresStager final : public Stager {
+ public:
+  PostgresStager(Warehouse* wh, RecordParser* parser, StagerOptions options = {})
+      : wh_(wh), parser_(parser), options_(options) {}
+  PostgresStager(const PostgresStager&) = delete;
+  PostgresStager& operator=(const PostgresStager&) = delete;
+
+  Result<std::vector<FileOutcome>> StageTask(int64_t run_id, std::vector<FetchedFile>& files) override;
 
  private:
   Result<std::vector<FileOutcome>> StageInTransaction(int64_t run_id, std::vector<FetchedFile>& files);

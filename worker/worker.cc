@@ -183,8 +183,8 @@ class Executor {
     LOADSTAR_RETURN_IF_ERROR(Fetch(task, &files));
     StagerOptions so;
     if (task.max_record_bytes() > 0) so.max_record_bytes = task.max_record_bytes();
-    Stager stager(wh_.get(), parser_.get(), so);
-    LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager.StageTask(task.run_id(), files));
+    LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Stager> stager, MakeStager(wh_.get(), parser_.get(), so));
+    LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager->StageTask(task.run_id(), files));
     for (const auto& o : outcomes) {
       wire::FileAccount* acc = result->add_files();
       acc->set_uri(o.uri);
@@ -205,7 +205,7 @@ class Executor {
       const wire::FileRef& ref = task.files(i);
       FetchedFile& f = (*files)[i];
       f.uri = ref.uri();
-      f.kind = ref.kind() == wire::FILE_KIND_SONG ? FileKind::kSong : FileKind::kEvent;
+      LOADSTAR_ASSIGN_OR_RETURN(f.kind, transport::FromWire(ref.kind()));
       f.etag = ref.etag();
       f.size = ref.size();
       LOADSTAR_ASSIGN_OR_RETURN(Uri uri, ParseUri(ref.uri()));

@@ -14,6 +14,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kParse: return "Parse error";
     case StatusCode::kCancelled: return "Cancelled";
     case StatusCode::kInternal: return "Internal error";
+    case StatusCode::kResourceExhausted: return "Resource exhausted";
   }
   return "Unknown";
 }

@@ -24,6 +24,7 @@ enum class StatusCode {
   kParse,              // input data could not be parsed
   kCancelled,          // stopped on purpose (signal, shutdown)
   kInternal,           // a bug or an invariant broken
+  kResourceExhausted,  // the server ran out of memory, disk or another resource; not retried
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status Parse(std::string msg) { return {StatusCode::kParse, std::move(msg)}; }
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
+  static Status ResourceExhausted(std::string msg) { return {StatusCode::kResourceExhausted, std::move(msg)}; }
 
   bool ok() const { return state_ == nullptr; }
   StatusCode code() const { return state_ ? state_->code : StatusCode::kOk; }

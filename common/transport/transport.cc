@@ -35,6 +35,20 @@ zmq::message_t Encode(wire::Envelope& env) {
 
 }  // namespace
 
+wire::FileKind ToWire(FileKind kind) {
+  return kind == FileKind::kSong ? wire::FILE_KIND_SONG : wire::FILE_KIND_EVENT;
+}
+
+Result<FileKind> FromWire(wire::FileKind kind) {
+  switch (kind) {
+    case wire::FILE_KIND_SONG: return FileKind::kSong;
+    case wire::FILE_KIND_EVENT: return FileKind::kEvent;
+    default: break;
+  }
+  return Status::InvalidArgument("a file of kind " + std::to_string(static_cast<int>(kind)) +
+                                 " on the wire, which is neither song nor event");
+}
+
 struct Router::Impl {
   zmq::socket_t socket{Context(), zmq::socket_type::router};
 };

@@ -11,12 +11,18 @@
 #include <optional>
 #include <string>
 
+#include "common/core/file_kind.h"
 #include "common/core/status.h"
 #include "loadstar.pb.h"
 
 namespace loadstar::transport {
 
 inline constexpr uint32_t kProtocolVersion = 1;
+
+// The wire's name for a file's kind, and back: the one place the two enums meet. A kind the wire
+// does not name (FILE_KIND_UNSPECIFIED, or a value from a newer peer) is InvalidArgument.
+wire::FileKind ToWire(FileKind kind);
+Result<FileKind> FromWire(wire::FileKind kind);
 
 // The largest message either side accepts (ZMQ_MAXMSGSIZE on every socket). A peer that sends a
 // larger one is disconnected by ZeroMQ before the message is read into memory. The largest real

@@ -1,5 +1,7 @@
 #include "common/warehouse/sql_catalog.h"
 
+#include <set>
+
 namespace loadstar {
 namespace sql_embedded {
 const std::map<std::string, std::string>& Files();
@@ -140,17 +142,72 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view script) {
   return out;
 }
 
-std::vector<std::string> SqlFileNames() {
-  std::vector<std::string> names;
-  for (const auto& [name, text] : sql_embedded::Files()) names.push_back(name);
-  return names;
+const SqlCatalog& SqlCatalog::Embedded() {
+  static const SqlCatalog catalog(&sql_embedded::Files());
+  return catalog;
+}
+
+namespace {
+constexpr std::string_view kCommonFolder = "common/";
+
+bool HasFolder(std::string_view name) {
+  for (std::string_view folder : {std::string_view("postgres/"), std::string_view("redshift/"), kCommonFolder}) {
+    if (name.substr(0, folder.size()) == folder) return true;
+  }
+  return false;
+}
+}  // namespace
+
+Result<std::string> SqlCatalog::Resolve(std::string_view name, Dialect dialect) const {
+  if (HasFolder(name)) {
+    std::string key(name);
+    if (files_->count(key) == 0) return Status::NotFound("no SQL file sql/" + key + ".sql in this build");
+    return key;
+  }
+  std::string own = std::string(DialectName(dialect)) + "/" + std::string(name);
+  if (files_->count(own) > 0) return own;
+  std::string common = std::string(kCommonFolder) + std::string(name);
+  if (files_->count(common) > 0) return common;
+  return Status::NotFound("no SQL file sql/" + own + ".sql or sql/" + common + ".sql in this build");
+}
+
+std::vector<std::string> SqlCatalog::NamesUnder(std::string_view folder, Dialect dialect) const {
+  std::set<std::string> names;
+  for (const std::string prefix : {std::string(DialectName(dialect)) + "/" + std::string(folder),
+                                   std::string(kCommonFolder) + std::string(folder)}) {
+    for (auto it = files_->lower_bound(prefix); it != files_->end() && it->first.compare(0, prefix.size(), prefix) == 0;
+         ++it) {
+      names.insert(it->first.substr(prefix.size() - folder.size()));
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> SqlCatalog::Keys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, text] : *files_) keys.push_back(key);
+  return keys;
+}
+
+std::vector<std::string> SqlFileNames() { return SqlCatalog::Embedded().Keys(); }
+
+std::vector<std::string> SqlNamesUnder(std::string_view folder, Dialect dialect) {
+  return SqlCatalog::Embedded().NamesUnder(folder, dialect);
+}
+
+std::string SqlFilePath(std::string_view name, Dialect dialect) {
+  auto key = SqlCatalog::Embedded().Resolve(name, dialect);
+  return "sql/" + (key.ok() ? *key : std::string(name)) + ".sql";
 }
 
 Result<std::string> SqlText(std::string_view name, const SqlVars& vars) {
-  const auto& files = sql_embedded::Files();
-  auto it = files.find(std::string(name));
-  if (it == files.end()) return Status::NotFound("no SQL file sql/" + std::string(name) + ".sql in this build");
-  const std::string& text = it->second;
+  return SqlCatalog::Embedded().Text(name, vars);
+}
+
+Result<std::string> SqlCatalog::Text(std::string_view name, const SqlVars& vars) const {
+  LOADSTAR_ASSIGN_OR_RETURN(const std::string file, Resolve(name, vars.dialect));
+  const std::string& text = files_->at(file);
+  const std::string path = "sql/" + file + ".sql";
   std::string out;
   out.reserve(text.size());
   size_t pos = 0;
@@ -162,13 +219,13 @@ Result<std::string> SqlText(std::string_view name, const SqlVars& vars) {
     out.append(text, pos, open - pos);
     std::string key = text.substr(open + 2, close - open - 2);
     if (key == "schema") {
-      if (vars.schema.empty()) return Status::InvalidArgument("sql/" + std::string(name) + ".sql needs a schema");
+      if (vars.schema.empty()) return Status::InvalidArgument(path + " needs a schema");
       out += QuoteIdentifier(vars.schema);
     } else if (key == "run_id") {
-      if (vars.run_id < 0) return Status::InvalidArgument("sql/" + std::string(name) + ".sql needs a run id");
+      if (vars.run_id < 0) return Status::InvalidArgument(path + " needs a run id");
       out += std::to_string(vars.run_id);
     } else {
-      return Status::InvalidArgument("sql/" + std::string(name) + ".sql uses unknown placeholder {{" + key + "}}");
+      return Status::InvalidArgument(path + " uses unknown placeholder {{" + key + "}}");
     }
     pos = close + 2;
   }

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "common/core/log.h"
+#include "common/warehouse/sql_state.h"
 
 namespace loadstar {
 
@@ -22,15 +24,6 @@ struct Warehouse::Conn {
 
 namespace {
 
-// SQLSTATE classes that mean "the transaction may succeed if tried again on a fresh connection".
-bool IsTransientSqlState(std::string_view state) {
-  return state.rfind("08", 0) == 0 ||   // connection exception
-         state == "40001" ||             // serialization failure
-         state == "40P01" ||             // deadlock detected
-         state == "57P01" || state == "57P02" || state == "57P03" ||  // shutdown, crash, cannot connect now
-         state == "53300";               // too many connections
-}
-
 Status ResultStatus(PGconn* pg, PGresult* res, std::string_view what) {
   ExecStatusType st = res != nullptr ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN || st == PGRES_EMPTY_QUERY) {
@@ -42,11 +35,9 @@ Status ResultStatus(PGconn* pg, PGresult* res, std::string_view what) {
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   std::string state = sqlstate != nullptr ? sqlstate : "";
   std::string text = std::string(what) + ": " + msg + (state.empty() ? "" : " (SQLSTATE " + state + ")");
-  if (PQstatus(pg) != CONNECTION_OK || IsTransientSqlState(state)) return Status::Unavailable(text);
-  if (state == "42P01" || state == "3F000") {
-    return Status::FailedPrecondition(text + "; has this schema been loaded by `loadstar run` yet?");
-  }
-  return Status::FailedPrecondition(text);
+  if (PQstatus(pg) != CONNECTION_OK) return Status::Unavailable(text);
+  if (state == "42P01" || state == "3F000") text += "; has this schema been loaded by `loadstar run` yet?";
+  return Status(CodeForSqlState(state), std::move(text));
 }
 
 // libpq's result handle, released on every path.
@@ -84,9 +75,9 @@ QueryResult ToQueryResult(PGresult* res) {
 // A database-wide advisory lock, held by this session around the statement, makes the later one
 // wait; its CREATE SCHEMA then runs in a transaction of its own and finds the schema there.
 Status CreateSchemaSerialised(Warehouse* wh) {
-  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/create_schema_lock"));
-  Status created = wh->ExecFile("postgres/create_schema");
-  Status unlocked = wh->ExecFile("postgres/create_schema_unlock");
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("create_schema_lock"));
+  Status created = wh->ExecFile("create_schema");
+  Status unlocked = wh->ExecFile("create_schema_unlock");
   LOADSTAR_RETURN_IF_ERROR(created);
   return unlocked;
 }
@@ -151,6 +142,38 @@ int64_t QueryResult::integer(size_t row, size_t col, int64_t fallback) const {
   return out;
 }
 
+std::optional<size_t> QueryResult::column_index(std::string_view name) const {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (columns_[c] == name) return c;
+  }
+  return std::nullopt;
+}
+
+namespace {
+std::string ColumnList(const std::vector<std::string>& columns) {
+  std::string out;
+  for (const std::string& c : columns) out += (out.empty() ? "" : ", ") + c;
+  return out.empty() ? "none" : out;
+}
+}  // namespace
+
+Status QueryResult::RequireColumns(std::initializer_list<std::string_view> names) const {
+  std::string missing;
+  for (std::string_view name : names) {
+    if (!column_index(name)) missing += (missing.empty() ? "'" : ", '") + std::string(name) + "'";
+  }
+  if (missing.empty()) return Status::Ok();
+  return Status::Internal("the result has no column " + missing + " (its columns: " + ColumnList(columns_) +
+                          "); the SQL file and the code reading it disagree");
+}
+
+size_t QueryResult::Column(std::string_view name) const {
+  if (auto c = column_index(name)) return *c;
+  std::fprintf(stderr, "loadstar: internal error: a query result has no column '%.*s' (its columns: %s)\n",
+               static_cast<int>(name.size()), name.data(), ColumnList(columns_).c_str());
+  std::abort();
+}
+
 std::string ResolveWarehouse(std::string_view flag_value) {
   if (!flag_value.empty()) return std::string(flag_value);
   const char* env = std::getenv("LOADSTAR_WAREHOUSE");
@@ -186,21 +209,32 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& op
   // Server notices ("relation already exists, skipping") are not for people running loadstar.
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult version, wh->QueryFile("server_version"));
+  LOADSTAR_RETURN_IF_ERROR(version.RequireColumns({"version"}).WithContext(SqlFilePath("server_version", wh->dialect_)));
+  wh->dialect_ = DialectOfServerVersion(version.empty() ? "" : version.text(0, "version"));
+  if (wh->dialect_ == Dialect::kRedshift) {
+    return Status::FailedPrecondition(
+        "the warehouse at " + (options.conninfo.empty() ? std::string("the PG* environment variables' server")
+                                                        : log::RedactConnectionString(options.conninfo)) +
+        " is Amazon Redshift (" + version.text(0, "version") +
+        "), which this build of loadstar does not support yet: load into PostgreSQL");
+  }
   if (create_schema) LOADSTAR_RETURN_IF_ERROR(CreateSchemaSerialised(wh.get()));
-  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("postgres/session"));
+  LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("session"));
   return wh;
 }
 
 SqlVars Warehouse::Vars(const SqlVars& extra) const {
   SqlVars v = extra;
   if (v.schema.empty()) v.schema = options_.schema;
+  v.dialect = dialect_;
   return v;
 }
 
 Status Warehouse::ExecFile(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   ResultGuard res{PQexec(conn_->pg, sql.c_str())};
-  return ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql");
+  return ResultStatus(conn_->pg, res.res, SqlFilePath(name, dialect_));
 }
 
 Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
@@ -211,7 +245,7 @@ Status Warehouse::ExecFileSteps(std::string_view name, const SqlVars& vars,
     if (on_start) on_start(st.label);
     auto start = std::chrono::steady_clock::now();
     ResultGuard res{PQexec(conn_->pg, st.text.c_str())};
-    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, "sql/" + std::string(name) + ".sql, step '" + st.label + "'"));
+    LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, SqlFilePath(name, dialect_) + ", step '" + st.label + "'"));
     if (on_step) on_step(st.label, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   return Status::Ok();
@@ -231,14 +265,14 @@ Result<QueryResult> Warehouse::QueryFile(std::string_view name, const std::vecto
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
   auto result = QueryText(sql, params);
   if (!result.ok()) return result.status().ok() ? result.status() : Status(result.status().code(),
-      "sql/" + std::string(name) + ".sql: " + result.status().message());
+      SqlFilePath(name, dialect_) + ": " + result.status().message());
   return result;
 }
 
 Status Warehouse::QueryFileEach(std::string_view name, const std::vector<SqlParam>& params,
                                 const std::function<Status(const QueryResult& row)>& row) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars({})));
-  const std::string what = "sql/" + std::string(name) + ".sql";
+  const std::string what = SqlFilePath(name, dialect_);
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
   if (PQsendQueryParams(conn_->pg, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
@@ -280,7 +314,7 @@ Result<uint64_t> Warehouse::CopyIn(std::string_view name, std::string_view data,
 
 Status Warehouse::CopyStart(std::string_view name, const SqlVars& vars) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(name, Vars(vars)));
-  copy_what_ = "sql/" + std::string(name) + ".sql";
+  copy_what_ = SqlFilePath(name, dialect_);
   ResultGuard res{PQexec(conn_->pg, sql.c_str())};
   if (res.res == nullptr || PQresultStatus(res.res) != PGRES_COPY_IN) {
     LOADSTAR_RETURN_IF_ERROR(ResultStatus(conn_->pg, res.res, copy_what_));

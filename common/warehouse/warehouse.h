@@ -1,12 +1,14 @@
 // Warehouse: one connection to PostgreSQL (libpq is wrapped here and nowhere else).
 //
-// Statements come from the SQL catalog (common/warehouse/sql_catalog.h) by name. Errors are mapped to
-// Status: a lost connection, a serialization failure, a deadlock or a server shutting down is
-// Unavailable (the caller may retry the whole transaction); everything else is final.
+// Statements come from the SQL catalog (common/warehouse/sql_catalog.h) by name. Errors are mapped
+// to Status by their SQLSTATE (common/warehouse/sql_state.h): a lost connection, a serialization
+// failure, a deadlock or a server shutting down is Unavailable (the caller may retry the whole
+// transaction); everything else is final, with a code that says whose fault it is.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,12 @@
 namespace loadstar {
 
 // A query's rows, as text (NULL is std::nullopt).
+//
+// Columns are read by name where the caller knows what the statement returns (text(r, "etag")),
+// so that a reader does not depend on the order of a SELECT list; by position only where the
+// caller renders any result set. Reading a column the result does not have is a bug (the SQL
+// file and its reader disagree): call RequireColumns first to get that as an error; the
+// accessors themselves abort with the column's name and the ones there are.
 class QueryResult {
  public:
   QueryResult() = default;
@@ -34,7 +42,21 @@ class QueryResult {
   // The value as an integer, `fallback` for NULL or non-numeric text.
   int64_t integer(size_t row, size_t col, int64_t fallback = 0) const;
 
+  // The position of the column called `name`, if there is one.
+  std::optional<size_t> column_index(std::string_view name) const;
+  // Internal, naming the missing ones and those there are, unless every column of `names` is
+  // in the result.
+  Status RequireColumns(std::initializer_list<std::string_view> names) const;
+  // The same accessors, by column name.
+  const std::optional<std::string>& at(size_t row, std::string_view column) const { return at(row, Column(column)); }
+  std::string text(size_t row, std::string_view column) const { return text(row, Column(column)); }
+  int64_t integer(size_t row, std::string_view column, int64_t fallback = 0) const {
+    return integer(row, Column(column), fallback);
+  }
+
  private:
+  size_t Column(std::string_view name) const;  // aborts when there is no such column
+
   std::vector<std::string> columns_;
   std::vector<std::vector<std::optional<std::string>>> rows_;
 };
@@ -52,7 +74,8 @@ class Warehouse {
  public:
   // Connects, sets the application name and points the search path at the schema (which must
   // exist unless `create_schema`). Unavailable when the server cannot be reached, with the
-  // redacted connection string and what to check.
+  // redacted connection string and what to check. FailedPrecondition for an Amazon Redshift
+  // server: its dialect is recognised but not supported yet.
   static Result<std::unique_ptr<Warehouse>> Connect(const WarehouseOptions& options, bool create_schema = false);
 
   ~Warehouse();
@@ -60,6 +83,8 @@ class Warehouse {
   Warehouse& operator=(const Warehouse&) = delete;
 
   const std::string& schema() const { return options_.schema; }
+  // The engine on the other end, from its version text; statements are resolved for it.
+  Dialect dialect() const { return dialect_; }
 
   // Runs the catalog file `name` (may hold several statements, no bound parameters).
   Status ExecFile(std::string_view name, const SqlVars& vars = {});
@@ -109,6 +134,7 @@ class Warehouse {
 
   const WarehouseOptions options_;
   std::unique_ptr<Conn> conn_;
+  Dialect dialect_ = Dialect::kPostgres;
   std::string copy_what_;  // the COPY in progress, for messages
 };
 

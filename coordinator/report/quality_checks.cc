@@ -9,6 +9,8 @@ namespace loadstar::coordinator {
 namespace {
 
 constexpr std::string_view kDescriptionTag = "check:";
+// The column check_sample.sql adds after the check's own.
+constexpr std::string_view kCountColumn = "loadstar_offending_rows";
 // Sample rows a failure message shows per check.
 constexpr size_t kMessageSampleRows = 3;
 
@@ -22,7 +24,7 @@ Result<std::string> Description(const std::string& name, const SqlVars& vars) {
   std::string comment = internal::LeadingComment(text);
   if (comment.compare(0, kDescriptionTag.size(), kDescriptionTag) != 0 ||
       comment.size() == kDescriptionTag.size()) {
-    return Status::InvalidArgument("sql/" + name + ".sql must start with a line '-- check: <what the rule is>'");
+    return Status::InvalidArgument(SqlFilePath(name, vars.dialect) + " must start with a line '-- check: <what the rule is>'");
   }
   std::string description = comment.substr(kDescriptionTag.size());
   description.erase(0, description.find_first_not_of(' '));
@@ -35,13 +37,16 @@ Result<CheckResult> RunCheck(Warehouse* wh, const std::string& name, const SqlVa
   CheckResult result;
   result.name = name.substr(kQualityCheckPrefix.size());
   LOADSTAR_ASSIGN_OR_RETURN(result.description, Description(name, vars));
-  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, internal::WrapQuery("postgres/check_sample", name, vars));
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, internal::WrapQuery("check_sample", name, vars));
   auto rows = wh->QueryText(sql, {std::to_string(kCheckSampleRows)});
-  if (!rows.ok()) return rows.status().WithContext("data-quality check sql/" + name + ".sql");
+  if (!rows.ok()) return rows.status().WithContext("data-quality check " + SqlFilePath(name, wh->dialect()));
   const size_t ncols = rows->columns().size();
-  if (ncols < 2) return Status::Internal("sql/postgres/check_sample.sql returned no count column for " + name);
+  if (ncols < 2 || rows->columns().back() != kCountColumn) {
+    return Status::Internal(SqlFilePath("check_sample", wh->dialect()) + " returned no last column " + std::string(kCountColumn) +
+                            " for " + name);
+  }
   result.passed = rows->empty();
-  result.offending_rows = rows->empty() ? 0 : static_cast<uint64_t>(rows->integer(0, ncols - 1));
+  result.offending_rows = rows->empty() ? 0 : static_cast<uint64_t>(rows->integer(0, kCountColumn));
   for (size_t r = 0; r < rows->size(); ++r) {
     std::string sample;
     for (size_t c = 0; c + 1 < ncols; ++c) {
@@ -56,23 +61,18 @@ Result<CheckResult> RunCheck(Warehouse* wh, const std::string& name, const SqlVa
 
 }  // namespace
 
-std::vector<std::string> QualityCheckNames() {
-  std::vector<std::string> names;
-  for (std::string& name : SqlFileNames()) {
-    if (name.compare(0, kQualityCheckPrefix.size(), kQualityCheckPrefix) == 0) names.push_back(std::move(name));
-  }
-  return names;
-}
+std::vector<std::string> QualityCheckNames(Dialect dialect) { return SqlNamesUnder(kQualityCheckPrefix, dialect); }
 
 Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id) {
   if (run_id < 0) return Status::InvalidArgument("data-quality checks need the run id (>= 0) of the load they check");
   SqlVars vars;
   vars.schema = wh->schema();
   vars.run_id = run_id;
+  vars.dialect = wh->dialect();
   internal::ReadScope scope(wh);
   LOADSTAR_RETURN_IF_ERROR(scope.Begin());
   std::vector<CheckResult> results;
-  for (const std::string& name : QualityCheckNames()) {
+  for (const std::string& name : QualityCheckNames(wh->dialect())) {
     LOADSTAR_ASSIGN_OR_RETURN(CheckResult result, RunCheck(wh, name, vars));
     results.push_back(std::move(result));
   }

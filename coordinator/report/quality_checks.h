@@ -1,10 +1,10 @@
 // Data-quality checks over the star schema.
 //
-// Every embedded SQL file whose name starts with "postgres/checks/" is one check: a single SELECT
-// that returns the rows breaking one rule (no rows: the rule holds), whose first line is
-// "-- check: <what the rule is>". Adding a check is adding a file to sql/postgres/checks/; no C++
-// changes. A check may use {{run_id}} for the run being loaded (see
-// sql/postgres/checks/songplays_count_matches_run.sql, which reads the run's staging rows and so
+// Every statement of the catalog under "checks/" (sql/<dialect>/checks/ and sql/common/checks/)
+// is one check: a single SELECT that returns the rows breaking one rule (no rows: the rule holds),
+// whose first line is "-- check: <what the rule is>". Adding a check is adding a file to
+// sql/common/checks/ (or a dialect's own folder); no C++ changes. A check may use {{run_id}} for
+// the run being loaded (see sql/postgres/checks/songplays_count_matches_run.sql, which reads the run's staging rows and so
 // belongs inside the transform's transaction, after the star tables are written and before the
 // run's staging rows are deleted).
 #pragma once
@@ -21,7 +21,7 @@
 namespace loadstar::coordinator {
 
 // Catalog names of checks start with this.
-inline constexpr std::string_view kQualityCheckPrefix = "postgres/checks/";
+inline constexpr std::string_view kQualityCheckPrefix = "checks/";
 // Offending rows kept per check, as examples.
 inline constexpr size_t kCheckSampleRows = 5;
 
@@ -36,7 +36,7 @@ struct CheckResult {
 };
 
 // The catalog names of every check in this build, sorted.
-std::vector<std::string> QualityCheckNames();
+std::vector<std::string> QualityCheckNames(Dialect dialect = Dialect::kPostgres);
 
 // Runs every check, in name order, against the tables `wh`'s search path points at, and returns
 // one result per check (a failed check is a result, not an error).

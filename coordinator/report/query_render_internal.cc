@@ -32,7 +32,7 @@ Result<std::string> WrapQuery(std::string_view wrapper, std::string_view query, 
   LOADSTAR_ASSIGN_OR_RETURN(std::string inner, SqlText(query, vars));
   size_t at = outer.find(kQueryMarker);
   if (at == std::string::npos || outer.find(kQueryMarker, at + 1) != std::string::npos) {
-    return Status::Internal("sql/" + std::string(wrapper) + ".sql must hold the line " + std::string(kQueryMarker) +
+    return Status::Internal(SqlFilePath(wrapper, vars.dialect) + " must hold the line " + std::string(kQueryMarker) +
                             " exactly once");
   }
   std::string_view select = TrimWhitespace(inner);
@@ -54,11 +54,12 @@ Result<std::string> QueryAsJson(Warehouse* wh, std::string_view query, const std
                                 const SqlVars& vars) {
   SqlVars full = vars;
   if (full.schema.empty()) full.schema = wh->schema();
-  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, WrapQuery("postgres/rows_as_json", query, full));
+  full.dialect = wh->dialect();
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, WrapQuery("rows_as_json", query, full));
   auto rows = wh->QueryText(sql, params);
-  if (!rows.ok()) return rows.status().WithContext("sql/" + std::string(query) + ".sql");
+  if (!rows.ok()) return rows.status().WithContext(SqlFilePath(query, wh->dialect()));
   if (rows->size() != 1 || rows->columns().size() != 1) {
-    return Status::Internal("sql/postgres/rows_as_json.sql returned no single value for " + std::string(query));
+    return Status::Internal(SqlFilePath("rows_as_json", wh->dialect()) + " returned no single value for " + std::string(query));
   }
   // json_agg puts ", \n " between elements; JSON strings cannot hold a raw line break, so each
   // one is whitespace between values and goes, with the space after it.
@@ -79,7 +80,7 @@ Status ReadScope::Begin() {
   if (wh_->in_transaction()) return Status::Ok();
   LOADSTAR_RETURN_IF_ERROR(wh_->Begin());
   owned_ = true;
-  Status s = wh_->ExecFile("postgres/read_snapshot");
+  Status s = wh_->ExecFile("read_snapshot");
   if (!s.ok()) (void)End();
   return s;
 }

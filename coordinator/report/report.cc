@@ -9,7 +9,7 @@ namespace {
 std::string SectionKey(const std::string& name) { return name.substr(kReportPrefix.size()); }
 
 Result<std::string> TextSection(Warehouse* wh, const std::string& name) {
-  LOADSTAR_ASSIGN_OR_RETURN(std::string text, SqlText(name, SqlVars{wh->schema()}));
+  LOADSTAR_ASSIGN_OR_RETURN(std::string text, SqlText(name, SqlVars{wh->schema(), -1, wh->dialect()}));
   std::string title = internal::LeadingComment(text);
   if (title.empty()) title = SectionKey(name);
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh->QueryFile(name));
@@ -20,13 +20,7 @@ Result<std::string> TextSection(Warehouse* wh, const std::string& name) {
 
 }  // namespace
 
-std::vector<std::string> ReportSectionNames() {
-  std::vector<std::string> names;
-  for (std::string& name : SqlFileNames()) {
-    if (name.compare(0, kReportPrefix.size(), kReportPrefix) == 0) names.push_back(std::move(name));
-  }
-  return names;
-}
+std::vector<std::string> ReportSectionNames(Dialect dialect) { return SqlNamesUnder(kReportPrefix, dialect); }
 
 Result<std::string> RenderReport(Warehouse* wh, ReportFormat format) {
   internal::ReadScope scope(wh);
@@ -35,7 +29,7 @@ Result<std::string> RenderReport(Warehouse* wh, ReportFormat format) {
   if (format == ReportFormat::kJson) {
     out = "{";
     bool first = true;
-    for (const std::string& name : ReportSectionNames()) {
+    for (const std::string& name : ReportSectionNames(wh->dialect())) {
       LOADSTAR_ASSIGN_OR_RETURN(std::string rows, internal::QueryAsJson(wh, name));
       out += (first ? "" : ",") + internal::JsonString(SectionKey(name)) + ":" + rows;
       first = false;
@@ -43,7 +37,7 @@ Result<std::string> RenderReport(Warehouse* wh, ReportFormat format) {
     out += "}\n";
   } else {
     out = "Listening report for schema " + wh->schema() + "\n";
-    for (const std::string& name : ReportSectionNames()) {
+    for (const std::string& name : ReportSectionNames(wh->dialect())) {
       LOADSTAR_ASSIGN_OR_RETURN(std::string section, TextSection(wh, name));
       out += "\n" + section;
     }

@@ -1,8 +1,9 @@
 // `loadstar report`: the analysts' standing questions, answered from the star schema.
 //
-// Every embedded SQL file whose name starts with "postgres/report/" is one section: a single
-// SELECT whose first line is a "--" comment giving the section's title. Adding a question is
-// adding a file to sql/postgres/report/; no C++ changes.
+// Every statement of the catalog under "report/" (sql/<dialect>/report/ and sql/common/report/)
+// is one section: a single SELECT whose first line is a "--" comment giving the section's title.
+// Adding a question is adding a file to sql/common/report/ (or a dialect's own folder); no C++
+// changes.
 #pragma once
 
 #include <string>
@@ -20,10 +21,10 @@ enum class ReportFormat {
 };
 
 // Catalog names of report sections start with this.
-inline constexpr std::string_view kReportPrefix = "postgres/report/";
+inline constexpr std::string_view kReportPrefix = "report/";
 
 // The catalog names of every report section in this build, sorted (the order they are shown in).
-std::vector<std::string> ReportSectionNames();
+std::vector<std::string> ReportSectionNames(Dialect dialect = Dialect::kPostgres);
 
 // Runs every section against the tables `wh`'s search path points at and renders them:
 //   kText: for each section its title, then its rows as an aligned table (numbers right-aligned);

@@ -21,18 +21,14 @@
 #include <cstdint>
 #include <vector>
 
-namespace loadstar::coordinator {
+#include "common/core/file_kind.h"
 
-// What a file holds; the values match wire::FileKind so the mapping is a cast.
-enum class TaskKind : uint8_t {
-  kSong = 1,
-  kEvent = 2,
-};
+namespace loadstar::coordinator {
 
 struct PackInput {
   uint64_t index = 0;  // the caller's handle for the file, e.g. its position in the listing
   uint64_t size = 0;   // bytes
-  TaskKind kind = TaskKind::kSong;
+  FileKind kind = FileKind::kSong;
 };
 
 struct PackOptions {
@@ -41,7 +37,7 @@ struct PackOptions {
 };
 
 struct PackedTask {
-  TaskKind kind = TaskKind::kSong;
+  FileKind kind = FileKind::kSong;
   uint64_t bytes = 0;             // sum of the files' sizes
   std::vector<uint64_t> files;    // PackInput::index values, in packing order; never empty
 };

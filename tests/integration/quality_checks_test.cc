@@ -36,7 +36,7 @@ class QualityChecksTest : public ::testing::Test {
     auto wh = Warehouse::Connect(wo, /*create_schema=*/true);
     ASSERT_TRUE(wh.ok()) << wh.status().ToString();
     wh_ = std::move(wh).value();
-    ASSERT_TRUE(wh_->ExecFile("postgres/schema").ok());
+    ASSERT_TRUE(wh_->ExecFile("schema").ok());
     BuildCorrectStar();
   }
 
@@ -156,11 +156,11 @@ TEST_F(QualityChecksTest, EveryCheckPassesOnACorrectStar) {
 
 TEST_F(QualityChecksTest, ChecksAreDiscoveredFromTheCatalog) {
   for (const std::string& name : coordinator::QualityCheckNames()) {
-    EXPECT_EQ(name.rfind("postgres/checks/", 0), 0u) << name;
+    EXPECT_EQ(name.rfind("checks/", 0), 0u) << name;
   }
   std::vector<CheckResult> results = Run();
   for (const CheckResult& r : results) {
-    auto text = SqlText("postgres/checks/" + r.name, SqlVars{schema_, kRun});
+    auto text = SqlText("checks/" + r.name, SqlVars{schema_, kRun});
     ASSERT_TRUE(text.ok());
     EXPECT_THAT(*text, HasSubstr("-- check: " + r.description)) << r.name;
   }
@@ -364,7 +364,7 @@ TEST_F(QualityChecksTest, TheTransformBuildsAStarThatPasses) {
   ASSERT_TRUE(wh_->Begin().ok());
   SqlVars vars;
   vars.run_id = kRun;
-  ASSERT_TRUE(wh_->ExecFile("postgres/transform", vars).ok());
+  ASSERT_TRUE(wh_->ExecFile("transform", vars).ok());
   std::vector<CheckResult> results = Run();
   EXPECT_TRUE(ChecksToStatus(results).ok()) << ChecksToStatus(results).ToString();
   ASSERT_TRUE(wh_->Commit().ok());

@@ -390,7 +390,7 @@ class ReportTest : public ::testing::Test {
     auto wh = Warehouse::Connect(wo, /*create_schema=*/true);
     ASSERT_TRUE(wh.ok()) << wh.status().ToString();
     wh_ = std::move(wh).value();
-    ASSERT_TRUE(wh_->ExecFile("postgres/schema").ok());
+    ASSERT_TRUE(wh_->ExecFile("schema").ok());
   }
 
   void Sql(const std::string& sql) {
@@ -490,7 +490,7 @@ TEST_F(ReportTest, TextShowsEverySectionAsAnAlignedTable) {
     ASSERT_LT(at + 3, lines.size());
     EXPECT_EQ(lines[at], "");
     // The title is the text of the section file's first comment line.
-    auto sql = SqlText("postgres/report/" + name, SqlVars{schema_});
+    auto sql = SqlText("report/" + name, SqlVars{schema_});
     ASSERT_TRUE(sql.ok());
     const std::string first_line = sql->substr(0, sql->find('\n'));
     EXPECT_EQ("-- " + lines[at + 1], first_line);
@@ -539,7 +539,7 @@ TEST_F(ReportTest, AnUnloadedSchemaSaysSo) {
   auto wh = Warehouse::Connect(wo);
   ASSERT_TRUE(wh.ok());
   auto out = RenderReport(wh->get(), ReportFormat::kText);
-  EXPECT_EQ(out.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(out.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(out.status().message(), HasSubstr("loadstar run"));
   EXPECT_FALSE((*wh)->in_transaction());
 }

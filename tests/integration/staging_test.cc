@@ -73,7 +73,9 @@ class StagingTest : public ::testing::Test {
     auto wh = Warehouse::Connect(wo);
     if (!wh.ok()) return wh.status();
     worker::RecordParser parser;
-    worker::Stager stager(wh->get(), &parser, options);
+    auto made = worker::MakeStager(wh->get(), &parser, options);
+    if (!made.ok()) return made.status();
+    worker::Stager& stager = **made;
     return stager.StageTask(run, files);
   }
 

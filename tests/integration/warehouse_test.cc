@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/warehouse/transaction.h"
 #include "tests/support/postgres_server.h"
 
 namespace loadstar {
@@ -77,6 +78,96 @@ TEST(WarehouseTest, TheSchemaCreationLockIsReleasedOnceTheSchemaExists) {
   auto held = (*wh)->QueryText("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
   ASSERT_TRUE(held.ok()) << held.status().ToString();
   EXPECT_EQ(held->integer(0, 0), 0);
+}
+
+// Errors the server reports reach the caller with a code that says whose fault they are, the
+// SQLSTATE in the message, and the connection still usable.
+TEST(WarehouseTest, ServerErrorsAreMappedByTheirSqlState) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("sqlstate");
+  auto wh = Warehouse::Connect(options);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  struct Case {
+    const char* sql;
+    StatusCode code;
+    const char* sqlstate;
+  };
+  const Case cases[] = {
+      {"SELEC 1", StatusCode::kInternal, "42601"},
+      {"SELECT no_such_column FROM pg_class", StatusCode::kInternal, "42703"},
+      {"SELECT 1 FROM no_such_table", StatusCode::kNotFound, "42P01"},
+      {"SELECT 1 / 0", StatusCode::kInvalidArgument, "22012"},
+      {"SELECT 'abc'::integer", StatusCode::kInvalidArgument, "22P02"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.sql);
+    auto out = (*wh)->QueryText(c.sql);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), c.code) << out.status().ToString();
+    EXPECT_NE(out.status().message().find(std::string("(SQLSTATE ") + c.sqlstate + ")"), std::string::npos)
+        << out.status().message();
+    EXPECT_FALSE(IsRetryable(out.status()));
+  }
+  auto missing = (*wh)->QueryText("SELECT 1 FROM no_such_table");
+  EXPECT_NE(missing.status().message().find("has this schema been loaded by `loadstar run` yet?"), std::string::npos)
+      << missing.status().message();
+  // A duplicate key is a conflict with what is there, not a bug in the statement.
+  ASSERT_TRUE((*wh)->QueryText("CREATE TEMP TABLE t (k integer PRIMARY KEY)").ok());
+  ASSERT_TRUE((*wh)->QueryText("INSERT INTO t VALUES (1)").ok());
+  auto twice = (*wh)->QueryText("INSERT INTO t VALUES (1)");
+  EXPECT_EQ(twice.status().code(), StatusCode::kFailedPrecondition) << twice.status().ToString();
+  // A cancelled statement is Cancelled.
+  ASSERT_TRUE((*wh)->QueryText("SET statement_timeout = '50ms'").ok());
+  auto slow = (*wh)->QueryText("SELECT pg_sleep(5)");
+  EXPECT_EQ(slow.status().code(), StatusCode::kCancelled) << slow.status().ToString();
+  EXPECT_TRUE((*wh)->healthy());
+}
+
+// A Transaction rolls back whatever it did unless it is committed, on every way out of its scope.
+TEST(WarehouseTest, ATransactionRollsBackUnlessCommitted) {
+  auto& pg = PostgresServer::Shared();
+  WarehouseOptions options;
+  options.conninfo = pg.FreshDatabase("transaction");
+  auto connected = Warehouse::Connect(options);
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  Warehouse* wh = connected->get();
+  ASSERT_TRUE(wh->QueryText("CREATE TABLE t (k integer PRIMARY KEY)").ok());
+  auto count = [&] { return wh->QueryText("SELECT count(*) FROM t")->integer(0, 0); };
+
+  auto insert_and_leave = [&](bool commit) -> Status {
+    LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh));
+    EXPECT_TRUE(wh->in_transaction());
+    LOADSTAR_RETURN_IF_ERROR(wh->QueryText("INSERT INTO t VALUES (1)").status());
+    if (!commit) return Status::Cancelled("left early");
+    return tx.Commit();
+  };
+  EXPECT_EQ(insert_and_leave(false).code(), StatusCode::kCancelled);
+  EXPECT_FALSE(wh->in_transaction());
+  EXPECT_EQ(count(), 0);
+  EXPECT_TRUE(insert_and_leave(true).ok());
+  EXPECT_FALSE(wh->in_transaction());
+  EXPECT_EQ(count(), 1);
+
+  {
+    // A failed statement aborts the transaction: COMMIT says so, and nothing stays open.
+    auto tx = Transaction::Begin(wh);
+    ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+    ASSERT_TRUE(wh->QueryText("INSERT INTO t VALUES (2)").ok());
+    EXPECT_FALSE(wh->QueryText("INSERT INTO t VALUES (1)").ok());
+    EXPECT_FALSE(tx->Commit().ok());
+    EXPECT_FALSE(tx->open());
+    EXPECT_FALSE(wh->in_transaction());
+  }
+  EXPECT_EQ(count(), 1);
+
+  {
+    auto tx = Transaction::Begin(wh);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ(Transaction::Begin(wh).status().code(), StatusCode::kInternal) << "no transaction inside another";
+    EXPECT_TRUE(tx->Rollback().ok());
+    EXPECT_FALSE(wh->in_transaction());
+  }
 }
 
 }  // namespace

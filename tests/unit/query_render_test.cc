@@ -73,9 +73,9 @@ TEST(LeadingCommentTest, FirstCommentLine) {
 }
 
 TEST(WrapQueryTest, PutsTheSelectWhereTheMarkerIs) {
-  auto sql = WrapQuery("postgres/rows_as_json", "postgres/report/match_share");
+  auto sql = WrapQuery("rows_as_json", "report/match_share");
   ASSERT_TRUE(sql.ok()) << sql.status().ToString();
-  auto inner = SqlText("postgres/report/match_share");
+  auto inner = SqlText("report/match_share");
   ASSERT_TRUE(inner.ok());
   std::string select = inner->substr(0, inner->rfind(';'));
   EXPECT_THAT(*sql, HasSubstr("FROM (\n" + select + "\n) AS r;"));
@@ -83,11 +83,11 @@ TEST(WrapQueryTest, PutsTheSelectWhereTheMarkerIs) {
 }
 
 TEST(WrapQueryTest, Errors) {
-  EXPECT_EQ(WrapQuery("postgres/rows_as_json", "postgres/no_such_file").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(WrapQuery("rows_as_json", "no_such_file").status().code(), StatusCode::kNotFound);
   // A file without the marker cannot wrap anything.
-  EXPECT_EQ(WrapQuery("postgres/star_counts", "postgres/report/match_share").status().code(), StatusCode::kInternal);
+  EXPECT_EQ(WrapQuery("star_counts", "report/match_share").status().code(), StatusCode::kInternal);
   // A check that needs the run id cannot be wrapped without one.
-  EXPECT_EQ(WrapQuery("postgres/check_sample", "postgres/checks/songplays_count_matches_run").status().code(),
+  EXPECT_EQ(WrapQuery("check_sample", "checks/songplays_count_matches_run").status().code(),
             StatusCode::kInvalidArgument);
 }
 

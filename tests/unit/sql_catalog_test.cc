@@ -94,5 +94,61 @@ TEST(SqlCatalogTest, CopyColumnListsMatchTheParser) {
   }
 }
 
+// A statement named without its folder is the dialect's own file where there is one, else the
+// common one; a name with its folder is that file.
+TEST(SqlCatalogTest, ADialectsFileOverridesTheCommonOneAndAMissingOneFallsBack) {
+  const std::map<std::string, std::string> files = {
+      {"common/counts", "SELECT 'common counts'"},
+      {"postgres/counts", "SELECT 'postgres counts'"},
+      {"common/plain", "SELECT 'common plain'"},
+      {"redshift/only_redshift", "SELECT 'redshift'"},
+      {"common/checks/a", "-- check: a"},
+      {"postgres/checks/b", "-- check: b (postgres)"},
+      {"common/checks/b", "-- check: b"},
+      {"redshift/checks/c", "-- check: c"},
+      {"common/checks_more/x", "-- not a check"},
+  };
+  const SqlCatalog catalog(&files);
+  SqlVars pg;
+  SqlVars rs;
+  rs.dialect = Dialect::kRedshift;
+  EXPECT_EQ(*catalog.Text("counts", pg), "SELECT 'postgres counts'");
+  EXPECT_EQ(*catalog.Text("counts", rs), "SELECT 'common counts'");
+  EXPECT_EQ(*catalog.Text("plain", pg), "SELECT 'common plain'");
+  EXPECT_EQ(*catalog.Resolve("plain", Dialect::kPostgres), "common/plain");
+  EXPECT_EQ(*catalog.Resolve("counts", Dialect::kPostgres), "postgres/counts");
+  EXPECT_EQ(*catalog.Text("common/counts", pg), "SELECT 'common counts'") << "a folder names the file";
+  auto missing = catalog.Text("only_redshift", pg);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(),
+            "no SQL file sql/postgres/only_redshift.sql or sql/common/only_redshift.sql in this build");
+  EXPECT_EQ(catalog.NamesUnder("checks/", Dialect::kPostgres), (std::vector<std::string>{"checks/a", "checks/b"}));
+  EXPECT_EQ(*catalog.Text("checks/b", pg), "-- check: b (postgres)");
+  EXPECT_EQ(catalog.NamesUnder("checks/", Dialect::kRedshift),
+            (std::vector<std::string>{"checks/a", "checks/b", "checks/c"}));
+}
+
+// The embedded catalog: the same rules over the real files.
+TEST(SqlCatalogTest, TheEmbeddedCatalogResolvesPlainAndDialectStatements) {
+  EXPECT_EQ(SqlFilePath("star_counts"), "sql/common/star_counts.sql");
+  EXPECT_EQ(SqlFilePath("transform"), "sql/postgres/transform.sql");
+  EXPECT_TRUE(SqlText("star_counts").ok());
+  EXPECT_EQ(SqlText("postgres/star_counts").status().code(), StatusCode::kNotFound);
+  const std::vector<std::string> checks = SqlNamesUnder("checks/");
+  EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/songs_primary_key"), checks.end());   // postgres
+  EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/songplays_user_in_users"), checks.end());  // common
+  EXPECT_TRUE(std::is_sorted(checks.begin(), checks.end()));
+}
+
+TEST(DialectTest, RedshiftIsToldApartByItsVersionText) {
+  EXPECT_EQ(DialectOfServerVersion("PostgreSQL 15.6 (Debian 15.6-1.pgdg120+2) on x86_64-pc-linux-gnu"),
+            Dialect::kPostgres);
+  EXPECT_EQ(DialectOfServerVersion("PostgreSQL 8.0.2 on i686-pc-linux-gnu, compiled by GCC gcc (GCC) 3.4.2 20041017 "
+                                   "(Red Hat 3.4.2-6.fc3), Redshift 1.0.77467"),
+            Dialect::kRedshift);
+  EXPECT_EQ(DialectName(Dialect::kPostgres), "postgres");
+  EXPECT_EQ(DialectName(Dialect::kRedshift), "redshift");
+}
+
 }  // namespace
 }  // namespace loadstar

@@ -13,8 +13,8 @@ using ::testing::IsEmpty;
 
 constexpr uint64_t kMiB = 1 << 20;
 
-PackInput Song(uint64_t index, uint64_t size) { return {index, size, TaskKind::kSong}; }
-PackInput Event(uint64_t index, uint64_t size) { return {index, size, TaskKind::kEvent}; }
+PackInput Song(uint64_t index, uint64_t size) { return {index, size, FileKind::kSong}; }
+PackInput Event(uint64_t index, uint64_t size) { return {index, size, FileKind::kEvent}; }
 
 std::vector<std::vector<uint64_t>> FilesOf(const std::vector<PackedTask>& tasks) {
   std::vector<std::vector<uint64_t>> out;
@@ -35,7 +35,7 @@ TEST(TaskPackerTest, DefaultsAreEightMebibytesAndAThousandFiles) {
 TEST(TaskPackerTest, SmallFilesShareATask) {
   std::vector<PackedTask> tasks = PackTasks({Song(0, 300), Song(1, 310), Song(2, 290)});
   ASSERT_EQ(tasks.size(), 1u);
-  EXPECT_EQ(tasks[0].kind, TaskKind::kSong);
+  EXPECT_EQ(tasks[0].kind, FileKind::kSong);
   EXPECT_EQ(tasks[0].bytes, 900u);
   EXPECT_THAT(tasks[0].files, ElementsAre(0, 1, 2));
 }
@@ -94,9 +94,9 @@ TEST(TaskPackerTest, KindsAreNeverMixed) {
   std::vector<PackedTask> tasks =
       PackTasks({Event(0, 10), Song(1, 10), Event(2, 10), Song(3, 10), Song(4, 10), Event(5, 10)});
   ASSERT_EQ(tasks.size(), 2u);
-  EXPECT_EQ(tasks[0].kind, TaskKind::kSong);
+  EXPECT_EQ(tasks[0].kind, FileKind::kSong);
   EXPECT_THAT(tasks[0].files, ElementsAre(1, 3, 4));  // order as given within a kind
-  EXPECT_EQ(tasks[1].kind, TaskKind::kEvent);
+  EXPECT_EQ(tasks[1].kind, FileKind::kEvent);
   EXPECT_THAT(tasks[1].files, ElementsAre(0, 2, 5));
 }
 
@@ -115,7 +115,7 @@ TEST(TaskPackerTest, DeterministicForTheSameInput) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    files.push_back({i, x % (3 * kMiB), (x & 1) ? TaskKind::kSong : TaskKind::kEvent});
+    files.push_back({i, x % (3 * kMiB), (x & 1) ? FileKind::kSong : FileKind::kEvent});
   }
   std::vector<PackedTask> a = PackTasks(files);
   std::vector<PackedTask> b = PackTasks(files);

@@ -46,9 +46,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/core/file_kind.h"
+
 namespace loadstar::worker {
 
-enum class FileKind { kSong, kEvent };
+using ::loadstar::FileKind;
 
 // The staging columns the parser fills, in COPY order, after the caller's prefix columns
 // (run_id, file_id) and the `line` column. They match sql/postgres/schema.sql.

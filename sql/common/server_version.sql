@@ -1,0 +1,2 @@
+-- The server's version text, which tells PostgreSQL and Redshift apart.
+SELECT version() AS version;
