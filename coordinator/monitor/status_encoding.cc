@@ -214,7 +214,9 @@ std::string RenderPrometheusMetrics(const StatusSnapshot& s) {
   };
   for (const PerWorker& metric : per_worker) {
     w.Family(metric.name, "gauge", metric.help);
-    for (size_t i = 0; i < static_cast<size_t>(s.workers_size()); ++i) w.Sample(metric.name, labels[i], metric.value(s.workers(static_cast<int>(i))));
+    for (int i = 0; i < s.workers_size(); ++i) {
+      w.Sample(metric.name, labels[static_cast<size_t>(i)], metric.value(s.workers(i)));
+    }
   }
   return w.Take();
 }
