@@ -109,11 +109,11 @@ class Server {
       if (wait->message) LOADSTAR_RETURN_IF_ERROR(Handle(router, *wait->message, now));
       const size_t leased_before_expiry = scheduler_.Counts().leased;
       for (const std::string& dead : scheduler_.Expire(now)) {
-        ++progress_->workers_lost;
+        progress_->set_workers_lost(progress_->workers_lost() + 1);
         log::WarnThrottled("silent-worker", "worker " + Name(dead) + " went silent; its tasks go to other workers");
       }
       // Leases lost with dead workers go back to the queue: retries too.
-      progress_->tasks_retried += leased_before_expiry - scheduler_.Counts().leased;
+      progress_->set_tasks_retried(progress_->tasks_retried() + leased_before_expiry - scheduler_.Counts().leased);
       for (const Lease& lease : scheduler_.Dispatch(now)) {
         leased_at_[lease.task_id] = now;
         LOADSTAR_RETURN_IF_ERROR(router->Send(
@@ -166,7 +166,7 @@ class Server {
   // FailedPrecondition once the run (with what it staged before a resume) has rejected more
   // records than --max-errors allows.
   Status CheckMaxErrors() const {
-    uint64_t rejected = progress_->rejected + initial_rejected_;
+    uint64_t rejected = progress_->rejected() + initial_rejected_;
     if (options_.max_errors < 0 || rejected <= static_cast<uint64_t>(options_.max_errors)) return Status::Ok();
     return Status::FailedPrecondition(
         std::to_string(rejected) + " records rejected, more than --max-errors " + std::to_string(options_.max_errors) +
@@ -185,21 +185,26 @@ class Server {
 
   // Refreshes the snapshot from the scheduler and hands it to the hooks.
   void Report() {
-    progress_->elapsed_s = Seconds(start_);
+    progress_->set_elapsed_s(Seconds(start_));
     TaskCounts counts = scheduler_.Counts();
-    progress_->tasks_pending = counts.pending;
-    progress_->tasks_leased = counts.leased;
-    progress_->tasks_done = counts.done;
-    progress_->tasks_failed = counts.failed;
+    progress_->set_tasks_pending(counts.pending);
+    progress_->set_tasks_leased(counts.leased);
+    progress_->set_tasks_done(counts.done);
+    progress_->set_tasks_failed(counts.failed);
     auto now = Clock::now();
-    progress_->workers.clear();
+    progress_->clear_workers();
     for (const WorkerInfo& w : scheduler_.Workers()) {
-      progress_->workers.push_back(WorkerStatus{Name(w.name), w.credit, w.in_flight, w.tasks_done, w.tasks_failed,
-                                                std::chrono::duration<double>(now - w.last_seen).count()});
+      WorkerStatus* ws = progress_->add_workers();
+      ws->set_name(Name(w.name));
+      ws->set_credit(w.credit);
+      ws->set_in_flight(w.in_flight);
+      ws->set_tasks_done(w.tasks_done);
+      ws->set_tasks_failed(w.tasks_failed);
+      ws->set_last_heartbeat_age_s(std::chrono::duration<double>(now - w.last_seen).count());
     }
     // Workers() sorts by routing id; people look for names.
-    std::sort(progress_->workers.begin(), progress_->workers.end(),
-              [](const WorkerStatus& a, const WorkerStatus& b) { return a.name < b.name; });
+    std::sort(progress_->mutable_workers()->begin(), progress_->mutable_workers()->end(),
+              [](const WorkerStatus& a, const WorkerStatus& b) { return a.name() < b.name(); });
     Publish(*progress_, hooks_);
   }
 
@@ -214,7 +219,7 @@ class Server {
     refuse.mutable_refuse()->set_reason(reason);
     (void)router->Send(peer, refuse);
     if (refused_.size() < kMaxRefused) refused_.insert(peer);
-    progress_->tasks_retried += scheduler_.WorkerGone(peer);
+    progress_->set_tasks_retried(progress_->tasks_retried() + scheduler_.WorkerGone(peer));
   }
 
   // Empty when the ledger bears out `r` (every file of the task staged by this run, with the
@@ -270,7 +275,8 @@ class Server {
       }
       const uint32_t credit = std::min(env.ready().credit(), kMaxWorkerCredit);
       names_[in.peer] = name;
-      progress_->tasks_retried += scheduler_.WorkerReady(in.peer, credit, now);  // leases it lost
+      const uint64_t lost = scheduler_.WorkerReady(in.peer, credit, now);  // leases it lost
+      progress_->set_tasks_retried(progress_->tasks_retried() + lost);
       log::Info("worker " + name + " ready (credit " + std::to_string(credit) + ")");
       return Status::Ok();
     }
@@ -299,7 +305,7 @@ class Server {
       }
       Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, error, now);
       if (!doubt.empty()) {
-        ++progress_->tasks_retried;
+        progress_->set_tasks_retried(progress_->tasks_retried() + 1);
         log::WarnThrottled("unconfirmed-result", "worker " + Name(in.peer) + " reported task " + std::to_string(r.task_id()) +
                   " staged, but " + doubt + "; the task is leased again and the worker refused");
         Refuse(router, in.peer, "a result of this worker did not match the warehouse");
@@ -309,29 +315,26 @@ class Server {
         auto leased = leased_at_.find(r.task_id());
         if (leased != leased_at_.end()) {
           double latency = std::chrono::duration<double>(now - leased->second).count();
-          size_t bucket = 0;
-          while (bucket < kTaskLatencyBuckets.size() && latency > kTaskLatencyBuckets[bucket]) ++bucket;
-          ++progress_->latency_counts[bucket];
-          progress_->latency_sum_s += latency;
+          RecordTaskLatency(progress_, latency);
           leased_at_.erase(leased);
         }
         for (const auto& f : r.files()) {
-          ++progress_->files_done;
-          progress_->bytes_done += f.bytes();
-          progress_->records += f.records();
-          progress_->staged += f.staged();
-          progress_->rejected += f.rejected();
+          progress_->set_files_done(progress_->files_done() + 1);
+          progress_->set_bytes_done(progress_->bytes_done() + f.bytes());
+          progress_->set_records(progress_->records() + f.records());
+          progress_->set_staged(progress_->staged() + f.staged());
+          progress_->set_rejected(progress_->rejected() + f.rejected());
           if (f.rejected() > 0) {
             log::Warn(std::to_string(f.rejected()) + " of " + std::to_string(f.records()) + " records rejected in " +
                       f.uri() + " (see the rejects table)");
           }
         }
       } else if (d == Disposition::kRequeued) {
-        ++progress_->tasks_retried;
+        progress_->set_tasks_retried(progress_->tasks_retried() + 1);
         log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
                   std::to_string(r.attempt()) + "), will retry: " + r.error());
       } else if (d == Disposition::kAwaitingConfirmation) {
-        ++progress_->tasks_retried;
+        progress_->set_tasks_retried(progress_->tasks_retried() + 1);
         log::Warn("task " + std::to_string(r.task_id()) + " failed on " + Name(in.peer) + " (attempt " +
                   std::to_string(r.attempt()) + ") with an error that another attempt would not fix: " + r.error() +
                   "; another worker tries it before the run fails on it");
@@ -407,9 +410,9 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
         StatusSnapshot snapshot = *progress;  // the loop thread does not touch it meanwhile
         {
           std::lock_guard lock(mu);
-          snapshot.step = step;
+          snapshot.set_step(step);
         }
-        snapshot.elapsed_s = Seconds(start);
+        snapshot.set_elapsed_s(Seconds(start));
         Publish(snapshot, hooks);
       }
     }
@@ -474,16 +477,16 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   log::Info(std::string(summary.resumed ? "resuming" : "starting") + " run " + std::to_string(run_id) +
             " into schema '" + options.schema + "'");
 
-  StatusSnapshot progress;
-  progress.schema = options.schema;
-  progress.run_id = run_id;
-  progress.phase = "planning";
+  StatusSnapshot progress = NewStatusSnapshot();
+  progress.set_schema(options.schema);
+  progress.set_run_id(run_id);
+  progress.set_phase(StatusSnapshot::PLANNING);
   Publish(progress, hooks);
   auto fail = [&](const Status& s) -> Status {
     (void)store.SetState(run_id, RunState::kFailed, s.message());
-    progress.phase = "failed";
-    progress.error = s.message();
-    progress.elapsed_s = Seconds(start);
+    progress.set_phase(StatusSnapshot::FAILED);
+    progress.set_error(s.message());
+    progress.set_elapsed_s(Seconds(start));
     Publish(progress, hooks);
     return s;
   };
@@ -504,9 +507,9 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   summary.outside_dates = plan.outside_dates;
   LOADSTAR_RETURN_IF_ERROR(store.RecordListing(run_id, plan.listed_files, plan.skipped_loaded, plan.listed_bytes));
   if (Status found = CheckSourcesFound(plan, &store, options.schema); !found.ok()) return fail(found);
-  for (const auto& f : plan.files) progress.bytes_total += f.size;
-  progress.files_total = plan.files.size();
-  progress.tasks_total = plan.tasks.size();
+  for (const auto& f : plan.files) progress.set_bytes_total(progress.bytes_total() + f.size);
+  progress.set_files_total(plan.files.size());
+  progress.set_tasks_total(plan.tasks.size());
   log::Info("listed " + std::to_string(plan.listed_files) + " files (" + std::to_string(plan.listed_bytes) +
             " bytes): " + std::to_string(plan.files.size()) + " to stage in " + std::to_string(plan.tasks.size()) +
             " tasks, " + std::to_string(plan.skipped_loaded) + " already loaded, " +
@@ -515,7 +518,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   log::Info("listening for workers on " + router->endpoint());
   if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size());
 
-  progress.phase = "staging";
+  progress.set_phase(StatusSnapshot::STAGING);
   Server server(options, hooks, plan, run_id, wh.get(), &progress, start);
   {
     // A resumed run counts the rejects of the files it staged before.
@@ -528,18 +531,18 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   server.ShutdownWorkers(router.get(), served.ok() ? "every task is staged" : "the run failed");
   if (!served.ok()) return fail(served);
 
-  progress.phase = "transforming";
+  progress.set_phase(StatusSnapshot::TRANSFORMING);
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, RunState::kTransforming));
   Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start, hooks.stop);
   if (!transformed.ok()) return fail(transformed);
-  progress.step.clear();
+  progress.clear_step();
 
   LOADSTAR_ASSIGN_OR_RETURN(summary.accounts, store.Account(run_id));
   LOADSTAR_ASSIGN_OR_RETURN(summary.tables, store.StarCounts());
   summary.elapsed_s = Seconds(start);
-  progress.phase = "done";
+  progress.set_phase(StatusSnapshot::DONE);
   server.Report();
   return summary;
 }

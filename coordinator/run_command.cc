@@ -211,10 +211,10 @@ int RunCommand(const RunCommandOptions& options, StopToken stop) {
   log::FlushThrottled();  // the last of any warnings held back, with their counts
   workers.StopAll();
   StatusSnapshot last = board.Read();
-  if (!result.ok() && last.phase != "failed") {
+  if (!result.ok() && last.phase() != StatusSnapshot::FAILED) {
     // The run stopped before it could say so itself (e.g. the warehouse was unreachable).
-    last.phase = "failed";
-    last.error = result.status().message();
+    last.set_phase(StatusSnapshot::FAILED);
+    last.set_error(result.status().message());
     board.Publish(last);
   }
   view.Finish(last);

@@ -3,6 +3,8 @@
 # Encodings and renderings alone, and the progress view drawn on a pseudo-terminal: no services.
 loadstar_test(NAME status_encoding_test SOURCES unit/status_encoding_test.cc
               LIBS loadstar_monitor simdjson::simdjson LABEL unit)
+# The JSON printer and parser of messages (proto/message_json.h) the status document is made with.
+loadstar_test(NAME message_json_test SOURCES unit/message_json_test.cc LIBS loadstar_proto LABEL unit)
 loadstar_test(NAME progress_view_test SOURCES unit/progress_view_test.cc LIBS loadstar_monitor LABEL unit)
 # The server over real HTTP (curl), its metrics read by an exposition-format parser, and
 # `loadstar status` against it.

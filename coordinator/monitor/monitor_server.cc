@@ -1,4 +1,4 @@
-// cpp-httplib is wrapped here and nowhere else.
+// cpp-httplib is wrapped here and nowhere else: the server, and the one GET `loadstar status` makes.
 #include "coordinator/monitor/monitor_server.h"
 
 #include <fcntl.h>
@@ -63,6 +63,44 @@ Result<HostPort> ParseHostPort(std::string_view text) {
   }
   out.port = value;
   return out;
+}
+
+Result<HttpAnswer> HttpGet(const HostPort& address, const std::string& path, std::chrono::milliseconds timeout) {
+  constexpr size_t kMaxBody = 16 << 20;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  auto set = [](std::chrono::milliseconds t, auto setter) {
+    setter(static_cast<time_t>(t.count() / 1000), static_cast<time_t>(t.count() % 1000 * 1000));
+  };
+  httplib::Client client(address.host, address.port);
+  set(std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5)),
+      [&](time_t s, time_t us) { client.set_connection_timeout(s, us); });
+  set(timeout, [&](time_t s, time_t us) { client.set_read_timeout(s, us); });
+  set(timeout, [&](time_t s, time_t us) { client.set_write_timeout(s, us); });
+  client.set_keep_alive(false);
+  client.set_follow_location(false);
+  HttpAnswer answer;
+  bool too_big = false, too_slow = false;
+  httplib::Result result =
+      client.Get(path, httplib::Headers{{"Accept", "application/json"}}, [&](const char* data, size_t n) {
+        if (Clock::now() > deadline) {
+          too_slow = true;
+          return false;
+        }
+        if (answer.body.size() + n > kMaxBody) {
+          too_big = true;
+          return false;
+        }
+        answer.body.append(data, n);
+        return true;
+      });
+  if (too_big) return Status::FailedPrecondition("an answer of more than 16 MiB to GET " + path);
+  if (too_slow) {
+    return Status::Unavailable("no whole answer within " + std::to_string(timeout.count()) + " ms");
+  }
+  if (!result) return Status::Unavailable(httplib::to_string(result.error()));
+  answer.status = result->status;
+  return answer;
 }
 
 namespace {
@@ -241,9 +279,9 @@ struct MonitorServer::Impl {
     });
     router.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
       StatusSnapshot s = board.Read();
-      if (s.phase == "failed") {
+      if (s.phase() == StatusSnapshot::FAILED) {
         res.status = 503;
-        res.set_content("failed: " + (s.error.empty() ? std::string("the run failed") : s.error) + "\n",
+        res.set_content("failed: " + (s.error().empty() ? std::string("the run failed") : s.error()) + "\n",
                         "text/plain; charset=utf-8");
       } else {
         res.set_content("ok\n", "text/plain; charset=utf-8");

@@ -39,6 +39,17 @@ struct HostPort {
 // InvalidArgument (naming the text) otherwise.
 Result<HostPort> ParseHostPort(std::string_view text);
 
+// The client side, for `loadstar status`: one GET of http://`address``path` (Connection: close,
+// no redirects followed), the whole exchange within `timeout`. The answer's status code and
+// body, whatever the status; a body over 16 MiB is refused.
+// Errors: Unavailable when nothing answered in time or the exchange broke off (the message
+// says how); FailedPrecondition for a body too big.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+Result<HttpAnswer> HttpGet(const HostPort& address, const std::string& path, std::chrono::milliseconds timeout);
+
 struct MonitorServerOptions {
   // Where to listen. Host: an address or name of this machine ("0.0.0.0" for every IPv4
   // interface, "::" for every IPv6 one); empty means "127.0.0.1". Port 0 picks a free port;

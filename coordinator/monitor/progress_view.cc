@@ -51,11 +51,11 @@ std::string Fit(std::string line, int width) {
 // Percent of bytes done, rounded down so that 100 means all of it; files stand in when there
 // are no bytes to count, and the phase when there are no files either.
 int PercentDone(const StatusSnapshot& s) {
-  if (s.bytes_total > 0) {
-    return static_cast<int>(static_cast<long double>(std::min(s.bytes_done, s.bytes_total)) * 100 / s.bytes_total);
+  if (s.bytes_total() > 0) {
+    return static_cast<int>(static_cast<long double>(std::min(s.bytes_done(), s.bytes_total())) * 100 / s.bytes_total());
   }
-  if (s.files_total > 0) return static_cast<int>(std::min(s.files_done, s.files_total) * 100 / s.files_total);
-  return s.phase == "transforming" || s.phase == "done" ? 100 : 0;
+  if (s.files_total() > 0) return static_cast<int>(std::min(s.files_done(), s.files_total()) * 100 / s.files_total());
+  return s.phase() == StatusSnapshot::TRANSFORMING || s.phase() == StatusSnapshot::DONE ? 100 : 0;
 }
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
@@ -78,26 +78,28 @@ void AppendProgressLines(const StatusSnapshot& s, int width, std::vector<std::st
   const int cells = width <= 0 ? 40 : std::clamp(width - 40, 10, 40);
   const int percent = PercentDone(s);
   const int full =
-      s.bytes_total == 0
+      s.bytes_total() == 0
           ? cells * percent / 100
-          : static_cast<int>(static_cast<long double>(std::min(s.bytes_done, s.bytes_total)) * cells / s.bytes_total);
+          : static_cast<int>(static_cast<long double>(std::min(s.bytes_done(), s.bytes_total())) * cells / s.bytes_total());
   lines->push_back("[" + std::string(static_cast<size_t>(full), '#') +
                    std::string(static_cast<size_t>(cells - full), '-') + "] " +
                    Pad(std::to_string(percent) + "%", 4, true) + "  " +
-                   FormatBytes(static_cast<double>(s.bytes_done)) + " of " +
-                   FormatBytes(static_cast<double>(s.bytes_total)));
+                   FormatBytes(static_cast<double>(s.bytes_done())) + " of " +
+                   FormatBytes(static_cast<double>(s.bytes_total())));
 
   // Files, records, rate, workers, ETA.
-  std::string figures = "files " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + ", records " +
-                        FormatCount(s.staged) + " staged, " + FormatCount(s.rejected) + " rejected, " +
-                        FormatBytes(s.phase == "staging" ? s.current_bytes_per_s() : s.bytes_per_s()) + "/s, " +
-                        Plural(s.workers.size(), "worker", "workers");
-  if (s.phase == "staging" && s.eta_s() >= 0) figures += ", ETA " + FormatDuration(s.eta_s());
+  std::string figures = "files " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + ", records " +
+                        FormatCount(s.staged()) + " staged, " + FormatCount(s.rejected()) + " rejected, " +
+                        FormatBytes(s.phase() == StatusSnapshot::STAGING ? CurrentBytesPerSecond(s)
+                                                                         : AverageBytesPerSecond(s)) +
+                        "/s, " +
+                        Plural(static_cast<size_t>(s.workers_size()), "worker", "workers");
+  if (s.phase() == StatusSnapshot::STAGING && EtaSeconds(s) >= 0) figures += ", ETA " + FormatDuration(EtaSeconds(s));
   lines->push_back(std::move(figures));
-  lines->push_back("tasks " + FormatCount(s.tasks_pending) + " pending, " + FormatCount(s.tasks_leased) + " leased, " +
-                   FormatCount(s.tasks_done) + "/" + FormatCount(s.tasks_total) + " done, " +
-                   FormatCount(s.tasks_failed) + " failed, " + FormatCount(s.tasks_retried) + " retried, " +
-                   Plural(s.workers_lost, "worker", "workers") + " lost");
+  lines->push_back("tasks " + FormatCount(s.tasks_pending()) + " pending, " + FormatCount(s.tasks_leased()) + " leased, " +
+                   FormatCount(s.tasks_done()) + "/" + FormatCount(s.tasks_total()) + " done, " +
+                   FormatCount(s.tasks_failed()) + " failed, " + FormatCount(s.tasks_retried()) + " retried, " +
+                   Plural(s.workers_lost(), "worker", "workers") + " lost");
 }
 
 }  // namespace
@@ -154,18 +156,18 @@ std::string RenderStatusText(const StatusSnapshot& s, int width, size_t max_work
 
   // The run and its phase.
   std::string title = "loadstar";
-  if (s.run_id > 0) title += " run " + std::to_string(s.run_id);
-  if (!s.schema.empty()) title += " (schema " + Printable(s.schema) + ")";
-  if (s.phase == "failed") {
-    title += ": failed" + (s.elapsed_s > 0 ? " after " + FormatDuration(s.elapsed_s) : std::string()) + ": " +
-             Printable(s.error.empty() ? std::string("no reason given") : s.error);
+  if (s.run_id() > 0) title += " run " + std::to_string(s.run_id());
+  if (!s.schema().empty()) title += " (schema " + Printable(s.schema()) + ")";
+  if (s.phase() == StatusSnapshot::FAILED) {
+    title += ": failed" + (s.elapsed_s() > 0 ? " after " + FormatDuration(s.elapsed_s()) : std::string()) + ": " +
+             Printable(s.error().empty() ? std::string("no reason given") : s.error());
   } else {
-    title += ": " + Printable(s.phase) + ", " + FormatDuration(s.elapsed_s);
+    title += ": " + PhaseName(s.phase()) + ", " + FormatDuration(s.elapsed_s());
   }
   lines.push_back(std::move(title));
-  if (!s.step.empty()) lines.push_back("step: " + Printable(s.step));
+  if (!s.step().empty()) lines.push_back("step: " + Printable(s.step()));
 
-  if (s.phase == "starting" || s.phase == "planning") {
+  if (s.phase() == StatusSnapshot::STARTING || s.phase() == StatusSnapshot::PLANNING) {
     lines.emplace_back("listing the sources and planning the tasks");  // nothing known about the work yet
   } else {
     AppendProgressLines(s, width, &lines);
@@ -173,21 +175,21 @@ std::string RenderStatusText(const StatusSnapshot& s, int width, size_t max_work
 
   // The workers.
   lines.emplace_back();
-  if (s.workers.empty()) {
+  if (s.workers().empty()) {
     lines.emplace_back("no workers connected");
   } else {
     size_t name_width = 6;
-    size_t shown = std::min(s.workers.size(), max_worker_rows);
-    for (size_t i = 0; i < shown; ++i) name_width = std::max(name_width, std::min<size_t>(s.workers[i].name.size(), 24));
+    size_t shown = std::min(static_cast<size_t>(s.workers_size()), max_worker_rows);
+    for (size_t i = 0; i < shown; ++i) name_width = std::max(name_width, std::min<size_t>(s.workers(static_cast<int>(i)).name().size(), 24));
     lines.push_back(Pad("worker", name_width, false) + "  in flight      done  failed  heartbeat");
     for (size_t i = 0; i < shown; ++i) {
-      const WorkerStatus& w = s.workers[i];
-      lines.push_back(Pad(Fit(Printable(w.name), static_cast<int>(name_width)), name_width, false) + "  " +
-                      Pad(FormatCount(w.in_flight), 9, true) + "  " + Pad(FormatCount(w.tasks_done), 8, true) + "  " +
-                      Pad(FormatCount(w.tasks_failed), 6, true) + "  " + HeartbeatAge(w.last_heartbeat_age_s));
+      const WorkerStatus& w = s.workers(static_cast<int>(i));
+      lines.push_back(Pad(Fit(Printable(w.name()), static_cast<int>(name_width)), name_width, false) + "  " +
+                      Pad(FormatCount(w.in_flight()), 9, true) + "  " + Pad(FormatCount(w.tasks_done()), 8, true) + "  " +
+                      Pad(FormatCount(w.tasks_failed()), 6, true) + "  " + HeartbeatAge(w.last_heartbeat_age_s()));
     }
-    if (s.workers.size() > shown) {
-      lines.push_back("... and " + Plural(s.workers.size() - shown, "more worker", "more workers"));
+    if (static_cast<size_t>(s.workers_size()) > shown) {
+      lines.push_back("... and " + Plural(static_cast<size_t>(s.workers_size()) - shown, "more worker", "more workers"));
     }
   }
 
@@ -201,35 +203,35 @@ std::string RenderTerminalFrame(const StatusSnapshot& s, int width) {
 }
 
 std::string RenderPlainLine(const StatusSnapshot& s) {
-  const std::string phase = Printable(s.phase);
-  const std::string elapsed = FormatDuration(s.elapsed_s);
+  const std::string phase = PhaseName(s.phase());
+  const std::string elapsed = FormatDuration(s.elapsed_s());
   const std::string records =
-      FormatCount(s.staged) + " records staged, " + FormatCount(s.rejected) + " rejected";
-  if (s.phase == "failed") {
+      FormatCount(s.staged()) + " records staged, " + FormatCount(s.rejected()) + " rejected";
+  if (s.phase() == StatusSnapshot::FAILED) {
     // The figures where the run stopped; why it stopped is the caller's to say (once).
-    std::string line = "failed" + (s.elapsed_s > 0 ? " after " + elapsed : std::string());
-    if (s.files_total == 0) return line + " before any file was staged";
-    return line + " at " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + " files, " +
-           std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total)) + ", " +
+    std::string line = "failed" + (s.elapsed_s() > 0 ? " after " + elapsed : std::string());
+    if (s.files_total() == 0) return line + " before any file was staged";
+    return line + " at " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+           std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total())) + ", " +
            records;
   }
-  if (s.phase == "starting") return "starting: " + elapsed + " elapsed";
-  if (s.phase == "planning") return "planning: listing the sources, " + elapsed + " elapsed";
-  if (s.phase == "transforming") {
-    return "transforming: building the star tables from " + FormatCount(s.staged) + " staged records (" +
-           Plural(s.files_done, "file", "files") + ", " + FormatBytes(static_cast<double>(s.bytes_done)) + "), " +
-           (s.step.empty() ? std::string() : "step: " + Printable(s.step) + ", ") + elapsed + " elapsed";
+  if (s.phase() == StatusSnapshot::STARTING) return "starting: " + elapsed + " elapsed";
+  if (s.phase() == StatusSnapshot::PLANNING) return "planning: listing the sources, " + elapsed + " elapsed";
+  if (s.phase() == StatusSnapshot::TRANSFORMING) {
+    return "transforming: building the star tables from " + FormatCount(s.staged()) + " staged records (" +
+           Plural(s.files_done(), "file", "files") + ", " + FormatBytes(static_cast<double>(s.bytes_done())) + "), " +
+           (s.step().empty() ? std::string() : "step: " + Printable(s.step()) + ", ") + elapsed + " elapsed";
   }
-  if (s.phase == "done") {
-    return "done: " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + " files, " +
-           FormatBytes(static_cast<double>(s.bytes_done)) + ", " + records + ", in " + elapsed + " (" +
-           FormatBytes(s.bytes_per_s()) + "/s)";
+  if (s.phase() == StatusSnapshot::DONE) {
+    return "done: " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+           FormatBytes(static_cast<double>(s.bytes_done())) + ", " + records + ", in " + elapsed + " (" +
+           FormatBytes(AverageBytesPerSecond(s)) + "/s)";
   }
-  std::string line = phase + ": " + FormatCount(s.files_done) + "/" + FormatCount(s.files_total) + " files, " +
-                     std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total)) +
-                     ", " + records + ", " + FormatBytes(s.current_bytes_per_s()) + "/s, " +
-                     Plural(s.workers.size(), "worker", "workers");
-  if (s.eta_s() >= 0) line += ", ETA " + FormatDuration(s.eta_s());
+  std::string line = phase + ": " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+                     std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total())) +
+                     ", " + records + ", " + FormatBytes(CurrentBytesPerSecond(s)) + "/s, " +
+                     Plural(static_cast<size_t>(s.workers_size()), "worker", "workers");
+  if (EtaSeconds(s) >= 0) line += ", ETA " + FormatDuration(EtaSeconds(s));
   return line;
 }
 
@@ -256,19 +258,21 @@ ProgressView::Clock::time_point ProgressView::Now() const {
 
 StatusSnapshot ProgressView::AsOf(const StatusSnapshot& snapshot, Clock::time_point now) const {
   StatusSnapshot s = snapshot;
-  if (s.phase != "done" && s.phase != "failed") {
+  if (s.phase() != StatusSnapshot::DONE && s.phase() != StatusSnapshot::FAILED) {
     const double age = std::max(0.0, std::chrono::duration<double>(now - last_received_).count());
-    s.elapsed_s += age;
-    for (WorkerStatus& w : s.workers) w.last_heartbeat_age_s += age;
+    s.set_elapsed_s(s.elapsed_s() + age);
+    for (WorkerStatus& w : *s.mutable_workers()) w.set_last_heartbeat_age_s(w.last_heartbeat_age_s() + age);
   }
-  if (s.recent_bytes_per_s < 0) s.recent_bytes_per_s = rate_.Rate(now);
+  if (!s.has_recent_bytes_per_s()) {
+    if (const double rate = rate_.Rate(now); rate >= 0) s.set_recent_bytes_per_s(rate);
+  }
   return s;
 }
 
 std::string ProgressView::Show(const StatusSnapshot& snapshot, Clock::time_point now) {
   shown_ = true;
   last_shown_ = now;
-  last_phase_ = snapshot.phase;
+  last_phase_ = snapshot.phase();
   if (options_.mode == ProgressMode::kTerminal) {
     DrawTerminal(snapshot, /*final_frame=*/false);
     return "";
@@ -284,16 +288,18 @@ void ProgressView::Update(const StatusSnapshot& snapshot) {
     std::lock_guard lock(mu_);
     if (finished_) return;
     const Clock::time_point now = Now();
-    rate_.Add(now, snapshot.bytes_done);
+    rate_.Add(now, snapshot.bytes_done());
     last_snapshot_ = snapshot;
     last_received_ = now;
     const auto interval =
         options_.mode == ProgressMode::kTerminal ? options_.terminal_interval : options_.plain_interval;
-    if (shown_ && snapshot.phase == last_phase_ && now - last_shown_ < interval) return;
+    if (shown_ && snapshot.phase() == last_phase_ && now - last_shown_ < interval) return;
     line = Show(AsOf(snapshot, now), now);
   }
   // Outside mu_: the log may hand its lines to PrintAbove.
-  if (!line.empty()) log::Write(snapshot.phase == "failed" ? log::Level::kError : log::Level::kInfo, line);
+  if (!line.empty()) {
+    log::Write(snapshot.phase() == StatusSnapshot::FAILED ? log::Level::kError : log::Level::kInfo, line);
+  }
 }
 
 void ProgressView::Tick() {
@@ -308,7 +314,7 @@ void ProgressView::Tick() {
         options_.mode == ProgressMode::kTerminal ? options_.terminal_interval : options_.plain_interval;
     if (now - last_shown_ < interval) return;
     line = Show(AsOf(last_snapshot_, now), now);
-    failed = last_snapshot_.phase == "failed";
+    failed = last_snapshot_.phase() == StatusSnapshot::FAILED;
   }
   if (!line.empty()) log::Write(failed ? log::Level::kError : log::Level::kInfo, line);
 }
@@ -350,7 +356,7 @@ void ProgressView::Finish(const StatusSnapshot& snapshot) {
     line = RenderPlainLine(snapshot);
     if (line == last_line_) return;  // already said, e.g. by the Update of this phase
   }
-  log::Write(snapshot.phase == "failed" ? log::Level::kError : log::Level::kInfo, line);
+  log::Write(snapshot.phase() == StatusSnapshot::FAILED ? log::Level::kError : log::Level::kInfo, line);
 }
 
 void ProgressView::PrintAbove(std::string_view text) {

@@ -66,7 +66,7 @@ inline constexpr size_t kTerminalWorkerRows = 8;
 // whole cell of bytes done, '-' for the rest. While the run is starting or planning, one line
 // "listing the sources and planning the tasks" stands for the bar, figures and tasks. When the
 // run has failed the first line says so and carries the error. The rate is the current one
-// (StatusSnapshot::current_bytes_per_s) while staging, the average since the start after. At most `max_worker_rows` worker rows are listed. Control characters
+// (CurrentBytesPerSecond) while staging, the average since the start after. At most `max_worker_rows` worker rows are listed. Control characters
 // in names and errors are shown as spaces.
 std::string RenderStatusText(const StatusSnapshot& snapshot, int width, size_t max_worker_rows);
 
@@ -170,11 +170,11 @@ class ProgressView {
   bool shown_ = false;           // guarded by mu_: something was shown already
   bool finished_ = false;        // guarded by mu_
   Clock::time_point last_shown_; // guarded by mu_
-  std::string last_phase_;       // guarded by mu_
+  RunPhase last_phase_ = StatusSnapshot::STARTING;  // guarded by mu_
   size_t frame_lines_ = 0;       // guarded by mu_: lines of the picture on screen now
   std::string last_frame_;       // guarded by mu_: what is on screen, to redraw after PrintAbove
   std::string last_line_;        // guarded by mu_: the plain view's last line
-  StatusSnapshot last_snapshot_; // guarded by mu_: the last one given to Update
+  StatusSnapshot last_snapshot_;  // guarded by mu_: the last one given to Update
   Clock::time_point last_received_;  // guarded by mu_: when it came
   RateMeter rate_;               // guarded by mu_: of bytes done
 

@@ -1,6 +1,9 @@
 // StatusBoard: what a running coordinator publishes about itself, for progress views, the
 // `status` command and the /metrics endpoint. The coordinator's loop is the only writer; any
 // number of threads read consistent snapshots.
+//
+// The snapshot is the message loadstar.status.StatusSnapshot (proto/run_status.proto); this
+// header adds the figures derived from it and the histogram's buckets.
 #pragma once
 
 #include <algorithm>
@@ -14,55 +17,55 @@
 #include <utility>
 #include <vector>
 
+#include "run_status.pb.h"
+
 namespace loadstar::coordinator {
 
-struct WorkerStatus {
-  std::string name;               // as the worker announced itself
-  uint32_t credit = 0;
-  uint32_t in_flight = 0;
-  uint64_t tasks_done = 0;
-  uint64_t tasks_failed = 0;
-  double last_heartbeat_age_s = 0;  // seconds since anything was heard from it
-};
+using StatusSnapshot = status::StatusSnapshot;
+using WorkerStatus = status::WorkerStatus;
+using RunPhase = status::StatusSnapshot::Phase;
+
+// Every phase a run goes through, in order; `loadstar_phase` lists each of them.
+inline constexpr std::array<RunPhase, 6> kRunPhases = {StatusSnapshot::STARTING, StatusSnapshot::PLANNING,
+                                                       StatusSnapshot::STAGING,  StatusSnapshot::TRANSFORMING,
+                                                       StatusSnapshot::DONE,     StatusSnapshot::FAILED};
+
+// The phase as people and documents spell it: "starting", "planning", "staging", "transforming",
+// "done", "failed" (a number for a phase this build does not know).
+std::string PhaseName(RunPhase phase);
 
 // Upper bounds (seconds) of the task latency histogram's buckets; the last is +Inf.
 inline constexpr std::array<double, 10> kTaskLatencyBuckets = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
-struct StatusSnapshot {
-  std::string schema;
-  int64_t run_id = 0;
-  std::string phase = "starting";  // starting | planning | staging | transforming | done | failed
-  std::string error;               // set when phase is failed
-  std::string step;                // the transform step running now, e.g. "songplays"; "" when none
-  double elapsed_s = 0;
+// A snapshot of a run that has not begun: phase starting, the latency histogram's bounds laid
+// out and every count 0.
+StatusSnapshot NewStatusSnapshot();
 
-  uint64_t files_total = 0, files_done = 0;
-  uint64_t bytes_total = 0, bytes_done = 0;
-  uint64_t records = 0, staged = 0, rejected = 0;
-  uint64_t tasks_total = 0, tasks_pending = 0, tasks_leased = 0, tasks_done = 0, tasks_failed = 0;
-  uint64_t tasks_retried = 0;      // retryable failures and leases lost with their workers
-  uint64_t workers_lost = 0;       // workers declared dead
+// Counts one task of `latency_s` seconds into the snapshot's latency histogram.
+void RecordTaskLatency(StatusSnapshot* snapshot, double latency_s);
 
-  // Task latency (lease to acknowledgement), as a cumulative-free histogram: counts[i] is the
-  // number of tasks whose latency was <= kTaskLatencyBuckets[i] and > the previous bound;
-  // counts[10] is everything above the last bound.
-  std::array<uint64_t, kTaskLatencyBuckets.size() + 1> latency_counts{};
-  double latency_sum_s = 0;
+// The histogram's count for bucket `i` (0 .. kTaskLatencyBuckets.size()), 0 when the snapshot
+// has none.
+inline uint64_t TaskLatencyCount(const StatusSnapshot& s, size_t i) {
+  const auto& counts = s.task_latency().counts();
+  return i < static_cast<size_t>(counts.size()) ? counts[static_cast<int>(i)] : 0;
+}
 
-  std::vector<WorkerStatus> workers;
-
-  // Bytes done per second over the last seconds (see RateMeter), as measured by whoever saw
-  // the snapshots come (the StatusBoard, the progress view); negative when not measured.
-  double recent_bytes_per_s = -1;
-
-  // Derived figures for people.
-  // The average since the run started, idle time included.
-  double bytes_per_s() const { return elapsed_s > 0 ? bytes_done / elapsed_s : 0; }
-  // The rate now: the recent one when it was measured, else the average.
-  double current_bytes_per_s() const { return recent_bytes_per_s >= 0 ? recent_bytes_per_s : bytes_per_s(); }
-  // Seconds left at the current byte rate, or a negative value when unknown (no recent progress).
-  double eta_s() const;
-};
+// Derived figures for people.
+// The average since the run started, idle time included.
+inline double AverageBytesPerSecond(const StatusSnapshot& s) {
+  return s.elapsed_s() > 0 ? static_cast<double>(s.bytes_done()) / s.elapsed_s() : 0;
+}
+// The rate now: the recent one when it was measured, else the average.
+inline double CurrentBytesPerSecond(const StatusSnapshot& s) {
+  return s.has_recent_bytes_per_s() ? s.recent_bytes_per_s() : AverageBytesPerSecond(s);
+}
+// Seconds left at the current byte rate, or a negative value when unknown (no recent progress).
+inline double EtaSeconds(const StatusSnapshot& s) {
+  const double rate = CurrentBytesPerSecond(s);
+  if (rate <= 0 || s.bytes_total() < s.bytes_done()) return -1;
+  return static_cast<double>(s.bytes_total() - s.bytes_done()) / rate;
+}
 
 // How fast a growing count (bytes done) grows now: the growth over a sliding window of recent
 // samples, so time spent idle long ago (waiting for workers, say) does not weigh on it.
@@ -131,8 +134,10 @@ class StatusBoard {
   void Publish(StatusSnapshot snapshot) {
     const Clock::time_point now = clock_ ? clock_() : Clock::now();
     std::lock_guard lock(mu_);
-    rate_.Add(now, snapshot.bytes_done);
-    if (snapshot.recent_bytes_per_s < 0) snapshot.recent_bytes_per_s = rate_.Rate(now);
+    rate_.Add(now, snapshot.bytes_done());
+    if (!snapshot.has_recent_bytes_per_s()) {
+      if (const double rate = rate_.Rate(now); rate >= 0) snapshot.set_recent_bytes_per_s(rate);
+    }
     snapshot_ = std::move(snapshot);
   }
   StatusSnapshot Read() const {
@@ -143,14 +148,8 @@ class StatusBoard {
  private:
   const std::function<Clock::time_point()> clock_;
   mutable std::mutex mu_;
-  StatusSnapshot snapshot_;  // guarded by mu_
+  StatusSnapshot snapshot_ = NewStatusSnapshot();  // guarded by mu_
   RateMeter rate_;           // guarded by mu_
 };
-
-inline double StatusSnapshot::eta_s() const {
-  double rate = current_bytes_per_s();
-  if (rate <= 0 || bytes_total < bytes_done) return -1;
-  return (bytes_total - bytes_done) / rate;
-}
 
 }  // namespace loadstar::coordinator

@@ -2,12 +2,11 @@
 // json`) and the Prometheus text exposition format, version 0.0.4 (GET /metrics). Pure
 // functions, no I/O.
 //
-// Text taken from the snapshot (schema, phase, error, worker names) is emitted as valid UTF-8:
+// Text taken from the snapshot (schema, error, step, worker names) is emitted as valid UTF-8:
 // any byte that is not part of a well-formed UTF-8 sequence is replaced by U+FFFD, so a worker
 // name made of raw bytes never makes the whole document unreadable.
 #pragma once
 
-#include <array>
 #include <string>
 #include <string_view>
 
@@ -16,15 +15,13 @@
 
 namespace loadstar::coordinator {
 
-// Every phase a run goes through, in order; `loadstar_phase` lists each of them.
-inline constexpr std::array<std::string_view, 6> kRunPhases = {"starting", "planning",     "staging",
-                                                               "transforming", "done", "failed"};
-
 // The version of the JSON document below. A reader accepts any document whose version it
 // knows; fields added later do not change the version, removed or re-typed ones do.
 inline constexpr int kStatusJsonVersion = 1;
 
-// The snapshot as one JSON object (no trailing newline):
+// The snapshot as one JSON object (no trailing newline), as proto::MessageToJson prints the
+// message (proto/message_json.h) with `version`, `bytes_per_s`, `eta_s` and the latency
+// histogram's bounds filled in:
 //
 //   {"version":1, "schema":"sparkify", "run_id":12, "phase":"staging", "error":"",
 //    "step":"" (or the transform step running, e.g. "songplays"), "elapsed_s":42.5,
@@ -39,12 +36,13 @@ inline constexpr int kStatusJsonVersion = 1;
 //                "tasks_failed":0, "last_heartbeat_age_s":0.3}, ...]}
 //
 // Counts are JSON integers; `counts[i]` is the number of tasks in bucket i alone (not
-// cumulative), the last one above every bound. Non-finite numbers are written as null.
+// cumulative), the last one above every bound. Non-finite numbers are written as null. The
+// phase is one of "starting", "planning", "staging", "transforming", "done", "failed".
 std::string EncodeStatusJson(const StatusSnapshot& snapshot);
 
 // Reads a document written by EncodeStatusJson. Fields that are missing keep their defaults;
-// unknown fields are ignored; derived fields (bytes_per_s, eta_s) are not read back
-// (recent_bytes_per_s, measured, is).
+// unknown fields are ignored; the derived fields (bytes_per_s, eta_s) are read back as the
+// coordinator wrote them, and null ones (recent_bytes_per_s, eta_s) are left unset.
 // Errors: Parse when `json` is not JSON, not an object, has a field of the wrong type, or a
 // task_latency with the wrong number of buckets; FailedPrecondition when its version is not
 // one this build can read.
@@ -58,7 +56,7 @@ Result<StatusSnapshot> DecodeStatusJson(std::string_view json);
 //   run_id, elapsed_seconds                     gauges
 //   phase{phase=...}                            gauge, 1 for the current phase and 0 for every
 //                                               other one of kRunPhases (a phase outside that
-//                                               list is listed too, with 1)
+//                                               list, by its number, is listed too, with 1)
 //   tasks_retried_total, workers_lost_total     counters
 //   records_total{outcome="read|staged|rejected"}  counter
 //   task_latency_seconds                        histogram: cumulative _bucket{le=...} for every

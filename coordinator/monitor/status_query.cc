@@ -1,11 +1,8 @@
 #include "coordinator/monitor/status_query.h"
 
-#include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <memory>
+#include <utility>
 
-#include "common/storage/http_client.h"
 #include "coordinator/monitor/monitor_server.h"
 #include "coordinator/monitor/progress_view.h"
 #include "coordinator/monitor/status_encoding.h"
@@ -17,15 +14,12 @@ Result<std::string> QueryStatus(const StatusQuery& query) {
   if (address.port == 0) return Status::InvalidArgument("'" + query.coordinator + "': give the monitor port, not 0");
   const std::string where = address.ToString();
 
-  HttpOptions options;
-  options.connect_timeout = std::min<std::chrono::milliseconds>(query.timeout, std::chrono::seconds(5));
-  options.total_timeout = query.timeout;
-  HttpClient client(options);
-  HttpRequest request;
-  request.url = "http://" + where + "/status";
-  request.headers.push_back({"Accept", "application/json"});
-  auto response = client.Send(request);
+  auto response = HttpGet(address, "/status", query.timeout);
   if (!response.ok()) {
+    if (response.status().code() != StatusCode::kUnavailable) {
+      return Status::FailedPrecondition(where + " did not answer with a loadstar status document (" +
+                                        response.status().message() + ")");
+    }
     return Status::Unavailable("no coordinator answering at " + where +
                                ": is it running with --metrics-listen? (" + response.status().message() + ")");
   }

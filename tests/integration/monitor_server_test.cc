@@ -431,14 +431,15 @@ TEST_F(MonitorServerTest, MetricsAreValidExpositionWithTheSnapshotsFigures) {
   EXPECT_EQ(e.Value("loadstar_run_id"), 42);
   EXPECT_EQ(e.Value("loadstar_elapsed_seconds"), 12.5);
   EXPECT_EQ(e.All("loadstar_phase").size(), kRunPhases.size());
-  for (std::string_view phase : kRunPhases) {
-    EXPECT_EQ(e.Value("loadstar_phase", {{"phase", std::string(phase)}}), phase == "staging" ? 1 : 0) << phase;
+  for (RunPhase phase : kRunPhases) {
+    EXPECT_EQ(e.Value("loadstar_phase", {{"phase", PhaseName(phase)}}), phase == StatusSnapshot::STAGING ? 1 : 0)
+        << PhaseName(phase);
   }
 
   // The histogram: cumulative sums of the snapshot's per-bucket counts.
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kTaskLatencyBuckets.size(); ++i) {
-    cumulative += s.latency_counts[i];
+    cumulative += s.task_latency().counts(static_cast<int>(i));
     std::vector<Sample> bucket;
     for (const Sample& b : e.All("loadstar_task_latency_seconds_bucket")) {
       if (ParseValue(b.labels.at("le")).value() == kTaskLatencyBuckets[i]) bucket.push_back(b);
@@ -446,24 +447,24 @@ TEST_F(MonitorServerTest, MetricsAreValidExpositionWithTheSnapshotsFigures) {
     ASSERT_EQ(bucket.size(), 1u) << kTaskLatencyBuckets[i];
     EXPECT_EQ(bucket[0].value, static_cast<double>(cumulative)) << "le=" << kTaskLatencyBuckets[i];
   }
-  cumulative += s.latency_counts.back();
+  cumulative += s.task_latency().counts(static_cast<int>(kTaskLatencyBuckets.size()));
   EXPECT_EQ(e.Value("loadstar_task_latency_seconds_bucket", {{"le", "+Inf"}}), cumulative);
   EXPECT_EQ(e.Value("loadstar_task_latency_seconds_count"), cumulative);
   EXPECT_EQ(e.Value("loadstar_task_latency_seconds_sum"), 31.25);
 
   // Per worker, the odd name read back through the format's escapes.
-  for (const WorkerStatus& w : s.workers) {
-    EXPECT_EQ(e.Value("loadstar_worker_tasks_done", {{"worker", w.name}}), w.tasks_done) << w.name;
-    EXPECT_EQ(e.Value("loadstar_worker_in_flight", {{"worker", w.name}}), w.in_flight) << w.name;
-    EXPECT_EQ(e.Value("loadstar_worker_last_heartbeat_age_seconds", {{"worker", w.name}}), w.last_heartbeat_age_s);
+  for (const WorkerStatus& w : s.workers()) {
+    EXPECT_EQ(e.Value("loadstar_worker_tasks_done", {{"worker", w.name()}}), w.tasks_done()) << w.name();
+    EXPECT_EQ(e.Value("loadstar_worker_in_flight", {{"worker", w.name()}}), w.in_flight()) << w.name();
+    EXPECT_EQ(e.Value("loadstar_worker_last_heartbeat_age_seconds", {{"worker", w.name()}}), w.last_heartbeat_age_s());
   }
 }
 
 TEST_F(MonitorServerTest, MetricsFollowTheBoard) {
   StatusSnapshot s = KnownSnapshot();
-  s.phase = "transforming";
-  s.files_done = 30;
-  s.workers.clear();
+  s.set_phase(StatusSnapshot::TRANSFORMING);
+  s.set_files_done(30);
+  s.clear_workers();
   board_.Publish(s);
   Exposition e = ParseExposition(Fetch(Url("/metrics")).body);
   ASSERT_TRUE(e.errors.empty()) << e.errors.front();
@@ -481,8 +482,8 @@ TEST_F(MonitorServerTest, HealthzTurns503WhenTheRunFails) {
   EXPECT_EQ(ok.body, "ok\n");
 
   StatusSnapshot s = KnownSnapshot();
-  s.phase = "failed";
-  s.error = "task 3 failed on attempt 3: no such bucket";
+  s.set_phase(StatusSnapshot::FAILED);
+  s.set_error("task 3 failed on attempt 3: no such bucket");
   board_.Publish(s);
   Fetched failed = Fetch(Url("/healthz"));
   EXPECT_EQ(failed.status, 503);
@@ -501,13 +502,13 @@ TEST_F(MonitorServerTest, StatusIsTheSnapshotAsJson) {
   const StatusSnapshot s = KnownSnapshot();
   EXPECT_EQ(std::string_view(doc["phase"]), "staging");
   EXPECT_EQ(int64_t(doc["run_id"]), 42);
-  EXPECT_EQ(uint64_t(doc["bytes_done"]), s.bytes_done);
-  EXPECT_EQ(uint64_t(doc["tasks_retried"]), s.tasks_retried);
+  EXPECT_EQ(uint64_t(doc["bytes_done"]), s.bytes_done());
+  EXPECT_EQ(uint64_t(doc["tasks_retried"]), s.tasks_retried());
   EXPECT_EQ(simdjson::dom::array(doc["workers"]).size(), 3u);
-  EXPECT_EQ(std::string_view(doc["workers"].at(2)["name"]), s.workers[2].name);
+  EXPECT_EQ(std::string_view(doc["workers"].at(2)["name"]), s.workers(2).name());
   auto decoded = DecodeStatusJson(f.body);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-  EXPECT_EQ(decoded->staged, s.staged);
+  EXPECT_EQ(decoded->staged(), s.staged());
 }
 
 TEST_F(MonitorServerTest, UnknownPathsAre404) {

@@ -2,6 +2,7 @@
 // clock, and the real thing in a child process whose stderr is a pseudo-terminal (live view,
 // escape sequences) or a pipe (plain log lines).
 #include "coordinator/monitor/progress_view.h"
+#include "tests/support/status_fixture.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,26 +28,26 @@ using std::chrono::seconds;
 // 41% of 472 MB done, at a rate that leaves exactly 12 s.
 StatusSnapshot StagingSnapshot() {
   StatusSnapshot s;
-  s.schema = "sparkify";
-  s.run_id = 7;
-  s.phase = "staging";
-  s.files_total = 30;
-  s.files_done = 12;
-  s.bytes_total = 472'000'000;
-  s.bytes_done = 193'520'000;
+  s.set_schema("sparkify");
+  s.set_run_id(7);
+  s.set_phase(StatusSnapshot::STAGING);
+  s.set_files_total(30);
+  s.set_files_done(12);
+  s.set_bytes_total(472'000'000);
+  s.set_bytes_done(193'520'000);
   const double rate = (472'000'000.0 - 193'520'000.0) / 12;  // 23.2 MB/s
-  s.elapsed_s = 193'520'000.0 / rate;
-  s.records = 120'340;
-  s.staged = 120'334;
-  s.rejected = 3;
-  s.tasks_total = 20;
-  s.tasks_pending = 5;
-  s.tasks_leased = 4;
-  s.tasks_done = 11;
-  s.tasks_retried = 1;
+  s.set_elapsed_s(193'520'000.0 / rate);
+  s.set_records(120'340);
+  s.set_staged(120'334);
+  s.set_rejected(3);
+  s.set_tasks_total(20);
+  s.set_tasks_pending(5);
+  s.set_tasks_leased(4);
+  s.set_tasks_done(11);
+  s.set_tasks_retried(1);
   for (int i = 1; i <= 4; ++i) {
-    s.workers.push_back({"worker-" + std::to_string(i), 2, static_cast<uint32_t>(i % 3),
-                         static_cast<uint64_t>(i * 3), 0, 0.1 * i});
+    *s.add_workers() = testing::Worker("worker-" + std::to_string(i), 2, static_cast<uint32_t>(i % 3),
+                                       static_cast<uint64_t>(i * 3), 0, 0.1 * i);
   }
   return s;
 }
@@ -97,34 +98,34 @@ TEST(RenderPlainLineTest, StagingLineHasEveryFigure) {
 
 TEST(RenderPlainLineTest, EtaIsLeftOutWhileUnknown) {
   StatusSnapshot s = StagingSnapshot();
-  s.bytes_done = 0;
-  s.files_done = 0;
+  s.set_bytes_done(0);
+  s.set_files_done(0);
   EXPECT_EQ(RenderPlainLine(s),
             "staging: 0/30 files, 0% of 472 MB, 120,334 records staged, 3 rejected, 0 B/s, 4 workers");
 }
 
 TEST(RenderPlainLineTest, OtherPhases) {
   StatusSnapshot s = StagingSnapshot();
-  s.phase = "planning";
-  s.elapsed_s = 3;
+  s.set_phase(StatusSnapshot::PLANNING);
+  s.set_elapsed_s(3);
   EXPECT_EQ(RenderPlainLine(s), "planning: listing the sources, 3.0 s elapsed");
   s = StagingSnapshot();
-  s.phase = "done";
-  s.files_done = 30;
-  s.bytes_done = s.bytes_total;
-  s.elapsed_s = 42;
+  s.set_phase(StatusSnapshot::DONE);
+  s.set_files_done(30);
+  s.set_bytes_done(s.bytes_total());
+  s.set_elapsed_s(42);
   EXPECT_EQ(RenderPlainLine(s),
             "done: 30/30 files, 472 MB, 120,334 records staged, 3 rejected, in 42 s (11.2 MB/s)");
-  s.phase = "failed";
-  s.error = "task 3 failed:\nno such bucket";
-  s.files_done = 12;
-  s.bytes_done = 193'520'000;
+  s.set_phase(StatusSnapshot::FAILED);
+  s.set_error("task 3 failed:\nno such bucket");
+  s.set_files_done(12);
+  s.set_bytes_done(193'520'000);
   EXPECT_EQ(RenderPlainLine(s), "failed after 42 s at 12/30 files, 41% of 472 MB, 120,334 records staged, 3 rejected");
-  s.elapsed_s = 0;  // failed before it started
+  s.set_elapsed_s(0);  // failed before it started
   EXPECT_EQ(RenderPlainLine(s), "failed at 12/30 files, 41% of 472 MB, 120,334 records staged, 3 rejected");
   StatusSnapshot early;  // e.g. the warehouse was unreachable
-  early.phase = "failed";
-  early.error = "cannot connect to the warehouse";
+  early.set_phase(StatusSnapshot::FAILED);
+  early.set_error("cannot connect to the warehouse");
   EXPECT_EQ(RenderPlainLine(early), "failed before any file was staged");
   EXPECT_EQ(Lines(RenderTerminalFrame(early, 80)).at(0), "loadstar: failed: cannot connect to the warehouse");
   EXPECT_EQ(Bar(RenderTerminalFrame(early, 80)), std::string(40, '-'));
@@ -159,9 +160,9 @@ TEST(RenderTerminalFrameTest, BarFollowsTheWidth) {
 
 TEST(RenderTerminalFrameTest, ManyWorkersAreCutAndNamesMadePrintable) {
   StatusSnapshot s = StagingSnapshot();
-  s.workers.clear();
-  for (int i = 0; i < 12; ++i) s.workers.push_back({"w" + std::to_string(i), 1, 1, 1, 0, 0});
-  s.workers[0].name = "evil\x1b[2Jname";
+  s.clear_workers();
+  for (int i = 0; i < 12; ++i) *s.add_workers() = testing::Worker("w" + std::to_string(i), 1, 1, 1, 0, 0);
+  s.mutable_workers(0)->set_name("evil\x1b[2Jname");
   const std::string frame = RenderTerminalFrame(s, 100);
   EXPECT_EQ(frame.find('\x1b'), std::string::npos);
   EXPECT_NE(frame.find("evil [2Jname"), std::string::npos) << frame;
@@ -176,10 +177,10 @@ TEST(RenderTerminalFrameTest, ManyWorkersAreCutAndNamesMadePrintable) {
 
 TEST(RenderTerminalFrameTest, PlanningHasNoFiguresYet) {
   StatusSnapshot s;
-  s.schema = "sparkify";
-  s.run_id = 7;
-  s.phase = "planning";
-  s.elapsed_s = 1.3;
+  s.set_schema("sparkify");
+  s.set_run_id(7);
+  s.set_phase(StatusSnapshot::PLANNING);
+  s.set_elapsed_s(1.3);
   EXPECT_EQ(RenderTerminalFrame(s, 80),
             "loadstar run 7 (schema sparkify): planning, 1.3 s\n"
             "listing the sources and planning the tasks\n"
@@ -189,8 +190,8 @@ TEST(RenderTerminalFrameTest, PlanningHasNoFiguresYet) {
 
 TEST(RenderTerminalFrameTest, FailedRunShowsItsError) {
   StatusSnapshot s = StagingSnapshot();
-  s.phase = "failed";
-  s.error = "more than --max-errors records rejected";
+  s.set_phase(StatusSnapshot::FAILED);
+  s.set_error("more than --max-errors records rejected");
   const std::string frame = RenderTerminalFrame(s, 120);
   EXPECT_EQ(Lines(frame).at(0),
             "loadstar run 7 (schema sparkify): failed after 8.3 s: more than --max-errors records rejected");
@@ -258,12 +259,12 @@ int WaitChild(pid_t pid) {
     waitpid(child, nullptr, 0);
     usleep(100'000);  // usually enough for the relay to show it before the next update
   }
-  s.files_done = 20;
+  s.set_files_done(20);
   view.Update(s);
   view.PrintAbove("a message from elsewhere");
-  s.phase = "done";
-  s.files_done = 30;
-  s.bytes_done = s.bytes_total;
+  s.set_phase(StatusSnapshot::DONE);
+  s.set_files_done(30);
+  s.set_bytes_done(s.bytes_total());
   view.Finish(s);
   view.Update(s);  // after Finish: nothing
   std::fflush(stderr);
@@ -360,28 +361,28 @@ TEST(ProgressViewTest, PlainModeWhenStderrIsNotATerminal) {
 
 TEST(RenderTest, TheTransformStepIsShown) {
   StatusSnapshot s = StagingSnapshot();
-  s.phase = "transforming";
-  s.step = "songplays";
-  s.elapsed_s = 42;
+  s.set_phase(StatusSnapshot::TRANSFORMING);
+  s.set_step("songplays");
+  s.set_elapsed_s(42);
   const std::string frame = RenderStatusText(s, 0, 8);
   EXPECT_EQ(Lines(frame).at(0), "loadstar run 7 (schema sparkify): transforming, 42 s");
   EXPECT_EQ(Lines(frame).at(1), "step: songplays");
   EXPECT_EQ(RenderPlainLine(s),
             "transforming: building the star tables from 120,334 staged records (12 files, 194 MB), step: "
             "songplays, 42 s elapsed");
-  s.step = "evil\n\x1b[2J";
+  s.set_step("evil\n\x1b[2J");
   EXPECT_EQ(Lines(RenderStatusText(s, 0, 8)).at(1), "step: evil  [2J");
-  s.step.clear();
+  s.clear_step();
   EXPECT_EQ(RenderStatusText(s, 0, 8).find("step"), std::string::npos);
   EXPECT_EQ(RenderPlainLine(s).find("step"), std::string::npos);
 }
 
 TEST(RenderTest, RateAndEtaAreTheRecentOnesWhenMeasured) {
   StatusSnapshot s = StagingSnapshot();
-  s.recent_bytes_per_s = 278'480'000.0 / 60;  // a minute left
+  s.set_recent_bytes_per_s(278'480'000.0 / 60);  // a minute left
   EXPECT_NE(RenderPlainLine(s).find(", 4.64 MB/s, 4 workers, ETA 1 m 0 s"), std::string::npos)
       << RenderPlainLine(s);
-  s.recent_bytes_per_s = 0;  // measured: nothing lately
+  s.set_recent_bytes_per_s(0);  // measured: nothing lately
   EXPECT_EQ(RenderPlainLine(s).find("ETA"), std::string::npos) << RenderPlainLine(s);
   EXPECT_EQ(RenderStatusText(s, 0, 8).find("ETA"), std::string::npos);
   EXPECT_NE(RenderPlainLine(s).find(", 0 B/s, "), std::string::npos) << RenderPlainLine(s);
@@ -411,9 +412,9 @@ TEST(ProgressViewTest, TicksShowTheLastSnapshotAgedWhenNothingNewComes) {
   options.clock = [&now] { return now; };
   ProgressView view(options);
   StatusSnapshot s = StagingSnapshot();
-  s.phase = "transforming";
-  s.step = "songplays";
-  s.elapsed_s = 30;
+  s.set_phase(StatusSnapshot::TRANSFORMING);
+  s.set_step("songplays");
+  s.set_elapsed_s(30);
 
   ::testing::internal::CaptureStderr();
   view.Tick();  // nothing shown yet: nothing to show again
@@ -444,21 +445,21 @@ TEST(ProgressViewTest, EtaFollowsTheRecentRateNotTheAverage) {
   options.clock = [&now] { return now; };
   ProgressView view(options);
   StatusSnapshot s = StagingSnapshot();
-  s.bytes_total = 200'000'000;
-  s.bytes_done = 0;
-  s.elapsed_s = 0;
+  s.set_bytes_total(200'000'000);
+  s.set_bytes_done(0);
+  s.set_elapsed_s(0);
 
   ::testing::internal::CaptureStderr();
   for (int i = 0; i < 120; ++i) {  // waiting for workers
     view.Update(s);
     now += seconds(1);
-    s.elapsed_s += 1;
+    s.set_elapsed_s(s.elapsed_s() + 1);
   }
   for (int i = 0; i < 10; ++i) {  // then 10 MB/s
-    s.bytes_done += 10'000'000;
+    s.set_bytes_done(s.bytes_done() + 10'000'000);
     view.Update(s);
     now += seconds(1);
-    s.elapsed_s += 1;
+    s.set_elapsed_s(s.elapsed_s() + 1);
   }
   const std::vector<std::string> idle_then_busy = Lines(::testing::internal::GetCapturedStderr());
   ASSERT_EQ(idle_then_busy.size(), 130u);
@@ -488,9 +489,9 @@ TEST(ProgressViewTest, TheTerminalViewRedrawsOnItsOwn) {
     options.tick_interval = milliseconds(10);
     ProgressView view(options);
     StatusSnapshot s = StagingSnapshot();
-    s.phase = "transforming";
-    s.step = "users";
-    s.elapsed_s = 0;
+    s.set_phase(StatusSnapshot::TRANSFORMING);
+    s.set_step("users");
+    s.set_elapsed_s(0);
     view.Update(s);
     std::string first = ReadAvailable(fds[0], milliseconds(2000));
     EXPECT_NE(first.find("loadstar run 7 (schema sparkify): transforming, 0.0 s\nstep: users\n"), std::string::npos)
@@ -516,7 +517,7 @@ TEST(ProgressViewTest, QuietModeDrawsNothing) {
   ProgressView view(ProgressMode::kQuiet);
   view.Update(StagingSnapshot());
   StatusSnapshot failed = StagingSnapshot();
-  failed.phase = "failed";
+  failed.set_phase(StatusSnapshot::FAILED);
   view.Finish(failed);
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
 }
@@ -535,14 +536,14 @@ TEST(ProgressViewTest, PlainLinesAreThrottledButPhaseChangesShowAtOnce) {
   now += seconds(1);
   view.Update(s);  // too soon
   now += seconds(4);
-  s.files_done = 13;
+  s.set_files_done(13);
   view.Update(s);  // 5 s later: shows
   now += milliseconds(10);
-  s.phase = "transforming";
+  s.set_phase(StatusSnapshot::TRANSFORMING);
   view.Update(s);  // a new phase: shows
   now += milliseconds(10);
   view.Update(s);  // too soon
-  s.phase = "done";
+  s.set_phase(StatusSnapshot::DONE);
   view.Update(s);  // a new phase: shows
   view.Finish(s);  // the same line again: not repeated
   view.Update(s);  // never after Finish
@@ -554,7 +555,7 @@ TEST(ProgressViewTest, PlainLinesAreThrottledButPhaseChangesShowAtOnce) {
   EXPECT_NE(lines[3].find("done: "), std::string::npos) << lines[3];
 
   ProgressView failing(options);
-  s.phase = "failed";
+  s.set_phase(StatusSnapshot::FAILED);
   ::testing::internal::CaptureStderr();
   failing.Finish(s);  // shows, at level error
   const std::string failed = ::testing::internal::GetCapturedStderr();
