@@ -69,7 +69,7 @@ std::function<int()> AddReportCommand(CLI::App* cmd) {
   cmd->footer(
       "Answers, from the star tables: plays per day and per hour (UTC), free versus paid listening, the most\n"
       "played songs and artists, the most active listeners, and the share of plays matched to a catalogue\n"
-      "song. Each question is a file in sql/postgres/report/; all are read from one snapshot.\n\n"
+      "song. Each question is a file in sql/common/report/ or sql/postgres/report/; all are read from\none snapshot.\n\n"
       "Examples:\n  loadstar report --warehouse postgresql://analyst@db:5432/analytics --schema sparkify\n"
       "  loadstar report --format json | jq .top_songs");
   return [cmd, flags]() -> int {

@@ -255,4 +255,17 @@ Status JsonToMessage(std::string_view json, Message* message) {
   return Status::Ok();
 }
 
+Result<std::optional<double>> JsonTopLevelNumber(std::string_view json, std::string_view key) {
+  google::protobuf::Struct object;
+  LOADSTAR_RETURN_IF_ERROR(JsonToMessage(json, &object));
+  auto field = object.fields().find(std::string(key));
+  if (field == object.fields().end() || field->second.kind_case() == google::protobuf::Value::kNullValue) {
+    return std::optional<double>();
+  }
+  if (field->second.kind_case() != google::protobuf::Value::kNumberValue) {
+    return Status::Parse("field \"" + std::string(key) + "\" is not a number");
+  }
+  return std::optional<double>(field->second.number_value());
+}
+
 }  // namespace loadstar::proto

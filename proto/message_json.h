@@ -19,6 +19,7 @@
 #pragma once
 
 #include <string>
+#include <optional>
 #include <string_view>
 
 #include <google/protobuf/descriptor.h>
@@ -42,5 +43,10 @@ std::string EnumValueText(const google::protobuf::EnumDescriptor* type, int numb
 // field (an array for a repeated field, an object for a message, a string, a bool, a number
 // within the field's range).
 Status JsonToMessage(std::string_view json, google::protobuf::Message* message);
+
+// The number at top-level key `key` of a JSON object, read without any message's shape (e.g. a
+// document's version, before deciding how to read the rest); nullopt when the key is absent or
+// null. Errors: Parse when `json` is not a JSON object or the value is not a number.
+Result<std::optional<double>> JsonTopLevelNumber(std::string_view json, std::string_view key);
 
 }  // namespace loadstar::proto

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/core/text.h"
 #include "worker/parse/decompress.h"
 
 namespace loadstar::worker {
@@ -58,9 +59,7 @@ Status ParseStreamedFile(RecordParser* parser, const StagerOptions& options, con
     rej.line = at_line;
     rej.byte_offset = at_byte;
     rej.reason = "record longer than " + std::to_string(options.max_record_bytes) + " bytes (--max-record-bytes)";
-    size_t cut = std::min<size_t>(head.size(), 256);
-    while (cut > 0 && cut < head.size() && (static_cast<unsigned char>(head[cut]) & 0xC0) == 0x80) --cut;
-    rej.excerpt = std::string(head.substr(0, cut));
+    rej.excerpt = std::string(Utf8Prefix(head, 256));
     AppendReject(prefix, rej, rejects);
     ++out->records;
     ++out->rejected;

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "common/core/text.h"
 #include "common/warehouse/ledger.h"
 #include "common/warehouse/transaction.h"
 #include "worker/file_rows.h"
@@ -15,18 +16,6 @@ Result<std::unique_ptr<Stager>> MakeStager(Warehouse* wh, RecordParser* parser, 
   }
   return Status::FailedPrecondition("staging into " + std::string(DialectName(wh->dialect())) +
                                     " is not supported yet");
-}
-
-void AppendCopyText(std::string_view value, std::string* out) {
-  for (char c : value) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\t': out->append("\\t"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      default: out->push_back(c);
-    }
-  }
 }
 
 Result<std::vector<FileOutcome>> PostgresStager::StageTask(int64_t run_id, std::vector<FetchedFile>& files) {

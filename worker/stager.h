@@ -79,7 +79,4 @@ class PostgresStager final : public Stager {
   const StagerOptions options_;
 };
 
-// Appends `value` escaped for PostgreSQL's COPY text format.
-void AppendCopyText(std::string_view value, std::string* out);
-
 }  // namespace loadstar::worker

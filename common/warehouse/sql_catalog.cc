@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "common/core/text.h"
+
 namespace loadstar {
 namespace sql_embedded {
 const std::map<std::string, std::string>& Files();
@@ -18,13 +20,6 @@ std::string QuoteIdentifier(std::string_view name) {
 }
 
 namespace {
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 bool EndsWithAbbreviation(std::string_view text) {
   for (std::string_view abbreviation : {"e.g", "i.e", "cf", "vs"}) {
@@ -63,12 +58,12 @@ std::string LabelOf(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string line = Trim(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    std::string line(TrimWhitespace(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos)));
     if (line.empty()) {
       paragraph.clear();
       paragraph_done = false;
     } else if (line.rfind("--", 0) == 0) {
-      std::string words = Trim(std::string_view(line).substr(2));
+      std::string words(TrimWhitespace(std::string_view(line).substr(2)));
       if (words.empty()) {
         paragraph_done = paragraph_done || !paragraph.empty();
       } else if (!paragraph_done) {
@@ -88,7 +83,7 @@ bool HasCode(std::string_view text) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string line = Trim(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    std::string line(TrimWhitespace(text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos)));
     if (!line.empty() && line.rfind("--", 0) != 0) return true;
     if (eol == std::string_view::npos) break;
     pos = eol + 1;
@@ -104,7 +99,7 @@ std::vector<SqlStatement> SplitSqlStatements(std::string_view script) {
   size_t i = 0;
   auto flush = [&](size_t end) {
     std::string_view piece = script.substr(start, end - start);
-    if (HasCode(piece)) out.push_back(SqlStatement{LabelOf(piece), Trim(piece)});
+    if (HasCode(piece)) out.push_back(SqlStatement{LabelOf(piece), std::string(TrimWhitespace(piece))});
   };
   while (i < script.size()) {
     char c = script[i];

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/core/log.h"
+#include "common/core/text.h"
 
 namespace loadstar::coordinator {
 namespace {
@@ -59,7 +60,7 @@ int PercentDone(const StatusSnapshot& s) {
 }
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
-  return FormatCount(n) + " " + (n == 1 ? one : many);
+  return WithThousands(n) + " " + (n == 1 ? one : many);
 }
 
 std::string HeartbeatAge(double seconds) {
@@ -88,17 +89,17 @@ void AppendProgressLines(const StatusSnapshot& s, int width, std::vector<std::st
                    FormatBytes(static_cast<double>(s.bytes_total())));
 
   // Files, records, rate, workers, ETA.
-  std::string figures = "files " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + ", records " +
-                        FormatCount(s.staged()) + " staged, " + FormatCount(s.rejected()) + " rejected, " +
+  std::string figures = "files " + WithThousands(s.files_done()) + "/" + WithThousands(s.files_total()) + ", records " +
+                        WithThousands(s.staged()) + " staged, " + WithThousands(s.rejected()) + " rejected, " +
                         FormatBytes(s.phase() == StatusSnapshot::STAGING ? CurrentBytesPerSecond(s)
                                                                          : AverageBytesPerSecond(s)) +
                         "/s, " +
                         Plural(static_cast<size_t>(s.workers_size()), "worker", "workers");
   if (s.phase() == StatusSnapshot::STAGING && EtaSeconds(s) >= 0) figures += ", ETA " + FormatDuration(EtaSeconds(s));
   lines->push_back(std::move(figures));
-  lines->push_back("tasks " + FormatCount(s.tasks_pending()) + " pending, " + FormatCount(s.tasks_leased()) + " leased, " +
-                   FormatCount(s.tasks_done()) + "/" + FormatCount(s.tasks_total()) + " done, " +
-                   FormatCount(s.tasks_failed()) + " failed, " + FormatCount(s.tasks_retried()) + " retried, " +
+  lines->push_back("tasks " + WithThousands(s.tasks_pending()) + " pending, " + WithThousands(s.tasks_leased()) + " leased, " +
+                   WithThousands(s.tasks_done()) + "/" + WithThousands(s.tasks_total()) + " done, " +
+                   WithThousands(s.tasks_failed()) + " failed, " + WithThousands(s.tasks_retried()) + " retried, " +
                    Plural(s.workers_lost(), "worker", "workers") + " lost");
 }
 
@@ -133,12 +134,6 @@ std::string FormatBytes(double bytes) {
   }
   const char* format = v < 9.995 ? "%.2f " : v < 99.95 ? "%.1f " : "%.0f ";
   return Printf(format, v) + kUnits[unit];
-}
-
-std::string FormatCount(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
 }
 
 ProgressMode ChooseProgressMode(bool quiet, bool log_json) {
@@ -185,8 +180,8 @@ std::string RenderStatusText(const StatusSnapshot& s, int width, size_t max_work
     for (size_t i = 0; i < shown; ++i) {
       const WorkerStatus& w = s.workers(static_cast<int>(i));
       lines.push_back(Pad(Fit(Printable(w.name()), static_cast<int>(name_width)), name_width, false) + "  " +
-                      Pad(FormatCount(w.in_flight()), 9, true) + "  " + Pad(FormatCount(w.tasks_done()), 8, true) + "  " +
-                      Pad(FormatCount(w.tasks_failed()), 6, true) + "  " + HeartbeatAge(w.last_heartbeat_age_s()));
+                      Pad(WithThousands(w.in_flight()), 9, true) + "  " + Pad(WithThousands(w.tasks_done()), 8, true) + "  " +
+                      Pad(WithThousands(w.tasks_failed()), 6, true) + "  " + HeartbeatAge(w.last_heartbeat_age_s()));
     }
     if (static_cast<size_t>(s.workers_size()) > shown) {
       lines.push_back("... and " + Plural(static_cast<size_t>(s.workers_size()) - shown, "more worker", "more workers"));
@@ -206,28 +201,28 @@ std::string RenderPlainLine(const StatusSnapshot& s) {
   const std::string phase = PhaseName(s.phase());
   const std::string elapsed = FormatDuration(s.elapsed_s());
   const std::string records =
-      FormatCount(s.staged()) + " records staged, " + FormatCount(s.rejected()) + " rejected";
+      WithThousands(s.staged()) + " records staged, " + WithThousands(s.rejected()) + " rejected";
   if (s.phase() == StatusSnapshot::FAILED) {
     // The figures where the run stopped; why it stopped is the caller's to say (once).
     std::string line = "failed" + (s.elapsed_s() > 0 ? " after " + elapsed : std::string());
     if (s.files_total() == 0) return line + " before any file was staged";
-    return line + " at " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+    return line + " at " + WithThousands(s.files_done()) + "/" + WithThousands(s.files_total()) + " files, " +
            std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total())) + ", " +
            records;
   }
   if (s.phase() == StatusSnapshot::STARTING) return "starting: " + elapsed + " elapsed";
   if (s.phase() == StatusSnapshot::PLANNING) return "planning: listing the sources, " + elapsed + " elapsed";
   if (s.phase() == StatusSnapshot::TRANSFORMING) {
-    return "transforming: building the star tables from " + FormatCount(s.staged()) + " staged records (" +
+    return "transforming: building the star tables from " + WithThousands(s.staged()) + " staged records (" +
            Plural(s.files_done(), "file", "files") + ", " + FormatBytes(static_cast<double>(s.bytes_done())) + "), " +
            (s.step().empty() ? std::string() : "step: " + Printable(s.step()) + ", ") + elapsed + " elapsed";
   }
   if (s.phase() == StatusSnapshot::DONE) {
-    return "done: " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+    return "done: " + WithThousands(s.files_done()) + "/" + WithThousands(s.files_total()) + " files, " +
            FormatBytes(static_cast<double>(s.bytes_done())) + ", " + records + ", in " + elapsed + " (" +
            FormatBytes(AverageBytesPerSecond(s)) + "/s)";
   }
-  std::string line = phase + ": " + FormatCount(s.files_done()) + "/" + FormatCount(s.files_total()) + " files, " +
+  std::string line = phase + ": " + WithThousands(s.files_done()) + "/" + WithThousands(s.files_total()) + " files, " +
                      std::to_string(PercentDone(s)) + "% of " + FormatBytes(static_cast<double>(s.bytes_total())) +
                      ", " + records + ", " + FormatBytes(CurrentBytesPerSecond(s)) + "/s, " +
                      Plural(static_cast<size_t>(s.workers_size()), "worker", "workers");

@@ -87,8 +87,6 @@ std::string RenderPlainLine(const StatusSnapshot& snapshot);
 std::string FormatDuration(double seconds);
 // "812 B", "3.40 kB", "41.5 MB", "472 MB", "1.20 GB": three significant digits, decimal units.
 std::string FormatBytes(double bytes);
-// "120,334".
-std::string FormatCount(uint64_t n);
 
 struct ProgressViewOptions {
   ProgressMode mode = ProgressMode::kPlain;

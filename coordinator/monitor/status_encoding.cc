@@ -3,7 +3,6 @@
 #include "common/core/json_text.h"
 #include "proto/message_json.h"
 
-#include <google/protobuf/struct.pb.h>
 
 #include <charconv>
 #include <cmath>
@@ -105,21 +104,12 @@ std::string EncodeStatusJson(const StatusSnapshot& s) {
 Result<StatusSnapshot> DecodeStatusJson(std::string_view json) {
   // The version first, from the document as any JSON object: a newer document may not fit
   // this build's message, and then the version is what to tell.
-  google::protobuf::Struct object;
-  if (Status parsed = proto::JsonToMessage(json, &object); !parsed.ok()) {
-    return Status::Parse("status document: " + parsed.message());
-  }
-  if (auto version = object.fields().find("version"); version != object.fields().end()) {
-    if (version->second.kind_case() != google::protobuf::Value::kNumberValue &&
-        version->second.kind_case() != google::protobuf::Value::kNullValue) {
-      return Status::Parse("status document: field \"version\" is not a number");
-    }
-    const double v = version->second.number_value();
-    if (version->second.kind_case() == google::protobuf::Value::kNumberValue && v != kStatusJsonVersion) {
-      return Status::FailedPrecondition("status document version " + FormatDouble(v) +
-                                        " is not one this loadstar reads (" + std::to_string(kStatusJsonVersion) +
-                                        "); use a loadstar of the coordinator's version");
-    }
+  auto version = proto::JsonTopLevelNumber(json, "version");
+  if (!version.ok()) return Status::Parse("status document: " + version.status().message());
+  if (version->has_value() && **version != kStatusJsonVersion) {
+    return Status::FailedPrecondition("status document version " + FormatDouble(**version) +
+                                      " is not one this loadstar reads (" + std::to_string(kStatusJsonVersion) +
+                                      "); use a loadstar of the coordinator's version");
   }
   StatusSnapshot s;
   if (Status parsed = proto::JsonToMessage(json, &s); !parsed.ok()) {
