@@ -20,3 +20,8 @@ loadstar_test(NAME s3_client_test SOURCES integration/s3_client_test.cc
               LIBS loadstar_storage loadstar_test_support LABEL integration)
 loadstar_test(NAME subprocess_test SOURCES integration/subprocess_test.cc
               LIBS loadstar_test_support LABEL integration)
+
+# HTTPS: the local S3 server behind a TLS front (tests/tools/tls_front.py) with certificates
+# from a private test CA, made by the `openssl` command.
+loadstar_test(NAME s3_tls_test SOURCES integration/s3_tls_test.cc support/tls_front.cc
+              LIBS loadstar_storage loadstar_test_support LABEL integration)
