@@ -20,3 +20,13 @@ loadstar_test(NAME s3_client_test SOURCES integration/s3_client_test.cc
               LIBS loadstar_storage loadstar_test_support LABEL integration)
 loadstar_test(NAME subprocess_test SOURCES integration/subprocess_test.cc
               LIBS loadstar_test_support LABEL integration)
+
+# HTTPS: the local S3 server behind a TLS front (tests/tools/tls_front.py) with certificates
+# from a private test CA, made by the `openssl` command.
+loadstar_test(NAME s3_tls_test SOURCES integration/s3_tls_test.cc support/tls_front.cc
+              LIBS loadstar_storage loadstar_test_support LABEL integration)
+
+# `loadstar run` over HTTPS to S3 (AWS_CA_BUNDLE) and TLS to the warehouse (sslmode=verify-full).
+loadstar_test(NAME tls_pipeline_e2e_test SOURCES e2e/tls_pipeline_test.cc support/tls_front.cc
+              LIBS loadstar_storage loadstar_test_support LABEL e2e TIMEOUT 600)
+add_dependencies(tls_pipeline_e2e_test loadstar)

@@ -145,7 +145,13 @@ Result<AwsSettings> LoadAwsSettings(const EnvLookup& env) {
       settings.endpoint_url = *any;
     }
   }
-  if (auto ca = get("AWS_CA_BUNDLE")) settings.ca_bundle = ExpandHome(*ca, home);
+  if (auto ca = get("AWS_CA_BUNDLE")) {
+    settings.ca_bundle = ExpandHome(*ca, home);
+    settings.ca_bundle_source = "AWS_CA_BUNDLE";
+  } else if (const std::string* c = Find(config_section, "ca_bundle")) {
+    settings.ca_bundle = ExpandHome(*c, home);
+    settings.ca_bundle_source = config_file.path + " [" + profile + "] ca_bundle";
+  }
 
   // Credentials.
   if (Truthy(get("LOADSTAR_S3_ANONYMOUS"))) {

@@ -18,7 +18,11 @@ struct AwsSettings {
   // Empty: AWS itself, virtual-hosted style (https://bucket.s3.REGION.amazonaws.com).
   // Otherwise an S3-compatible server addressed path-style: "http://127.0.0.1:9000".
   std::string endpoint_url;
-  std::string ca_bundle;  // AWS_CA_BUNDLE: PEM file of trusted CAs; empty means the system's
+  // PEM file of the CAs trusted for https:// endpoints (instead of the system's); empty: the
+  // system's. ca_bundle_source says where it was set: "AWS_CA_BUNDLE" or
+  // "/home/me/.aws/config [default] ca_bundle".
+  std::string ca_bundle;
+  std::string ca_bundle_source;
   // Where the credentials came from, for error messages (never the credentials themselves):
   // "environment", "/home/me/.aws/credentials [default]", "none (anonymous)".
   std::string credentials_source = "none (anonymous)";
@@ -38,6 +42,7 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 //  - region: AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`, else "us-east-1".
 //  - endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's `endpoint_url` (its `s3`
 //    sub-section first), unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
+//  - CA bundle: AWS_CA_BUNDLE, else the profile's `ca_bundle` ("~/" expanded), else none.
 // A missing file is not an error. Returns InvalidArgument, naming the variable or file to fix,
 // when only one of the key id and the secret is given, when an explicitly chosen AWS_PROFILE is
 // in neither file, or when the profile only offers credential kinds loadstar does not implement

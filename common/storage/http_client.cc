@@ -44,6 +44,7 @@ class Transfer {
     Clear();
     if (easy_ == nullptr) return Status::Internal("curl_easy_init failed");
     index_ = index;
+    options_ = &options;
     request_ = std::move(request);
     padding_ = options.body_padding;
     head_ = request_.method == "HEAD";
@@ -67,9 +68,13 @@ class Transfer {
     set(CURLOPT_LOW_SPEED_LIMIT, options.low_speed_limit);
     set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.low_speed_time.count()));
     if (options.total_timeout.count() > 0) set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout.count()));
-    set(CURLOPT_SSL_VERIFYPEER, options.verify_tls ? 1L : 0L);
-    set(CURLOPT_SSL_VERIFYHOST, options.verify_tls ? 2L : 0L);
-    if (!options.ca_bundle.empty()) set(CURLOPT_CAINFO, options.ca_bundle.c_str());
+    set(CURLOPT_SSL_VERIFYPEER, 1L);
+    set(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_bundle.empty()) {
+      // Only the bundle's CAs, as with the AWS CLI: not the system's directory of CAs as well.
+      set(CURLOPT_CAINFO, options.ca_bundle.c_str());
+      set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    }
 
     if (head_) {
       set(CURLOPT_NOBODY, 1L);
@@ -130,16 +135,59 @@ class Transfer {
  private:
   std::string Describe() const { return request_.method + " " + request_.url; }
 
+  // The host of the request's URL, for messages.
+  std::string Host() const {
+    std::string host;
+    CURLU* url = curl_url();
+    char* part = nullptr;
+    if (url != nullptr && curl_url_set(url, CURLUPART_URL, request_.url.c_str(), 0) == CURLUE_OK &&
+        curl_url_get(url, CURLUPART_HOST, &part, 0) == CURLUE_OK) {
+      host = part;
+    }
+    curl_free(part);
+    curl_url_cleanup(url);
+    return host.empty() ? request_.url : host;
+  }
+
+  std::string CurlDetail(CURLcode code) const {
+    return error_[0] != '\0' ? std::string(TrimWhitespace(error_)) : std::string(curl_easy_strerror(code));
+  }
+
+  // What the message of a certificate error says about the CAs trusted.
+  std::string TrustedCas() const {
+    if (options_->ca_bundle.empty()) return "trusting the system's CAs";
+    std::string out = "trusting only the CAs in " + options_->ca_bundle;
+    if (!options_->ca_bundle_source.empty()) out += " (from " + options_->ca_bundle_source + ")";
+    return out;
+  }
+
   Status TransportError(CURLcode code) const {
     std::string msg = Describe() + ": " + curl_easy_strerror(code);
     if (error_[0] != '\0') msg += " (" + std::string(TrimWhitespace(error_)) + ")";
+    const std::string& setting = options_->ca_bundle_setting;
     switch (code) {
       case CURLE_PARTIAL_FILE:
         return Status::DataLoss(msg);
+      // The server is reachable but not the one it should be, as far as anyone can tell: trying
+      // again would only fail again (and retrying quietly would hide it).
       case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+      case CURLE_SSL_INVALIDCERTSTATUS:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH: {
+        std::string out = Describe() + ": TLS certificate of " + Host() + " could not be verified (" +
+                          CurlDetail(code) + "; " + TrustedCas() + ")";
+        if (!setting.empty()) out += ": if the endpoint uses a private CA, set " + setting + " to its certificate file";
+        return Status::FailedPrecondition(std::move(out));
+      }
+      case CURLE_SSL_CACERT_BADFILE: {
+        std::string out = Describe() + ": the CA bundle " + options_->ca_bundle;
+        if (!options_->ca_bundle_source.empty()) out += " (from " + options_->ca_bundle_source + ")";
+        out += " could not be used (" + CurlDetail(code) + ")";
+        if (!setting.empty()) out += ": set " + setting + " to a readable PEM file of CA certificates";
+        return Status::FailedPrecondition(std::move(out));
+      }
       case CURLE_SSL_CERTPROBLEM:
-        return Status::FailedPrecondition(msg + "; check the endpoint's certificate or AWS_CA_BUNDLE");
+        return Status::FailedPrecondition(msg);
       case CURLE_URL_MALFORMAT:
       case CURLE_UNSUPPORTED_PROTOCOL:
         return Status::InvalidArgument(msg);
@@ -211,6 +259,7 @@ class Transfer {
   size_t padding_ = 0;
   size_t upload_pos_ = 0;
   bool head_ = false;
+  const HttpOptions* options_ = nullptr;  // the client's, which outlives every transfer
   char error_[CURL_ERROR_SIZE] = {};
 };
 

@@ -48,9 +48,14 @@ struct HttpOptions {
   long low_speed_limit = 1024;
   std::chrono::seconds low_speed_time{30};
   std::chrono::milliseconds total_timeout{0};  // 0: no limit beyond the stall detection above
-  bool verify_tls = true;                      // check the server's certificate and name
-  std::string ca_bundle;                       // PEM file of trusted CAs; empty: the system's
-  size_t body_padding = 0;                     // spare capacity left after every response body
+  // https:// servers must always present a certificate that a trusted CA signed for the host
+  // name in the URL; there is no way to turn that off.
+  std::string ca_bundle;         // PEM file of the only CAs trusted; empty: the system's
+  std::string ca_bundle_source;  // where ca_bundle was set, for messages: "AWS_CA_BUNDLE"
+  // The setting that chooses ca_bundle, named in the advice of certificate errors
+  // ("AWS_CA_BUNDLE"); empty: no advice.
+  std::string ca_bundle_setting;
+  size_t body_padding = 0;  // spare capacity left after every response body
 };
 
 // Counters since the client was made, for tests and benchmarks.
@@ -70,7 +75,8 @@ class HttpClient {
   // Performs one exchange. Errors are transport failures only:
   //  Unavailable: could not resolve or connect, reset, timed out or stalled (worth a retry);
   //  DataLoss: the body ended before its Content-Length (worth a retry);
-  //  FailedPrecondition: the TLS certificate could not be verified;
+  //  FailedPrecondition: the server's TLS certificate could not be verified (untrusted issuer,
+  //    another host's name, expired), or ca_bundle could not be used; never worth a retry;
   //  InvalidArgument: the URL is malformed or not http(s).
   // Messages name the method and URL; header values (which may hold signatures) never appear.
   Result<HttpResponse> Send(const HttpRequest& request);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -356,7 +357,16 @@ S3Client::~S3Client() = default;
 Result<std::unique_ptr<S3Client>> S3Client::Create(S3ClientOptions options) {
   LOADSTAR_ASSIGN_OR_RETURN(Addressing addressing, Addressing::Make(options.aws));
   options.http.body_padding = kBodyPadding;
-  if (options.http.ca_bundle.empty()) options.http.ca_bundle = options.aws.ca_bundle;
+  if (options.http.ca_bundle.empty()) {
+    options.http.ca_bundle = options.aws.ca_bundle;
+    options.http.ca_bundle_source = options.aws.ca_bundle_source;
+  }
+  options.http.ca_bundle_setting = "AWS_CA_BUNDLE";
+  if (!options.http.ca_bundle.empty() && !std::ifstream(options.http.ca_bundle)) {
+    std::string source = options.http.ca_bundle_source.empty() ? "" : " (from " + options.http.ca_bundle_source + ")";
+    return Status::InvalidArgument("the CA bundle " + options.http.ca_bundle + source +
+                                   " cannot be read: set AWS_CA_BUNDLE to a PEM file of CA certificates");
+  }
   options.list_page_size = std::clamp(options.list_page_size, 1, 1000);
   options.retry.max_attempts = std::max(options.retry.max_attempts, 1);
   return std::unique_ptr<S3Client>(

@@ -10,7 +10,8 @@
 //   NotFound      404 NoSuchKey / NoSuchBucket, naming the key or the bucket
 //   InvalidArgument   the bucket is in another region (the message says which), other 4xx
 //   FailedPrecondition  this machine's clock is too far off (RequestTimeTooSkewed), unexpected
-//                 redirects, 409/412/416, TLS certificates that do not verify
+//                 redirects, 409/412/416, TLS certificates that do not verify (never retried: the
+//                 message names the host and says to set AWS_CA_BUNDLE for a private CA)
 // Messages never contain credentials or signatures.
 #pragma once
 
@@ -64,7 +65,8 @@ struct ListPage {
 // Not thread-safe: use one client per thread (connections are per client).
 class S3Client {
  public:
-  // Returns InvalidArgument when the endpoint URL or the region cannot be used.
+  // Returns InvalidArgument when the endpoint URL or the region cannot be used, or the CA bundle
+  // (AwsSettings::ca_bundle) cannot be read.
   [[nodiscard]] static Result<std::unique_ptr<S3Client>> Create(S3ClientOptions options);
 
   S3Client(const S3Client&) = delete;

@@ -193,6 +193,50 @@ TEST_F(AwsConfigTest, CaBundle) {
   auto s = Load();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->ca_bundle, (home_ / "ca.pem").string());
+  EXPECT_EQ(s->ca_bundle_source, "AWS_CA_BUNDLE");
+}
+
+TEST_F(AwsConfigTest, NoCaBundleMeansTheSystemsCas) {
+  auto s = Load();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->ca_bundle, "");
+  EXPECT_EQ(s->ca_bundle_source, "");
+}
+
+TEST_F(AwsConfigTest, CaBundleOfTheProfileAndTheEnvironmentBeforeIt) {
+  Write(".aws/config",
+        "[default]\nca_bundle = ~/certs/default.pem\n[profile private]\nca_bundle = /etc/private-ca.pem\n");
+  auto s = Load();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->ca_bundle, (home_ / "certs/default.pem").string());
+  EXPECT_EQ(s->ca_bundle_source, (home_ / ".aws/config").string() + " [default] ca_bundle");
+
+  env_["AWS_PROFILE"] = "private";
+  auto named = Load();
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->ca_bundle, "/etc/private-ca.pem");
+  EXPECT_EQ(named->ca_bundle_source, (home_ / ".aws/config").string() + " [private] ca_bundle");
+
+  // As in the AWS CLI, the variable wins over the config file.
+  env_["AWS_CA_BUNDLE"] = "/tmp/from-env.pem";
+  auto env = Load();
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->ca_bundle, "/tmp/from-env.pem");
+  EXPECT_EQ(env->ca_bundle_source, "AWS_CA_BUNDLE");
+
+  // An empty variable counts as unset.
+  env_["AWS_CA_BUNDLE"] = "";
+  auto empty = Load();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->ca_bundle, "/etc/private-ca.pem");
+}
+
+TEST_F(AwsConfigTest, CaBundleInTheCredentialsFileIsNotRead) {
+  // The AWS CLI reads ca_bundle from the config file only.
+  Write(".aws/credentials", "[default]\nca_bundle = /etc/wrong-file.pem\n");
+  auto s = Load();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->ca_bundle, "");
 }
 
 }  // namespace
