@@ -11,7 +11,8 @@ target_link_libraries(fault_proxy PRIVATE loadstar_options Threads::Threads)
 # Fingerprints of the star tables, generated data sets in memory, the proxy as a child process,
 # a running coordinator's /status.
 add_library(loadstar_faults_support STATIC support/star_fingerprint.cc support/generated_objects.cc
-            support/fault_proxy_process.cc support/loadstar_schema.cc support/coordinator_status.cc)
+            support/fault_proxy_process.cc support/loadstar_schema.cc support/coordinator_status.cc
+            support/sample_upload.cc)
 target_link_libraries(loadstar_faults_support PUBLIC loadstar_test_support loadstar_generator loadstar_storage)
 target_link_libraries(loadstar_faults_support PRIVATE simdjson::simdjson)
 

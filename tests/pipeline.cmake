@@ -7,7 +7,7 @@ add_dependencies(pipeline_e2e_test loadstar)
 # Peers that lie, fail or send too much; signals during the transform; too many local workers;
 # empty sources.
 loadstar_test(NAME peers_e2e_test SOURCES e2e/peers_test.cc
-              LIBS loadstar_test_support loadstar_transport loadstar_warehouse cppzmq LABEL e2e TIMEOUT 900)
+              LIBS loadstar_test_support loadstar_faults_support loadstar_transport loadstar_warehouse cppzmq LABEL e2e TIMEOUT 900)
 add_dependencies(peers_e2e_test loadstar)
 
 # The command line through the binary: usage errors, --version, warehouse strings and passwords.

@@ -28,5 +28,5 @@ loadstar_test(NAME s3_tls_test SOURCES integration/s3_tls_test.cc support/tls_fr
 
 # `loadstar run` over HTTPS to S3 (AWS_CA_BUNDLE) and TLS to the warehouse (sslmode=verify-full).
 loadstar_test(NAME tls_pipeline_e2e_test SOURCES e2e/tls_pipeline_test.cc support/tls_front.cc
-              LIBS loadstar_storage loadstar_test_support LABEL e2e TIMEOUT 600)
+              LIBS loadstar_storage loadstar_faults_support LABEL e2e TIMEOUT 600)
 add_dependencies(tls_pipeline_e2e_test loadstar)

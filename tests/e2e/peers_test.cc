@@ -18,6 +18,7 @@
 #include "common/warehouse/warehouse.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
+#include "tests/support/star_fingerprint.h"
 #include "tests/support/test_env.h"
 #include "tests/support/wait_until.h"
 
@@ -44,15 +45,7 @@ class PeersTest : public ::testing::Test {
   static long Count(const std::string& schema, const std::string& what) {
     return std::stol(Sql("SELECT count(*) FROM " + schema + "." + what));
   }
-  static std::string Fingerprint(const std::string& schema) {
-    std::string out;
-    for (const char* table : {"songplays", "users", "songs", "artists", "time"}) {
-      out += std::string(table) + "=" +
-             Sql("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM " +
-                 schema + "." + table + " t") + "\n";
-    }
-    return out;
-  }
+  static std::string Fingerprint(const std::string& schema) { return StarFingerprint("peers", schema); }
   // The sample's figures (shared/docs/SAMPLE_FIGURES.md), loaded whole.
   static void ExpectSampleLoaded(const std::string& s) {
     EXPECT_EQ(Count(s, "songs"), 71);

@@ -15,6 +15,8 @@
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/s3_server.h"
+#include "tests/support/sample_upload.h"
+#include "tests/support/star_fingerprint.h"
 #include "tests/support/test_env.h"
 #include "tests/support/wait_until.h"
 
@@ -33,18 +35,9 @@ class PipelineTest : public ::testing::Test {
     Uri bucket_uri{Uri::Scheme::kS3, kBucket, ""};
     auto store = OpenObjectStore(bucket_uri);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    std::string sample = SampleDir();
-    for (const auto& e : fs::recursive_directory_iterator(sample)) {
-      if (!e.is_regular_file()) continue;
-      std::string rel = fs::relative(e.path(), sample).string();
-      if (rel.rfind("song_data/", 0) != 0 && rel.rfind("log_data/", 0) != 0) continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      std::stringstream body;
-      body << in.rdbuf();
-      Status put = (*store)->Put(rel, body.str());
-      ASSERT_TRUE(put.ok()) << rel << ": " << put.ToString();
-      ++uploaded_;
-    }
+    auto uploaded = UploadSample(store->get());
+    ASSERT_TRUE(uploaded.ok()) << uploaded.status().ToString();
+    uploaded_ = *uploaded;
     db_ = new std::string(PostgresServer::Shared().FreshDatabase("pipeline"));
   }
   static void TearDownTestSuite() {
@@ -65,15 +58,7 @@ class PipelineTest : public ::testing::Test {
     return std::stol(Sql("SELECT count(*) FROM " + schema + "." + what));
   }
   // A fingerprint of every star table's full contents.
-  static std::string Fingerprint(const std::string& schema) {
-    std::string out;
-    for (const char* table : {"songplays", "users", "songs", "artists", "time"}) {
-      out += std::string(table) + "=" +
-             Sql("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM " +
-                 schema + "." + table + " t") + "\n";
-    }
-    return out;
-  }
+  static std::string Fingerprint(const std::string& schema) { return StarFingerprint("pipeline", schema); }
 
   static LocalS3Server* s3_;
   static std::string* db_;

@@ -16,6 +16,7 @@
 #include "common/storage/object_store.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/s3_server.h"
+#include "tests/support/sample_upload.h"
 #include "tests/support/test_env.h"
 #include "tests/support/tls_front.h"
 
@@ -36,18 +37,9 @@ class TlsPipelineTest : public ::testing::Test {
     ::unsetenv("AWS_CA_BUNDLE");
     auto store = OpenObjectStore(Uri{Uri::Scheme::kS3, kBucket, ""});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    const std::string sample = SampleDir();
-    for (const auto& e : fs::recursive_directory_iterator(sample)) {
-      if (!e.is_regular_file()) continue;
-      std::string rel = fs::relative(e.path(), sample).string();
-      if (rel.rfind("song_data/", 0) != 0 && rel.rfind("log_data/", 0) != 0) continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      std::stringstream body;
-      body << in.rdbuf();
-      Status put = (*store)->Put(rel, body.str());
-      ASSERT_TRUE(put.ok()) << rel << ": " << put.ToString();
-      ++uploaded_;
-    }
+    auto uploaded = UploadSample(store->get());
+    ASSERT_TRUE(uploaded.ok()) << uploaded.status().ToString();
+    uploaded_ = *uploaded;
     db_ = new std::string(PostgresServer::Shared().FreshDatabase("tls"));
     EnableWarehouseTls();
   }
