@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/netns.h"
@@ -353,6 +354,9 @@ TEST_F(MultihostTest, WorkerWhoseLinkIsCutLosesNothingAndRejoinsWhenItComesBack)
   ASSERT_TRUE(coordinator->Running()) << "the run was over before w2 was lost; nothing was tested\n"
                                       << coordinator->Output();
   EXPECT_LT(StagedFiles("cut"), kFiles);
+  // Down long enough for w2 to give the coordinator up and start reconnecting with backoff.
+  std::this_thread::sleep_until(cut + seconds(10));
+  EXPECT_TRUE(Contains(workers[1]->Output(), "no word from the coordinator")) << workers[1]->Output();
 
   ASSERT_TRUE(lab_->SetLink("w2", true));
   const auto restored = Clock::now();
