@@ -64,7 +64,7 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
     out.uri = f.uri;
     out.bytes = f.size;
     const StageDecision decision = DecideStage(led, f.etag, run_id);
-    if (decision == StageDecision::kAlreadyStaged) {
+    if (decision == StageDecision::kAlreadyStaged || decision == StageDecision::kLeaveAlone) {
       out.already_staged = true;
       out.records = led.records;
       out.staged = led.staged;

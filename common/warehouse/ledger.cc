@@ -54,6 +54,10 @@ PlanDecision Decide(const std::optional<LedgerFacts>& ledger, int64_t run_id, bo
 }
 
 StageDecision DecideStage(const LedgerEntry& ledger, std::string_view etag, int64_t run_id) {
+  // An attempt that outlived its lease (a worker cut off, then back) may commit after its run
+  // was published, or while a later run stages the file: it must change nothing.
+  if (ledger.state != FileState::kNew && ledger.run_id > run_id) return StageDecision::kLeaveAlone;
+  if (ledger.state == FileState::kLoaded && ledger.run_id == run_id) return StageDecision::kLeaveAlone;
   if (ledger.state != FileState::kStaged) return StageDecision::kStage;
   if (ledger.run_id == run_id && ledger.etag == etag) return StageDecision::kAlreadyStaged;
   return StageDecision::kReplace;

@@ -67,7 +67,9 @@ PlanDecision Decide(const std::optional<LedgerFacts>& ledger, int64_t run_id, bo
 enum class StageDecision {
   kStage,          // stage it (new, or loaded before and handed out again)
   kAlreadyStaged,  // an earlier attempt of this run staged the same bytes: report the ledger's account
-  kReplace,        // staged by another run or from other bytes: delete those staging rows, stage again
+  kReplace,        // staged by an earlier run or from other bytes: delete those staging rows, stage again
+  kLeaveAlone,     // a late attempt: this run already published the file, or a later run owns it now.
+                   // Nothing is touched; the ledger's account is reported (the result is stale anyway)
 };
 
 // The decision for a file of ETag `etag` that run `run_id` is staging, given its (locked) row.

@@ -131,6 +131,32 @@ TEST_F(StagingTest, ARetriedTaskStagesNothingTwice) {
   EXPECT_EQ(Q("SELECT etag FROM load_files"), "e2");
 }
 
+// An attempt that outlived its lease (its worker cut off, then back) commits late: after its run
+// was published, or while a later run stages the same file. It must change nothing.
+TEST_F(StagingTest, ALateAttemptTouchesNothingItsRunPublishedOrALaterRunOwns) {
+  int64_t run = NewRun("late");
+  std::string log = Event("7", "free", 1541105830796, 10, 0, "NextSong", "Other", "Nobody", "1.0");
+  ASSERT_TRUE(Stage(run, {File("s3://b/late.json", FileKind::kEvent, "e1", log)}).ok());
+  ASSERT_TRUE(store_->Transform(run).ok());
+  ASSERT_EQ(Q("SELECT state FROM load_files"), "loaded");
+
+  auto late = Stage(run, {File("s3://b/late.json", FileKind::kEvent, "e1", log)});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_TRUE((*late)[0].already_staged);
+  EXPECT_EQ(Q("SELECT state || '/' || run_id FROM load_files"), "loaded/" + std::to_string(run));
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+
+  // A later run stages the file from new bytes; an attempt of the older run arrives after.
+  int64_t later = NewRun("late-2");
+  std::string changed = log + "\n" + Event("7", "paid", 1541105900796, 10, 1);
+  ASSERT_TRUE(Stage(later, {File("s3://b/late.json", FileKind::kEvent, "e2", changed)}).ok());
+  auto stale = Stage(run, {File("s3://b/late.json", FileKind::kEvent, "e1", log)});
+  ASSERT_TRUE(stale.ok()) << stale.status().ToString();
+  EXPECT_EQ(Q("SELECT state || '/' || run_id || '/' || etag FROM load_files"),
+            "staged/" + std::to_string(later) + "/e2");
+  EXPECT_EQ(Q("SELECT count(*) || '/' || min(run_id) FROM staging_events"), "2/" + std::to_string(later));
+}
+
 TEST_F(StagingTest, AFailedTaskLeavesNoTrace) {
   int64_t run = NewRun("t3");
   // The same URI twice in one task violates the scratch table's key: the task fails whole.

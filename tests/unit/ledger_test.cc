@@ -95,7 +95,14 @@ TEST(LedgerTest, StagingReplacesOnlyWhatIsStagedAndReportsWhatThisRunStagedAlrea
   EXPECT_EQ(DecideStage(Entry(FileState::kStaged, kRun, "e"), "e", kRun), StageDecision::kAlreadyStaged);
   EXPECT_EQ(DecideStage(Entry(FileState::kStaged, kRun, "old"), "e", kRun), StageDecision::kReplace)
       << "other bytes";
-  EXPECT_EQ(DecideStage(Entry(FileState::kStaged, 3, "e"), "e", kRun), StageDecision::kReplace) << "another run";
+  EXPECT_EQ(DecideStage(Entry(FileState::kStaged, 3, "e"), "e", kRun), StageDecision::kReplace) << "an earlier run";
+  // Late attempts, committing after their lease was lost, touch nothing.
+  EXPECT_EQ(DecideStage(Entry(FileState::kLoaded, kRun, "e"), "e", kRun), StageDecision::kLeaveAlone)
+      << "this run already published it";
+  EXPECT_EQ(DecideStage(Entry(FileState::kStaged, kRun + 1, "e2"), "e", kRun), StageDecision::kLeaveAlone)
+      << "a later run is staging it";
+  EXPECT_EQ(DecideStage(Entry(FileState::kLoaded, kRun + 1, "e"), "e", kRun), StageDecision::kLeaveAlone)
+      << "a later run loaded it";
 }
 
 TEST(LedgerTest, AWorkersAccountIsConfirmedOnlyByTheLedgersOwn) {
