@@ -42,12 +42,6 @@ Result<std::string> ReadSmallFile(const std::string& path, const char* what) {
   return text;
 }
 
-}  // namespace
-
-Status CheckZ85Key(std::string_view key);
-
-namespace {
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -64,10 +58,11 @@ std::vector<std::pair<int, std::string>> KeyLines(const std::string& text) {
     if (end == std::string::npos) end = text.size();
     ++line_no;
     std::string_view line = Trim(std::string_view(text).substr(pos, end - pos));
-    std::string_view word = line.substr(0, line.find_first_of(" \t"));
-    // '#' is a Z85 character too: a line starting with it is a comment unless it starts with a key.
-    const bool comment = !line.empty() && line.front() == '#' && !CheckZ85Key(word).ok();
-    if (!line.empty() && !comment) out.emplace_back(line_no, std::string(word));
+    // '#' is a Z85 character, but never the first of a key: Z85's first character of each 4 bytes
+    // stands for value / 85^4 < 83, and '#' is the 85th.
+    if (!line.empty() && line.front() != '#') {
+      out.emplace_back(line_no, std::string(line.substr(0, line.find_first_of(" \t"))));
+    }
     pos = end + 1;
   }
   return out;

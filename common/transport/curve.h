@@ -2,7 +2,7 @@
 // and naming a key in logs. Keys are Z85 text, 40 characters (32 bytes), as ZeroMQ writes them.
 //
 // A key file holds one key on a line of its own; blank lines and lines starting with '#' are
-// ignored ('#' is also a Z85 character: a line that starts with a whole key is a key). A secret key file holds the secret key only (the public key follows from it); an
+// ignored (no key starts with '#'). A secret key file holds the secret key only (the public key follows from it); an
 // authorized-keys file holds any number of public keys, one a line, each optionally followed
 // by white space and a comment ("rbN...x3 worker-7 on host-b").
 //

@@ -127,7 +127,7 @@ class ZapHandler {
     }
     // Keyed by address: a peer trying key after key still gets one line a second.
     log::WarnThrottled("curve-refused:" + address,
-                       "refused a peer at " + address + " with key " + fingerprint +
+                       "refused a connection from " + address + " with key " + fingerprint +
                            "...: that key is not among the coordinator's authorized keys (to admit it, add its "
                            ".pub file's line to --authorized-keys)");
     *text = "key not authorized";
@@ -188,7 +188,7 @@ bool IsLoopbackEndpoint(const std::string& endpoint) {
   if (host == "localhost" || host == "[::1]" || host == "::1") return true;
   // 127.0.0.0/8, written as four decimal parts.
   if (host.rfind("127.", 0) != 0) return false;
-  int parts = 1, digits = 0;
+  int parts = 2, digits = 0;
   for (size_t i = 4; i < host.size(); ++i) {
     if (host[i] == '.') {
       if (digits == 0) return false;
