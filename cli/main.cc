@@ -11,6 +11,7 @@
 
 #include "cli/flags.h"
 #include "cli/generate_command.h"
+#include "cli/keygen_command.h"
 #include "cli/report_commands.h"
 #include "cli/run_commands.h"
 #include "cli/status_command.h"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
       [&](CLI::App* c) { return cli::AddCoordinatorCommand(c, stop.token()); });
   add("worker", "fetch, parse and stage the tasks a coordinator leases",
       [&](CLI::App* c) { return cli::AddWorkerCommand(c, stop.token()); });
+  add("keygen", "make a CURVE key pair for a coordinator or a worker (NAME.key, NAME.pub)", cli::AddKeygenCommand);
   add("generate", "write a deterministic Sparkify-shaped data set", cli::AddGenerateCommand);
   add("report", "answer the analysts' standing questions from the star tables", cli::AddReportCommand);
   add("runs", "list the latest runs: state, timings, files and records", cli::AddRunsCommand);

@@ -3,11 +3,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 
 #include "cli/flags.h"
 #include "common/core/log.h"
+#include "common/transport/curve.h"
+#include "common/transport/transport.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/run_command.h"
 #include "worker/worker.h"
@@ -15,9 +19,130 @@
 namespace loadstar::cli {
 namespace {
 
+// Where the CURVE keys come from. A secret key is read from a file or the environment, never
+// from the command line (where `ps` shows it to every user of the machine).
+constexpr const char* kSecretKeyFileEnv = "LOADSTAR_CURVE_SECRET_KEY_FILE";
+constexpr const char* kSecretKeyEnv = "LOADSTAR_CURVE_SECRET_KEY";
+constexpr const char* kAuthorizedKeysEnv = "LOADSTAR_CURVE_AUTHORIZED_KEYS";
+constexpr const char* kCoordinatorKeyEnv = "LOADSTAR_CURVE_COORDINATOR_KEY";
+
+struct KeyFlags {
+  std::string key_file;
+  std::string authorized_keys;  // run and coordinator
+  std::string coordinator_key;  // worker
+  bool insecure_plaintext = false;
+};
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+// This process's secret key: --key-file, else $LOADSTAR_CURVE_SECRET_KEY_FILE, else the key
+// itself in $LOADSTAR_CURVE_SECRET_KEY (then removed from the environment, so nothing started
+// from here inherits it). "" when none is given.
+Result<std::string> ResolveSecretKey(const std::string& key_file) {
+  std::string path = key_file.empty() ? Env(kSecretKeyFileEnv) : key_file;
+  if (!path.empty()) return transport::ReadSecretKeyFile(path);
+  std::string key = Env(kSecretKeyEnv);
+  if (key.empty()) return std::string();
+  unsetenv(kSecretKeyEnv);
+  LOADSTAR_RETURN_IF_ERROR(transport::CheckZ85Key(key).WithContext(std::string("$") + kSecretKeyEnv));
+  return key;
+}
+
+const char* const kPlaintextHelp =
+    "no CURVE: connections are unencrypted and unauthenticated, so anyone who can reach the port may join. "
+    "Allowed only on a loopback address (127.0.0.1, [::1], localhost, ipc://)";
+
+std::string PlaintextError(const std::string& flag, const std::string& endpoint) {
+  return "--insecure-plaintext is allowed only on a loopback address (tcp://127.0.0.1:PORT, tcp://[::1]:PORT, "
+         "tcp://localhost:PORT or ipc://...), not " + flag + " " + endpoint +
+         ": across machines, use keys (see `loadstar keygen --help`)";
+}
+
+void AddCoordinatorKeyFlags(CLI::App* app, KeyFlags* k, bool run) {
+  app->add_option("--key-file", k->key_file,
+                  std::string("the coordinator's CURVE secret key file (from `loadstar keygen`); default: $") +
+                      kSecretKeyFileEnv + ", then the key itself in $" + kSecretKeyEnv +
+                      (run ? "; without any, a key made for this run (its public key is logged)" : ""));
+  app->add_option("--authorized-keys", k->authorized_keys,
+                  std::string("file of the workers' public keys it admits, one Z85 key per line ('#' comments); "
+                              "default: $") + kAuthorizedKeysEnv +
+                      (run ? ". Local workers get keys of their own, made for this run" : ""));
+  app->add_flag("--insecure-plaintext", k->insecure_plaintext, kPlaintextHelp);
+}
+
+// Fills the coordinator's key options from the flags; a usage error's message, or "".
+std::string ResolveCoordinatorKeys(const KeyFlags& k, coordinator::RunCommandOptions* run, bool is_run) {
+  coordinator::CoordinatorOptions& c = run->coordinator;
+  if (k.insecure_plaintext) {
+    if (!k.key_file.empty() || !k.authorized_keys.empty()) {
+      return "--insecure-plaintext turns CURVE off: leave out --key-file and --authorized-keys";
+    }
+    if (!transport::IsLoopbackEndpoint(c.listen)) return PlaintextError("--listen", c.listen);
+    c.insecure_plaintext = true;
+    return "";
+  }
+  auto secret = ResolveSecretKey(k.key_file);
+  if (!secret.ok()) return secret.status().message();
+  c.curve.secret_key = *secret;
+  if (c.curve.secret_key.empty() && !is_run) {
+    return std::string("the coordinator needs its CURVE secret key: --key-file FILE or $") + kSecretKeyFileEnv +
+           " (make one with `loadstar keygen --out DIR/coordinator`), or --insecure-plaintext on a loopback address";
+  }
+  std::string authorized = k.authorized_keys.empty() ? Env(kAuthorizedKeysEnv) : k.authorized_keys;
+  if (authorized.empty()) {
+    if (!is_run) {
+      return std::string("the coordinator admits only workers whose public keys it lists: give --authorized-keys "
+                         "FILE (or $") + kAuthorizedKeysEnv + "), one key per line, or --insecure-plaintext on a "
+                         "loopback address";
+    }
+    if (run->workers == 0) {
+      return "with --workers 0 only remote workers can join, and they need to be authorized: give "
+             "--authorized-keys FILE with their public keys";
+    }
+    return "";
+  }
+  auto keys = transport::ReadAuthorizedKeys(authorized);
+  if (!keys.ok()) return keys.status().message();
+  c.curve.authorized_keys = *keys;
+  return "";
+}
+
+// Fills the worker's key options from the flags; a usage error's message, or "".
+std::string ResolveWorkerKeys(const KeyFlags& k, worker::WorkerOptions* w) {
+  if (k.insecure_plaintext) {
+    if (!k.key_file.empty() || !k.coordinator_key.empty()) {
+      return "--insecure-plaintext turns CURVE off: leave out --key-file and --coordinator-key";
+    }
+    if (!transport::IsLoopbackEndpoint(w->connect)) return PlaintextError("--connect", w->connect);
+    w->insecure_plaintext = true;
+    return "";
+  }
+  auto secret = ResolveSecretKey(k.key_file);
+  if (!secret.ok()) return secret.status().message();
+  if (secret->empty()) {
+    return std::string("this worker needs its CURVE secret key: --key-file FILE or $") + kSecretKeyFileEnv +
+           " (make one with `loadstar keygen --out DIR/worker`), or --insecure-plaintext to a loopback address";
+  }
+  std::string coordinator_key = k.coordinator_key.empty() ? Env(kCoordinatorKeyEnv) : k.coordinator_key;
+  if (coordinator_key.empty()) {
+    return std::string("this worker needs the coordinator's public key: --coordinator-key FILE.pub (or the key "
+                       "itself, or $") + kCoordinatorKeyEnv + ")";
+  }
+  auto server_key = transport::ReadPublicKey(coordinator_key);
+  if (!server_key.ok()) return "--coordinator-key: " + server_key.status().message();
+  w->curve.secret_key = *secret;
+  w->curve.server_key = *server_key;
+  return "";
+}
+
 // What `run` and `coordinator` share: the run's options, how to show progress, how to log.
 struct RunFlags {
   coordinator::RunCommandOptions run;
+  KeyFlags keys;
+  bool is_run = false;
   bool quiet = false;
   LogFlags log;
 };
@@ -75,6 +200,10 @@ int RunParsed(CLI::App* cmd, RunFlags* flags, StopToken stop) {
     std::fprintf(stderr, "loadstar %s: %s\n", cmd->get_name().c_str(), error.c_str());
     return 2;
   }
+  if (std::string error = ResolveCoordinatorKeys(flags->keys, &flags->run, flags->is_run); !error.empty()) {
+    std::fprintf(stderr, "loadstar %s: %s\n", cmd->get_name().c_str(), error.c_str());
+    return 2;
+  }
   ApplyLogFlags(flags->log, "coordinator");
   // The progress view: live on a terminal, log lines otherwise. On a live view only warnings and
   // errors are logged (the view shows the rest) unless --log-level says otherwise; --quiet leaves
@@ -97,6 +226,7 @@ std::function<int()> AddRunCommand(CLI::App* cmd, StopToken stop, std::string se
   flags->run.coordinator.listen = "tcp://127.0.0.1:*";
   flags->run.workers = 4;
   flags->run.self_binary = std::move(self_binary);
+  flags->is_run = true;
   AddCoordinatorFlags(cmd, &flags->run.coordinator);
   cmd->add_option("--workers", flags->run.workers, "worker processes to start on this machine (0: only remote ones)")
       ->capture_default_str()
@@ -110,6 +240,7 @@ std::function<int()> AddRunCommand(CLI::App* cmd, StopToken stop, std::string se
                   "256 bytes")
       ->capture_default_str()
       ->check(ListenEndpoint());
+  AddCoordinatorKeyFlags(cmd, &flags->keys, /*run=*/true);
   AddMonitorFlags(cmd, &flags->run, &flags->quiet);
   AddLogFlags(cmd, &flags->log);
   cmd->footer("Example:\n  loadstar run --songs s3://sparkify/song_data/ --events s3://sparkify/log_data/ \\\n"
@@ -126,14 +257,19 @@ std::function<int()> AddCoordinatorCommand(CLI::App* cmd, StopToken stop) {
                   "is disconnected; worker names are at most 256 bytes")
       ->capture_default_str()
       ->check(ListenEndpoint());
+  AddCoordinatorKeyFlags(cmd, &flags->keys, /*run=*/false);
   AddMonitorFlags(cmd, &flags->run, &flags->quiet);
   AddLogFlags(cmd, &flags->log);
+  cmd->footer("Example (keys from `loadstar keygen`; workers.txt lists each worker's .pub line):\n"
+              "  loadstar coordinator --listen tcp://*:5570 --key-file ~/.loadstar/coordinator.key \\\n"
+              "      --authorized-keys workers.txt --songs s3://sparkify/song_data/ --events s3://sparkify/log_data/");
   return [cmd, flags, stop] { return RunParsed(cmd, flags.get(), stop); };
 }
 
 std::function<int()> AddWorkerCommand(CLI::App* cmd, StopToken stop) {
   struct WorkerFlags {
     worker::WorkerOptions worker;
+    KeyFlags keys;
     double give_up_s = 0;
     LogFlags log;
   };
@@ -159,9 +295,20 @@ std::function<int()> AddWorkerCommand(CLI::App* cmd, StopToken stop) {
   cmd->add_option("--give-up-after", flags->give_up_s, "exit when no coordinator answers for this many seconds (0: never)")
       ->capture_default_str()
       ->check(NonNegativeSeconds());
+  cmd->add_option("--key-file", flags->keys.key_file,
+                  std::string("this worker's CURVE secret key file (from `loadstar keygen`); default: $") +
+                      kSecretKeyFileEnv + ", then the key itself in $" + kSecretKeyEnv);
+  cmd->add_option("--coordinator-key", flags->keys.coordinator_key,
+                  std::string("the coordinator's public key: its .pub file, or the Z85 key itself; default: $") +
+                      kCoordinatorKeyEnv);
+  cmd->add_flag("--insecure-plaintext", flags->keys.insecure_plaintext, kPlaintextHelp);
   AddLogFlags(cmd, &flags->log);
   return [cmd, flags, stop]() -> int {
     worker::WorkerOptions options = flags->worker;
+    if (std::string error = ResolveWorkerKeys(flags->keys, &options); !error.empty()) {
+      std::fprintf(stderr, "loadstar worker: %s\n", error.c_str());
+      return 2;
+    }
     ApplyLogFlags(flags->log, options.name.empty() ? "worker" : options.name);
     WarnOfPasswordOnCommandLine(cmd);
     options.warehouse = ResolveWarehouse(options.warehouse);

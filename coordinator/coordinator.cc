@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "common/core/log.h"
+#include "common/transport/curve.h"
 #include "common/transport/transport.h"
 #include "common/core/uri.h"
 #include "common/warehouse/ledger.h"
@@ -431,6 +432,25 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
   return s;
 }
 
+// The workers' socket: CURVE with the authorized keys, or plaintext when asked for (loopback only).
+Result<std::unique_ptr<transport::Router>> BindRouter(const CoordinatorOptions& options) {
+  if (options.insecure_plaintext) {
+    LOADSTAR_ASSIGN_OR_RETURN(auto router, transport::Router::Bind(options.listen));
+    log::Warn("workers connect in plaintext on " + router->endpoint() + " (--insecure-plaintext): unencrypted, and "
+              "anyone on this machine may join");
+    return router;
+  }
+  if (options.curve.secret_key.empty()) {
+    return Status::InvalidArgument("the coordinator has no CURVE key: give --key-file (make one with `loadstar keygen`)"
+                                   ", or --insecure-plaintext on a loopback address");
+  }
+  LOADSTAR_ASSIGN_OR_RETURN(std::string public_key, transport::PublicKeyOf(options.curve.secret_key));
+  LOADSTAR_ASSIGN_OR_RETURN(auto router, transport::Router::Bind(options.listen, options.curve));
+  log::Info("workers connect over CURVE; coordinator public key " + public_key + ", " +
+            std::to_string(options.curve.authorized_keys.size()) + " worker keys authorized");
+  return router;
+}
+
 }  // namespace
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks) {
@@ -456,7 +476,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   RunStore store(wh.get());
   LOADSTAR_RETURN_IF_ERROR(store.Prepare());
   // Bound before a run is recorded: a port in use leaves no run behind.
-  LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Router> router, transport::Router::Bind(options.listen));
+  LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Router> router, BindRouter(options));
 
   std::vector<SourceSpec> sources;
   std::string sources_text;

@@ -10,6 +10,7 @@
 
 #include "common/core/status.h"
 #include "common/core/stop.h"
+#include "common/transport/transport.h"
 #include "coordinator/run_store.h"
 #include "coordinator/monitor/status_board.h"
 
@@ -21,6 +22,11 @@ struct CoordinatorOptions {
   std::string warehouse;  // libpq conninfo; empty means PG* variables
   std::string schema = "sparkify";
   std::string listen = "tcp://*:5570";
+  // Workers connect over CURVE: `curve` holds the coordinator's secret key and the public keys
+  // of the workers it admits. With insecure_plaintext instead, anyone who can reach `listen`
+  // may join unencrypted, which is allowed only on a loopback address.
+  transport::CurveServer curve;
+  bool insecure_plaintext = false;
   bool full_refresh = false;
   std::string since, until;  // backfill: only event files dated within [since, until]
   // The run fails once more than this many records have been rejected (Redshift's MAXERROR);

@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "common/core/log.h"
 #include "common/core/text.h"
+#include "common/transport/curve.h"
 #include "coordinator/monitor/monitor_server.h"
 
 extern char** environ;
@@ -35,6 +37,25 @@ class LocalWorkers {
  public:
   ~LocalWorkers() { StopAll(); }
 
+  // Unless the run is plaintext: a key pair for each worker to come, made for this run only; the
+  // coordinator's allow-list gets their public keys (before it binds), and a coordinator
+  // without a key of its own gets one too.
+  Status MakeKeys(RunCommandOptions* options) {
+    if (options->coordinator.insecure_plaintext) return Status::Ok();
+    CoordinatorOptions& c = options->coordinator;
+    if (c.curve.secret_key.empty()) {
+      LOADSTAR_ASSIGN_OR_RETURN(transport::KeyPair own, transport::GenerateKeyPair());
+      c.curve.secret_key = own.secret_key;
+    }
+    LOADSTAR_ASSIGN_OR_RETURN(coordinator_key_, transport::PublicKeyOf(c.curve.secret_key));
+    for (uint32_t i = 0; i < options->workers; ++i) {
+      LOADSTAR_ASSIGN_OR_RETURN(transport::KeyPair keys, transport::GenerateKeyPair());
+      c.curve.authorized_keys.push_back(keys.public_key);
+      secrets_.push_back(std::move(keys.secret_key));
+    }
+    return Status::Ok();
+  }
+
   // `stderr_fd` >= 0: the workers' stderr (a ProgressView's relay), else this process's.
   Status Start(const RunCommandOptions& options, const std::string& endpoint, int stderr_fd) {
     // The warehouse connection string may hold a password: hand it over in the environment,
@@ -49,6 +70,21 @@ class LocalWorkers {
                                        "--concurrency", std::to_string(options.worker_concurrency),
                                        "--give-up-after", "60",
                                        "--log-level", LevelFlag()};
+      // A worker's secret key goes in its environment (readable by this user only, unlike argv);
+      // the coordinator's public key may be on the command line.
+      std::vector<std::string> env;
+      for (char** e = environ; *e != nullptr; ++e) {
+        if (std::strncmp(*e, "LOADSTAR_CURVE_", 15) != 0) env.emplace_back(*e);
+      }
+      if (options.coordinator.insecure_plaintext) {
+        args.push_back("--insecure-plaintext");
+      } else {
+        args.insert(args.end(), {"--coordinator-key", coordinator_key_});
+        env.push_back("LOADSTAR_CURVE_SECRET_KEY=" + secrets_.at(i - 1));
+      }
+      std::vector<char*> envp;
+      for (auto& e : env) envp.push_back(e.data());
+      envp.push_back(nullptr);
       pid_t parent = getpid();
       pid_t pid = fork();
       if (pid < 0) return Status::Internal("cannot start worker processes: fork failed");
@@ -59,7 +95,7 @@ class LocalWorkers {
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        execve(argv[0], argv.data(), environ);
+        execve(argv[0], argv.data(), envp.data());
         std::perror("loadstar: cannot start worker");
         _exit(127);
       }
@@ -119,6 +155,8 @@ class LocalWorkers {
     return "status " + std::to_string(status);
   }
   std::vector<pid_t> pids_;
+  std::string coordinator_key_;       // public
+  std::vector<std::string> secrets_;  // one per worker
 };
 
 void PrintSummary(const RunSummary& s, const std::string& schema) {
@@ -192,12 +230,17 @@ int RunCommand(const RunCommandOptions& options, StopToken stop) {
     log::SetSink([&view](std::string_view line) { view.PrintAbove(line); });
   }
 
+  RunCommandOptions run_options = options;
   LocalWorkers workers;
+  if (Status keys = workers.MakeKeys(&run_options); !keys.ok()) {
+    std::fprintf(stderr, "loadstar: %s\n", keys.message().c_str());
+    return 1;
+  }
   CoordinatorHooks hooks;
   Status start_status;
   if (options.workers > 0) {
     hooks.on_listening = [&](const std::string& endpoint, uint64_t tasks) {
-      if (tasks > 0) start_status = workers.Start(options, endpoint, view.RelayFd());
+      if (tasks > 0) start_status = workers.Start(run_options, endpoint, view.RelayFd());
     };
     hooks.check = [&]() -> Status {
       LOADSTAR_RETURN_IF_ERROR(start_status);
@@ -207,7 +250,7 @@ int RunCommand(const RunCommandOptions& options, StopToken stop) {
   hooks.board = &board;
   hooks.stop = stop;
   hooks.on_progress = [&](const StatusSnapshot& s) { view.Update(s); };
-  auto result = RunCoordinator(options.coordinator, hooks);
+  auto result = RunCoordinator(run_options.coordinator, hooks);
   log::FlushThrottled();  // the last of any warnings held back, with their counts
   workers.StopAll();
   StatusSnapshot last = board.Read();

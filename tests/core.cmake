@@ -25,6 +25,10 @@ loadstar_test(NAME text_test SOURCES unit/text_test.cc LIBS loadstar_core LABEL 
 # The transport over real ZeroMQ sockets: envelopes both ways, bind errors, the message cap.
 loadstar_test(NAME transport_integration_test SOURCES integration/transport_test.cc LIBS loadstar_transport
               LABEL integration)
+# CURVE on the transport: authorized keys only, refusals logged, the cap over CURVE, plaintext only
+# on loopback, key files.
+loadstar_test(NAME curve_integration_test SOURCES integration/curve_test.cc
+              LIBS loadstar_transport loadstar_test_support LABEL integration)
 
 # The house rules: includes point down, each third-party library wrapped once, the folder lists
 # in docs/ARCHITECTURE.md and the README true to the tree.

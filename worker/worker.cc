@@ -276,6 +276,14 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
   if (options.name.empty()) options.name = DefaultName();
   options.concurrency = std::max<uint32_t>(1, options.concurrency);
   const uint32_t credit = options.concurrency * 2;  // one staging, one fetched ahead, per executor
+  std::optional<transport::CurveClient> curve;
+  if (!options.insecure_plaintext) {
+    if (options.curve.secret_key.empty() || options.curve.server_key.empty()) {
+      return Status::InvalidArgument("this worker needs CURVE keys: its own (--key-file) and the coordinator's "
+                                     "(--coordinator-key), or --insecure-plaintext to a loopback address");
+    }
+    curve = options.curve;
+  }
 
 
   // A worker that cannot reach the warehouse would fail every task it is leased: find out now,
@@ -295,7 +303,7 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
   }
 
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Dealer> dealer,
-                            transport::Dealer::Connect(options.connect, RandomIdentity()));
+                            transport::Dealer::Connect(options.connect, RandomIdentity(), curve));
   Mailboxes boxes;
   std::vector<std::unique_ptr<Executor>> executors;
   std::vector<std::thread> threads;

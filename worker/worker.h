@@ -8,11 +8,16 @@
 
 #include "common/core/status.h"
 #include "common/core/stop.h"
+#include "common/transport/transport.h"
 
 namespace loadstar::worker {
 
 struct WorkerOptions {
   std::string connect;            // tcp://HOST:PORT of the coordinator
+  // The connection is CURVE: this worker's secret key and the coordinator's public key. With
+  // insecure_plaintext instead it is unencrypted, which is allowed only to a loopback address.
+  transport::CurveClient curve;
+  bool insecure_plaintext = false;
   std::string warehouse;          // libpq conninfo; empty means PG* variables
   std::string schema;             // if set, tasks for another schema are refused
   std::string name;               // shown in status views; default host/pid

@@ -1,8 +1,15 @@
 #include "common/transport/transport.h"
 
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
+
+#include "common/core/log.h"
+#include "common/transport/curve.h"
 
 namespace loadstar::transport {
 namespace {
@@ -24,6 +31,131 @@ Status Decode(const zmq::message_t& frame, wire::Envelope* out) {
                                    "; run the same loadstar version on the coordinator and the workers");
   }
   return Status::Ok();
+}
+
+// ZAP (ZeroMQ RFC 27): libzmq asks whoever serves inproc://zeromq.zap.01 in the socket's context
+// whether to admit each new peer, and admits everyone when nobody serves it. One handler per
+// context, so one per process; each Router gets a ZAP domain of its own naming its policy.
+class ZapHandler {
+ public:
+  struct Policy {
+    bool curve = false;
+    std::set<std::string> keys;  // admitted public keys, 32 bytes each
+  };
+
+  // The process's handler, started (and bound) on first use.
+  static Result<ZapHandler*> Get() {
+    static std::mutex mu;
+    static ZapHandler* handler = nullptr;  // never destroyed, like the context
+    std::lock_guard<std::mutex> lock(mu);
+    if (handler != nullptr) return handler;
+    auto h = std::make_unique<ZapHandler>();
+    try {
+      h->socket_.set(zmq::sockopt::linger, 0);
+      h->socket_.bind("inproc://zeromq.zap.01");
+    } catch (const zmq::error_t& e) {
+      return Status::Internal(std::string("cannot start the ZeroMQ authentication handler: ") + e.what());
+    }
+    handler = h.release();
+    std::thread([] { handler->Run(); }).detach();
+    return handler;
+  }
+
+  std::string Register(Policy policy) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string domain = "loadstar-" + std::to_string(++next_);
+    domains_[domain] = std::make_shared<const Policy>(std::move(policy));
+    return domain;
+  }
+  void Unregister(const std::string& domain) {
+    std::lock_guard<std::mutex> lock(mu_);
+    domains_.erase(domain);
+  }
+
+ private:
+  std::shared_ptr<const Policy> Find(const std::string& domain) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = domains_.find(domain);
+    return it == domains_.end() ? nullptr : it->second;
+  }
+
+  void Run() {
+    for (;;) {
+      std::vector<zmq::message_t> frames;
+      try {
+        if (!zmq::recv_multipart(socket_, std::back_inserter(frames))) continue;
+      } catch (const zmq::error_t& e) {
+        if (e.num() == ETERM) return;
+        continue;  // EINTR; the request (if any) is still there
+      }
+      // version, request id, domain, address, routing id, mechanism, credentials...
+      std::string request_id = frames.size() > 1 ? frames[1].to_string() : "";
+      std::string status = "400", text = "refused", user;
+      if (frames.size() >= 6 && frames[0].to_string() == "1.0") {
+        Decide(frames, &status, &text, &user);
+      }
+      std::vector<zmq::message_t> reply;
+      reply.emplace_back(std::string("1.0"));
+      reply.emplace_back(request_id);
+      reply.emplace_back(status);
+      reply.emplace_back(text);
+      reply.emplace_back(user);
+      reply.emplace_back();  // no metadata
+      try {
+        zmq::send_multipart(socket_, reply);
+      } catch (const zmq::error_t&) {
+      }
+    }
+  }
+
+  void Decide(const std::vector<zmq::message_t>& frames, std::string* status, std::string* text, std::string* user) {
+    std::shared_ptr<const Policy> policy = Find(frames[2].to_string());
+    if (policy == nullptr) return;  // a socket closing as a peer arrives
+    const std::string address = frames[3].to_string(), mechanism = frames[5].to_string();
+    if (mechanism == "NULL") {
+      if (!policy->curve) *status = "200", *text = "OK";
+      return;
+    }
+    if (mechanism != "CURVE" || !policy->curve) return;
+    if (frames.size() < 7 || frames[6].size() != 32) return;
+    char z85[kZ85KeyChars + 1];
+    zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
+    const std::string fingerprint = Fingerprint(std::string_view(z85, kZ85KeyChars));
+    if (policy->keys.count(frames[6].to_string()) != 0) {
+      *status = "200", *text = "OK", *user = fingerprint;
+      return;
+    }
+    // Keyed by address: a peer trying key after key still gets one line a second.
+    log::WarnThrottled("curve-refused:" + address,
+                       "refused a connection from " + address + " with key " + fingerprint +
+                           "...: that key is not among the coordinator's authorized keys (to admit it, add its "
+                           ".pub file's line to --authorized-keys)");
+    *text = "key not authorized";
+  }
+
+  zmq::socket_t socket_{Context(), zmq::socket_type::rep};
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Policy>> domains_;
+  uint64_t next_ = 0;
+};
+
+Mechanism MechanismOf(const zmq::socket_t& socket) {
+  try {
+    switch (socket.get(zmq::sockopt::mechanism)) {
+      case ZMQ_NULL: return Mechanism::kNull;
+      case ZMQ_PLAIN: return Mechanism::kPlain;
+      case ZMQ_CURVE: return Mechanism::kCurve;
+      default: return Mechanism::kOther;
+    }
+  } catch (const zmq::error_t&) {
+    return Mechanism::kOther;
+  }
+}
+
+Status RequireLoopbackForPlaintext(const std::string& endpoint) {
+  if (IsLoopbackEndpoint(endpoint)) return Status::Ok();
+  return Status::InvalidArgument("plaintext (no CURVE keys) is allowed only on a loopback address, not on " + endpoint +
+                                 ": give keys (see `loadstar keygen`)");
 }
 
 zmq::message_t Encode(wire::Envelope& env) {
@@ -49,8 +181,48 @@ Result<FileKind> FromWire(wire::FileKind kind) {
                                  " on the wire, which is neither song nor event");
 }
 
+const char* MechanismName(Mechanism m) {
+  switch (m) {
+    case Mechanism::kNull: return "NULL";
+    case Mechanism::kPlain: return "PLAIN";
+    case Mechanism::kCurve: return "CURVE";
+    case Mechanism::kOther: break;
+  }
+  return "other";
+}
+
+bool IsLoopbackEndpoint(const std::string& endpoint) {
+  if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
+  if (endpoint.rfind("tcp://", 0) != 0) return false;
+  std::string rest = endpoint.substr(6);
+  if (rest.find(';') != std::string::npos) return false;  // a source address: not worth the trouble
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string host = rest.substr(0, colon);
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  // 127.0.0.0/8, written as four decimal parts.
+  if (host.rfind("127.", 0) != 0) return false;
+  int parts = 2, digits = 0;
+  for (size_t i = 4; i < host.size(); ++i) {
+    if (host[i] == '.') {
+      if (digits == 0) return false;
+      ++parts, digits = 0;
+    } else if (host[i] >= '0' && host[i] <= '9' && digits < 3) {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return parts == 4 && digits > 0;
+}
+
 struct Router::Impl {
   zmq::socket_t socket{Context(), zmq::socket_type::router};
+  ZapHandler* zap = nullptr;
+  std::string zap_domain;
+  ~Impl() {
+    if (zap != nullptr) zap->Unregister(zap_domain);
+  }
 };
 
 Router::Router(std::unique_ptr<Impl> impl, std::string endpoint) : impl_(std::move(impl)), endpoint_(std::move(endpoint)) {}
@@ -63,9 +235,31 @@ Router::~Router() {
   }
 }
 
-Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint) {
+Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint, std::optional<CurveServer> curve) {
+  ZapHandler::Policy policy;
+  if (curve.has_value()) {
+    LOADSTAR_RETURN_IF_ERROR(CheckZ85Key(curve->secret_key).WithContext("the coordinator's secret key"));
+    policy.curve = true;
+    for (const std::string& key : curve->authorized_keys) {
+      LOADSTAR_RETURN_IF_ERROR(CheckZ85Key(key).WithContext("an authorized key"));
+      uint8_t binary[32];
+      zmq_z85_decode(binary, key.c_str());
+      policy.keys.insert(std::string(reinterpret_cast<const char*>(binary), sizeof binary));
+    }
+  } else {
+    LOADSTAR_RETURN_IF_ERROR(RequireLoopbackForPlaintext(endpoint));
+  }
+  // The handler is in place before the socket binds, so no peer ever meets a socket without it.
+  LOADSTAR_ASSIGN_OR_RETURN(ZapHandler * zap, ZapHandler::Get());
   auto impl = std::make_unique<Impl>();
+  impl->zap = zap;
+  impl->zap_domain = zap->Register(std::move(policy));
   try {
+    impl->socket.set(zmq::sockopt::zap_domain, impl->zap_domain);
+    if (curve.has_value()) {
+      impl->socket.set(zmq::sockopt::curve_server, 1);
+      impl->socket.set(zmq::sockopt::curve_secretkey, curve->secret_key);
+    }
     impl->socket.set(zmq::sockopt::linger, 0);
     impl->socket.set(zmq::sockopt::router_handover, 1);  // a reconnecting worker keeps its identity
     impl->socket.set(zmq::sockopt::sndhwm, 0);
@@ -84,6 +278,8 @@ Result<std::unique_ptr<Router>> Router::Bind(const std::string& endpoint) {
                                    " (expected tcp://HOST:PORT with an address of this machine, or tcp://*:PORT)");
   }
 }
+
+Mechanism Router::mechanism() const { return MechanismOf(impl_->socket); }
 
 Result<Wait> Router::Receive(std::chrono::milliseconds timeout, std::string* bad_peer) {
   Wait wait;
@@ -125,12 +321,19 @@ Status Router::Send(const std::string& peer, wire::Envelope envelope) {
 struct Dealer::Impl {
   std::string endpoint;
   std::string identity;
+  std::optional<CurveClient> curve;
+  std::string public_key;  // curve's, derived from its secret key
   std::unique_ptr<zmq::socket_t> socket;
 
   Status Open() {
     try {
       socket = std::make_unique<zmq::socket_t>(Context(), zmq::socket_type::dealer);
       socket->set(zmq::sockopt::linger, 0);
+      if (curve.has_value()) {
+        socket->set(zmq::sockopt::curve_serverkey, curve->server_key);
+        socket->set(zmq::sockopt::curve_publickey, public_key);
+        socket->set(zmq::sockopt::curve_secretkey, curve->secret_key);
+      }
       socket->set(zmq::sockopt::routing_id, identity);
       socket->set(zmq::sockopt::sndhwm, 0);
       socket->set(zmq::sockopt::rcvhwm, 0);
@@ -149,10 +352,20 @@ struct Dealer::Impl {
 Dealer::Dealer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Dealer::~Dealer() = default;
 
-Result<std::unique_ptr<Dealer>> Dealer::Connect(const std::string& endpoint, const std::string& identity) {
+Result<std::unique_ptr<Dealer>> Dealer::Connect(const std::string& endpoint, const std::string& identity,
+                                                std::optional<CurveClient> curve) {
   auto impl = std::make_unique<Impl>();
   impl->endpoint = endpoint;
   impl->identity = identity;
+  if (curve.has_value()) {
+    LOADSTAR_RETURN_IF_ERROR(CheckZ85Key(curve->server_key).WithContext("the coordinator's public key"));
+    auto public_key = PublicKeyOf(curve->secret_key);
+    if (!public_key.ok()) return public_key.status().WithContext("this worker's secret key");
+    impl->public_key = *public_key;
+    impl->curve = std::move(curve);
+  } else {
+    LOADSTAR_RETURN_IF_ERROR(RequireLoopbackForPlaintext(endpoint));
+  }
   LOADSTAR_RETURN_IF_ERROR(impl->Open());
   return std::unique_ptr<Dealer>(new Dealer(std::move(impl)));
 }
@@ -161,6 +374,8 @@ Status Dealer::Reconnect() {
   impl_->socket.reset();
   return impl_->Open();
 }
+
+Mechanism Dealer::mechanism() const { return MechanismOf(*impl_->socket); }
 
 Result<Wait> Dealer::Receive(std::chrono::milliseconds timeout, int wake_fd) {
   Wait wait;

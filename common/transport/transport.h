@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/core/file_kind.h"
 #include "common/core/status.h"
@@ -29,6 +30,31 @@ Result<FileKind> FromWire(wire::FileKind kind);
 // message, a task of a few thousand file names or its result, is far below this.
 inline constexpr int64_t kMaxMessageBytes = 16ll << 20;
 
+// How a socket's peers are authenticated and its traffic protected (ZMQ_MECHANISM).
+enum class Mechanism { kNull, kPlain, kCurve, kOther };
+const char* MechanismName(Mechanism m);  // "NULL", "PLAIN", "CURVE", "other"
+
+// The coordinator's side of CURVE: its own key pair and the workers it admits. Keys are Z85
+// text (common/transport/curve.h reads them from files). A peer whose public key is not listed
+// is refused during the handshake (by the ZAP handler every Router installs), before a single
+// message of it is read, and the refusal is logged (throttled) with the key's fingerprint and
+// the peer's address.
+struct CurveServer {
+  std::string secret_key;
+  std::vector<std::string> authorized_keys;
+};
+
+// A worker's side of CURVE: its own secret key (the public key follows from it) and the
+// coordinator's public key.
+struct CurveClient {
+  std::string secret_key;
+  std::string server_key;
+};
+
+// True for endpoints whose traffic stays on this machine: tcp:// on 127.0.0.0/8, [::1] or
+// localhost, and ipc:// and inproc://. Plaintext is allowed only on these.
+bool IsLoopbackEndpoint(const std::string& endpoint);
+
 struct Incoming {
   std::string peer;  // ROUTER only: the sender's routing id
   wire::Envelope envelope;
@@ -42,14 +68,20 @@ struct Wait {
 
 class Router {
  public:
-  // Binds e.g. "tcp://*:5570", or "tcp://127.0.0.1:*" for an ephemeral port.
-  static Result<std::unique_ptr<Router>> Bind(const std::string& endpoint);
+  // Binds e.g. "tcp://*:5570", or "tcp://127.0.0.1:*" for an ephemeral port. With `curve`,
+  // every connection is encrypted and only its authorized keys get in; without it the socket
+  // speaks plaintext (ZeroMQ's NULL mechanism) to anyone, which is InvalidArgument unless the
+  // endpoint is a loopback one (IsLoopbackEndpoint).
+  static Result<std::unique_ptr<Router>> Bind(const std::string& endpoint,
+                                              std::optional<CurveServer> curve = std::nullopt);
   ~Router();
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
   // The endpoint actually bound, with the port resolved: "tcp://127.0.0.1:41234".
   const std::string& endpoint() const { return endpoint_; }
+  // The security mechanism the socket speaks (kCurve unless bound without CURVE).
+  Mechanism mechanism() const;
 
   // Waits up to `timeout` for one message. InvalidArgument (with `peer` set in *bad_peer) when a
   // peer spoke another protocol version or sent bytes that are not an envelope.
@@ -67,14 +99,18 @@ class Router {
 class Dealer {
  public:
   // Connects to e.g. "tcp://coordinator:5570". ZeroMQ connects in the background; messages
-  // queue until the connection is up. `identity` stays the same across Reconnect().
-  static Result<std::unique_ptr<Dealer>> Connect(const std::string& endpoint, const std::string& identity);
+  // queue until the connection is up. `identity` stays the same across Reconnect(). With
+  // `curve` the connection is encrypted and the coordinator must hold `curve->server_key`'s
+  // secret; without it, plaintext, which is InvalidArgument unless the endpoint is loopback.
+  static Result<std::unique_ptr<Dealer>> Connect(const std::string& endpoint, const std::string& identity,
+                                                 std::optional<CurveClient> curve = std::nullopt);
   ~Dealer();
   Dealer(const Dealer&) = delete;
   Dealer& operator=(const Dealer&) = delete;
 
   // Drops the socket (and anything queued on it) and connects again.
   Status Reconnect();
+  Mechanism mechanism() const;
 
   // Waits up to `timeout` for a message, or for `wake_fd` (if >= 0) to become readable.
   Result<Wait> Receive(std::chrono::milliseconds timeout, int wake_fd = -1);

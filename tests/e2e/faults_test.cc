@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tests/support/coordinator_status.h"
+#include "tests/support/curve_keys.h"
 #include "tests/support/fault_proxy_process.h"
 #include "tests/support/generated_objects.h"
 #include "tests/support/loadstar_schema.h"
@@ -293,10 +294,21 @@ class FaultsTest : public ::testing::Test {
     return staged;
   }
 
+  // These tests are about workers failing, so coordinator and workers use real CURVE keys, as
+  // across machines; each worker started gets the next of the worker keys.
+  static const CurveKeys& Keys() {
+    static const CurveKeys* keys = new CurveKeys(4);
+    return *keys;
+  }
+  static std::vector<std::string> CoordinatorArgs(int port) {
+    return Concat({"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)}, Keys().CoordinatorFlags());
+  }
   static std::vector<std::string> WorkerArgs(int port, const std::string& name, const std::string& warehouse) {
-    return {"worker",      "--connect",       "tcp://127.0.0.1:" + std::to_string(port),
-            "--warehouse", warehouse,         "--name",
-            name,          "--give-up-after", "60"};
+    static int next_key = 0;
+    return Concat({"worker",      "--connect",       "tcp://127.0.0.1:" + std::to_string(port),
+                   "--warehouse", warehouse,         "--name",
+                   name,          "--give-up-after", "60"},
+                  Keys().WorkerFlags(next_key++));
   }
 
   static LocalS3Server* s3_;
@@ -322,8 +334,7 @@ TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
   ASSERT_GT(port, 0);
   ASSERT_GT(monitor_port, 0);
   const std::string monitor = "127.0.0.1:" + std::to_string(monitor_port);
-  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port),
-                                               "--metrics-listen", monitor};
+  std::vector<std::string> coordinator_args = Concat(CoordinatorArgs(port), {"--metrics-listen", monitor});
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
   LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator.started());
@@ -390,7 +401,7 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
 
   const int port = FreeTcpPort();
   ASSERT_GT(port, 0);
-  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  std::vector<std::string> coordinator_args = CoordinatorArgs(port);
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
   auto first = std::make_unique<LoadstarProcess>("coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(first->started());
@@ -614,7 +625,7 @@ TEST_F(FaultsTest, AWorkerThatCannotReachTheWarehouseLeavesAndTheRunFinishesWith
   const std::string schema = "unreachable_worker";
   const int port = FreeTcpPort();
   ASSERT_GT(port, 0);
-  std::vector<std::string> coordinator_args = {"coordinator", "--listen", "tcp://127.0.0.1:" + std::to_string(port)};
+  std::vector<std::string> coordinator_args = CoordinatorArgs(port);
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
   LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator.started());

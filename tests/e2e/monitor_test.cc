@@ -43,7 +43,9 @@ TEST(MonitorE2eTest, CoordinatorIsWatchedThroughItsMonitorPort) {
                 "file://" + sample + "/log_data/", "--warehouse", db, "--schema", "e2e_monitor", "--listen",
                 "tcp://127.0.0.1:" + std::to_string(zmq_port), "--metrics-listen", monitor,
                 // One file a task, so that the number of tasks is known too.
-                "--task-files", "1"},
+                "--task-files", "1",
+                // This test is about the monitor, not the workers: plaintext on loopback.
+                "--insecure-plaintext"},
        .stdout_path = log,
        .stderr_path = log});
   ASSERT_TRUE(coordinator.ok()) << coordinator.status().ToString();
@@ -91,7 +93,8 @@ TEST(MonitorE2eTest, CoordinatorIsWatchedThroughItsMonitorPort) {
   // One worker finishes the run; the coordinator exits 0 and its port closes with it.
   auto worker = Subprocess::Spawn({.argv = {LoadstarBinary(), "worker", "--connect",
                                             "tcp://127.0.0.1:" + std::to_string(zmq_port), "--warehouse", db,
-                                            "--name", "monitor-worker", "--give-up-after", "30"}});
+                                            "--name", "monitor-worker", "--give-up-after", "30",
+                                            "--insecure-plaintext"}});
   ASSERT_TRUE(worker.ok()) << worker.status().ToString();
   auto done = coordinator->Wait(milliseconds(120'000));
   ASSERT_TRUE(done.has_value()) << "the coordinator did not finish";

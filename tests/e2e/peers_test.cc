@@ -16,6 +16,7 @@
 
 #include "common/transport/transport.h"
 #include "common/warehouse/warehouse.h"
+#include "tests/support/curve_keys.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/star_fingerprint.h"
@@ -26,6 +27,18 @@ namespace loadstar::testing {
 namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+// These tests are about what workers send, so the coordinator and every peer, fake or real,
+// use real CURVE keys (as across machines), not plaintext: worker key 0 is the real worker's,
+// the others the fake workers'.
+const CurveKeys& Keys() {
+  static const CurveKeys* keys = new CurveKeys(4);
+  return *keys;
+}
+
+transport::CurveClient FakeWorkerKeys() {
+  return {Keys().worker_secret(1), Keys().coordinator_public()};
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -65,17 +78,19 @@ class PeersTest : public ::testing::Test {
   static Coordinator StartCoordinator(const std::string& schema) {
     int port = FreeTcpPort();
     std::string log = TempDir("peers") + "/coordinator.log";
-    auto p = Subprocess::Spawn({.argv = {LoadstarBinary(), "coordinator", "--songs", Songs(), "--events", Events(),
-                                         "--warehouse", *db_, "--schema", schema, "--listen",
-                                         "tcp://127.0.0.1:" + std::to_string(port)},
+    auto p = Subprocess::Spawn({.argv = Concat({LoadstarBinary(), "coordinator", "--songs", Songs(), "--events",
+                                                Events(), "--warehouse", *db_, "--schema", schema, "--listen",
+                                                "tcp://127.0.0.1:" + std::to_string(port)},
+                                               Keys().CoordinatorFlags()),
                                 .stdout_path = log,
                                 .stderr_path = log});
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return Coordinator{std::move(p).value(), "tcp://127.0.0.1:" + std::to_string(port), log};
   }
   static Subprocess StartWorker(const std::string& endpoint, const std::string& name) {
-    auto p = Subprocess::Spawn({.argv = {LoadstarBinary(), "worker", "--connect", endpoint, "--warehouse", *db_,
-                                         "--name", name, "--give-up-after", "60"}});
+    auto p = Subprocess::Spawn({.argv = Concat({LoadstarBinary(), "worker", "--connect", endpoint, "--warehouse", *db_,
+                                                "--name", name, "--give-up-after", "60"},
+                                               Keys().WorkerFlags(0))});
     EXPECT_TRUE(p.ok()) << p.status().ToString();
     return std::move(p).value();
   }
@@ -98,8 +113,9 @@ wire::Envelope Ready(const std::string& name, uint32_t credit) {
 // A peer that speaks the protocol but does not stage: it collects the tasks it is leased.
 class FakeWorker {
  public:
-  explicit FakeWorker(const std::string& endpoint, const std::string& identity) {
-    auto d = transport::Dealer::Connect(endpoint, identity);
+  explicit FakeWorker(const std::string& endpoint, const std::string& identity,
+                      std::optional<transport::CurveClient> curve = FakeWorkerKeys()) {
+    auto d = transport::Dealer::Connect(endpoint, identity, std::move(curve));
     EXPECT_TRUE(d.ok()) << d.status().ToString();
     dealer_ = std::move(d).value();
   }
@@ -232,6 +248,9 @@ TEST_F(PeersTest, OversizedMessagesAndNamesAreRefusedWithoutFloodingTheLog) {
     zmq::context_t ctx;
     zmq::socket_t raw(ctx, zmq::socket_type::dealer);
     raw.set(zmq::sockopt::linger, 2000);
+    raw.set(zmq::sockopt::curve_serverkey, Keys().coordinator_public());
+    raw.set(zmq::sockopt::curve_publickey, Keys().worker_public(2));
+    raw.set(zmq::sockopt::curve_secretkey, Keys().worker_secret(2));
     raw.connect(c.endpoint);
     for (int i = 0; i < 10000; ++i) raw.send(zmq::buffer(std::string("garbage")), zmq::send_flags::none);
     std::this_thread::sleep_for(1500ms);
