@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/curve_keys.h"
 #include "tests/support/netns.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
@@ -94,10 +95,12 @@ struct Security {
 Security MakeSecurity() {
   Security s;
   if (!HasKeygen()) return s;
-  // `loadstar keygen` exists: the keys it makes are handed over here, and only here, for every
-  // test of this file.
-  s.error = "loadstar keygen exists, but this test does not know its flags yet: pass its keys to the coordinator "
-            "and the workers in MakeSecurity() (tests/e2e/multihost_test.cc)";
+  // One coordinator key pair and one worker key pair, shared by the three worker hosts, made
+  // by `loadstar keygen`; kept for the whole test binary.
+  static CurveKeys* keys = new CurveKeys(1);
+  s.coordinator_args = keys->CoordinatorFlags();
+  s.worker_args = keys->WorkerFlags(0);
+  if (s.coordinator_args.empty() || s.worker_args.empty()) s.error = "loadstar keygen failed";
   return s;
 }
 
