@@ -170,18 +170,28 @@ class Services:
         self._start_s3rver()
         self._make_certificate()
         self.standin_log = os.path.join(self.tmp, "standin.log")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER")
+        self.hold_commit_file = os.path.join(self.tmp, "hold-commit")
         self.standin_stderr = open(self.standin_log, "w")
-        self.standin = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(STANDIN_DIR, "standin.py"), "--listen", "127.0.0.1:0",
-             "--upstream", "127.0.0.1:%d" % self.pg_port, "--s3-endpoint", self.s3_endpoint,
-             "--tls-cert", self.cert, "--tls-key", self.key],
-            stdout=subprocess.PIPE, stderr=self.standin_stderr, env=env, text=True)
-        line = self.standin.stdout.readline()
-        if not line.startswith("ready "):
-            raise RuntimeError("the stand-in did not start: %r\n%s" % (line, self.log_tail()))
-        self.port = int(line.split(":")[-1])
+        self.standin, self.port = self.start_standin(
+            self.standin_stderr, "--tls-cert", self.cert, "--tls-key", self.key,
+            "--hold-commit-file", self.hold_commit_file)
         self.s3 = s3client.S3Client(self.s3_endpoint, access_key="S3RVER", secret_key="S3RVER")
+
+    def start_standin(self, stderr, *options):
+        """Starts a stand-in with these options in front of the test's PostgreSQL and S3 server;
+        returns (process, port). The caller stops the process."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER")
+        proc = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(STANDIN_DIR, "standin.py"), "--listen", "127.0.0.1:0",
+             "--upstream", "127.0.0.1:%d" % self.pg_port, "--s3-endpoint", self.s3_endpoint] + list(options),
+            stdout=subprocess.PIPE, stderr=stderr, env=env, text=True)
+        line = proc.stdout.readline()
+        if not line.startswith("ready "):
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            raise RuntimeError("the stand-in did not start: %r\n%s" % (line, self.log_tail()))
+        return proc, int(line.split(":")[-1])
 
     def _as_postgres(self, argv):
         if os.getuid() == 0:
@@ -470,7 +480,9 @@ class DdlTest(StandinTest):
         self.assertEqual(self.db.value("SELECT CAST('abc' AS VARCHAR(MAX))"), "abc")
 
 
-class CopyTest(StandinTest):
+class CopyFixture(StandinTest):
+    """The table `events` (empty) and helpers to put parts and manifests in S3 for COPY."""
+
     def setUp(self):
         super().setUp()
         self.ok("DROP TABLE IF EXISTS events; CREATE TABLE events (id INTEGER NOT NULL, user_id BIGINT, "
@@ -491,6 +503,20 @@ class CopyTest(StandinTest):
     def rows(self):
         return self.db.exec("SELECT id, user_id, name, note, score, paid, ts FROM events ORDER BY id").rows
 
+    def error_rows(self, query_id):
+        return self.db.exec("SELECT line_number, trim(colname), err_code, trim(err_reason), trim(raw_field_value), "
+                            "trim(filename) FROM stl_load_errors WHERE query = %s ORDER BY line_number" % query_id).rows
+
+    def bad_manifest(self):
+        return self.manifest([self.part("bad.gz",
+                                        "1,1,ok,a,1,t,\n"
+                                        "2,x,ok,a,1,t,\n"                 # line 2: not an integer
+                                        '3,3,"toolong\n!",a,1,t,\n'       # line 3: 10 bytes > VARCHAR(8)
+                                        "4,4,ok,a,1,t,\n"
+                                        "5,5,ok\n")])                     # line 6: too few columns
+
+
+class CopyTest(CopyFixture):
     def test_manifest_of_gzip_csv_parts(self):
         p1 = self.part("part-0.csv.gz",
                        '1,10,"ab,c","say ""hi""",1.5,true,1541105830796\n'
@@ -549,18 +575,6 @@ class CopyTest(StandinTest):
         self.put("%s/bad.json" % self.key, b"{not json")
         r = self.db.exec(self.copy_sql("events", "%s/bad.json" % self.key))
         self.assertIn("Manifest file is not in correct json format", r.message)
-
-    def error_rows(self, query_id):
-        return self.db.exec("SELECT line_number, trim(colname), err_code, trim(err_reason), trim(raw_field_value), "
-                            "trim(filename) FROM stl_load_errors WHERE query = %s ORDER BY line_number" % query_id).rows
-
-    def bad_manifest(self):
-        return self.manifest([self.part("bad.gz",
-                                        "1,1,ok,a,1,t,\n"
-                                        "2,x,ok,a,1,t,\n"                 # line 2: not an integer
-                                        '3,3,"toolong\n!",a,1,t,\n'       # line 3: 10 bytes > VARCHAR(8)
-                                        "4,4,ok,a,1,t,\n"
-                                        "5,5,ok\n")])                     # line 6: too few columns
 
     def test_maxerror_zero_fails_and_errors_survive_rollback(self):
         m = self.bad_manifest()
@@ -627,6 +641,314 @@ class CopyTest(StandinTest):
         r = self.db.params(self.copy_sql("events", m))
         self.assertEqual(r.sqlstate, "0A000", r)
         self.assertEqual(self.db.value("SELECT count(*) FROM events"), "0")
+
+
+    def test_parts_without_rows(self):
+        # Empty gzip members (a part of no rows, and members of no rows between others), every entry
+        # with its meta.content_length, as loadstar's manifests have them.
+        empty = self.part("empty.gz", "")
+        self.assertEqual(empty["meta"]["content_length"], len(gzip.compress(b"")))
+        body = gzip.compress(b"") + gzip.compress(b"1,1,a,a,1,t,\n") + gzip.compress(b"") + \
+            gzip.compress(b"2,2,b,b,2,f,\n")
+        self.put("%s/members.gz" % self.key, body)
+        members = {"url": "s3://%s/%s/members.gz" % (BUCKET, self.key), "mandatory": True,
+                   "meta": {"content_length": len(body)}}
+        r = self.ok(self.copy_sql("events", self.manifest([empty, members, self.part("empty2.gz", "")])))
+        self.assertEqual(r.tag, "COPY 2")
+        self.assertEqual([x[:3] for x in self.rows()], [["1", "1", "a"], ["2", "2", "b"]])
+        # A manifest of nothing but empty parts loads nothing, and succeeds.
+        self.db.notices.clear()
+        first = int(self.db.value("SELECT pg_last_copy_id()"))
+        r = self.ok(self.copy_sql("events", self.manifest([empty, self.part("empty3.gz", "")])))
+        self.assertEqual(r.tag, "COPY 0")
+        self.assertIn("Load into table 'events' completed, 0 record(s) loaded successfully.", self.db.notices)
+        self.assertEqual(self.db.value("SELECT pg_last_copy_count()"), "0")
+        self.assertGreater(int(self.db.value("SELECT pg_last_copy_id()")), first)
+        self.assertEqual(len(self.rows()), 2)
+
+    def test_pg_last_copy_id_explains_a_failed_copy_after_rollback(self):
+        # PG_LAST_COPY_ID: -1 before any COPY; set when the load begins, so also by a COPY that fails
+        # on its data; not changed by the ROLLBACK, nor by a COPY that fails before loading.
+        fresh = Conn(SERVICES.conninfo())
+        try:
+            self.assertEqual(fresh.value("SELECT pg_last_copy_id()"), "-1")
+        finally:
+            fresh.close()
+        self.ok(self.copy_sql("events", self.manifest([self.part("good.gz", "1,1,a,a,1,t,\n")])))
+        good_id = int(self.db.value("SELECT pg_last_copy_id()"))
+        self.ok("BEGIN")
+        r = self.db.exec(self.copy_sql("events", self.bad_manifest()))
+        self.assertEqual(r.sqlstate, "XX000", r)
+        self.ok("ROLLBACK")
+        failed_id = int(self.db.value("SELECT pg_last_copy_id()"))
+        self.assertGreater(failed_id, good_id)
+        explain = ("SELECT line_number, trim(colname) AS colname, err_code, trim(err_reason) AS reason "
+                   "FROM stl_load_errors WHERE query = pg_last_copy_id() ORDER BY line_number")
+        for r in (self.ok(explain), self.db.params(explain)):
+            self.assertTrue(r.ok, r)
+            self.assertEqual([row[:3] for row in r.rows], [["2", "user_id", "1207"], ["3", "name", "1204"],
+                                                           ["6", "note", "1214"]])
+        for early_failure in (self.copy_sql("events", self.manifest([self.part("x.gz", "1\n")]), "FROBNICATE"),
+                              self.copy_sql("events", "%s/no-such-manifest.json" % self.key),
+                              self.copy_sql("no_such_table", self.bad_manifest())):
+            self.ok("BEGIN")
+            self.assertFalse(self.db.exec(early_failure).ok)
+            self.ok("ROLLBACK")
+            self.assertEqual(int(self.db.value("SELECT pg_last_copy_id()")), failed_id, early_failure)
+        self.assertEqual(self.ok(explain).rows[0][:2], ["2", "user_id"])
+
+
+def wait_for(predicate, seconds=20, interval=0.05):
+    """Polls predicate until it is true (returns True) or `seconds` pass (returns False)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+class SlicesTest(StandinTest):
+    def test_stv_slices_has_the_default_two_slices(self):
+        self.assertEqual(self.db.value("SELECT count(*) AS slices FROM stv_slices"), "2")
+        self.assertEqual(self.db.params("SELECT count(*) AS slices FROM stv_slices").rows, [["2"]])
+        self.ok("SET search_path = nowhere")
+        r = self.ok("SELECT node, slice, localslice, type, pg_typeof(node), pg_typeof(slice), pg_typeof(type) "
+                    "FROM pg_catalog.stv_slices ORDER BY slice")
+        self.assertEqual(r.rows, [["0", "0", "0", "D", "integer", "integer", "character"],
+                                  ["0", "1", "1", "D", "integer", "integer", "character"]])
+
+    def test_slices_option(self):
+        self.direct.exec("DROP DATABASE IF EXISTS slices_four")
+        self.assertTrue(self.direct.exec("CREATE DATABASE slices_four").ok)
+        log = open(os.path.join(SERVICES.tmp, "standin-slices.log"), "w")
+        proc, port = SERVICES.start_standin(log, "--slices", "4")
+        try:
+            c = Conn("host=127.0.0.1 port=%d user=postgres dbname=slices_four sslmode=disable" % port)
+            try:
+                self.assertEqual(c.value("SELECT count(*) AS slices FROM stv_slices"), "4")
+                self.assertEqual(c.value("SELECT string_agg(slice::text, ',' ORDER BY slice) FROM stv_slices"),
+                                 "0,1,2,3")
+            finally:
+                c.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            proc.stdout.close()
+            log.close()
+        self.assertEqual(self.db.value("SELECT count(*) FROM stv_slices"), "2")  # another database
+        for bad in ("0", "x", "-1"):
+            out = subprocess.run(["/usr/bin/python3", os.path.join(STANDIN_DIR, "standin.py"), "--listen",
+                                  "127.0.0.1:0", "--upstream", "127.0.0.1:1", "--s3-endpoint", "http://127.0.0.1:1",
+                                  "--slices", bad], capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 2, out)
+            self.assertIn("number of slices", out.stderr)
+
+
+class LockTest(StandinTest):
+    def setUp(self):
+        super().setUp()
+        self.ok("DROP TABLE IF EXISTS lock_a; DROP TABLE IF EXISTS lock_b; "
+                "CREATE TABLE lock_a (v int); CREATE TABLE lock_b (v int)")
+
+    def locks(self, table, granted):
+        return self.direct.value("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                 "WHERE c.relname = '%s' AND l.mode = 'AccessExclusiveLock' AND l.granted = %s"
+                                 % (table, granted))
+
+    def test_lock_in_a_transaction_serialises_sessions(self):
+        import threading
+        self.ok("BEGIN")
+        r = self.ok("LOCK TABLE lock_a, lock_b")
+        self.assertEqual(r.tag, "LOCK TABLE")
+        self.assertEqual((self.locks("lock_a", "true"), self.locks("lock_b", "true")), ("1", "1"))
+        second = Conn(SERVICES.conninfo())
+        result = {}
+
+        def run():
+            result["begin"] = second.exec("BEGIN")
+            result["lock"] = second.params("LOCK lock_a")  # the extended protocol, without TABLE
+            result["insert"] = second.exec("INSERT INTO lock_a VALUES (2)")
+            result["commit"] = second.exec("COMMIT")
+        t = threading.Thread(target=run)
+        t.start()
+        try:
+            self.assertTrue(wait_for(lambda: self.locks("lock_a", "false") == "1"), "the second LOCK does not wait")
+            time.sleep(0.3)
+            self.assertTrue(t.is_alive())
+            self.assertNotIn("lock", result)
+            self.ok("INSERT INTO lock_a VALUES (1)")
+            self.ok("COMMIT")
+            t.join(20)
+            self.assertFalse(t.is_alive())
+            for k in ("begin", "lock", "insert", "commit"):
+                self.assertTrue(result[k].ok, (k, result[k]))
+        finally:
+            t.join(20)
+            second.close()
+        self.assertEqual(self.direct.value("SELECT string_agg(v::text, ',' ORDER BY v) FROM lock_a"), "1,2")
+
+    def test_lock_outside_a_transaction_block(self):
+        # PostgreSQL refuses it (25P01); Redshift runs it, the lock lasting for the statement only.
+        self.assertEqual(self.direct.exec("LOCK lock_a").sqlstate, "25P01")
+        for run in (self.db.exec, self.db.params):
+            with self.subTest(protocol=run.__name__):
+                r = run("LOCK TABLE lock_a")
+                self.assertTrue(r.ok, r)
+                self.assertEqual(r.tag, "LOCK TABLE")
+                self.assertEqual(self.db.tx, PQTRANS_IDLE)
+                self.assertEqual(self.locks("lock_a", "true"), "0")
+                r = run("LOCK no_such_table")
+                self.assertEqual(r.sqlstate, "42P01", r)
+                self.assertEqual(self.db.tx, PQTRANS_IDLE)
+                self.assertEqual(self.db.value("SELECT 1"), "1")
+        # It still waits for a lock another session holds.
+        import threading
+        other = Conn(SERVICES.conninfo())
+        try:
+            self.assertTrue(other.exec("BEGIN; LOCK lock_a").ok)
+            result = {}
+            t = threading.Thread(target=lambda: result.update(r=self.db.exec("LOCK lock_a")))
+            t.start()
+            self.assertTrue(wait_for(lambda: self.locks("lock_a", "false") == "1"))
+            self.assertTrue(t.is_alive())
+            self.assertTrue(other.exec("COMMIT").ok)
+            t.join(20)
+            self.assertFalse(t.is_alive())
+            self.assertTrue(result["r"].ok, result["r"])
+        finally:
+            other.close()
+        self.assertEqual(self.db.tx, PQTRANS_IDLE)
+        self.assertEqual(self.locks("lock_a", "true"), "0")
+
+
+class CommitHoldTest(CopyFixture):
+    """--hold-commit-file, a test facility for crash tests (not a Redshift behaviour)."""
+
+    def setUp(self):
+        super().setUp()
+        self.hold = SERVICES.hold_commit_file
+        self.held = self.hold + ".held"
+        self.addCleanup(self.release)
+        self.addCleanup(lambda: os.path.exists(self.held) and os.remove(self.held))
+
+    def release(self):
+        if os.path.exists(self.hold):
+            os.remove(self.hold)
+
+    def engage(self):
+        with open(self.hold, "w"):
+            pass
+
+    def held_pids(self):
+        try:
+            with open(self.held) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
+
+    def count(self):
+        return self.direct.value("SELECT count(*) FROM events")
+
+    def test_held_commit_released_while_the_client_waits(self):
+        import threading
+        pid = int(self.db.value("SELECT pg_backend_pid()"))
+        m = self.manifest([self.part("a.gz", "1,1,a,a,1,t,\n2,2,b,b,2,f,\n")])
+        self.engage()
+        self.ok("BEGIN")
+        self.ok(self.copy_sql("events", m))
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=self.db.exec("COMMIT")))
+        t.start()
+        try:
+            self.assertTrue(wait_for(lambda: self.held_pids() == [pid]), SERVICES.log_tail())
+            time.sleep(0.3)
+            self.assertTrue(t.is_alive())
+            self.assertEqual(self.count(), "0")
+        finally:
+            self.release()
+            t.join(20)
+        self.assertFalse(t.is_alive())
+        self.assertTrue(result["r"].ok, result["r"])
+        self.assertEqual(result["r"].tag, "COMMIT")
+        self.assertEqual(self.db.tx, PQTRANS_IDLE)
+        self.assertEqual(self.count(), "2")
+        self.assertIn("relaying the COMMIT", SERVICES.log_tail())
+
+    def test_client_killed_during_the_hold_commits_nothing(self):
+        m = self.manifest([self.part("a.gz", "1,1,a,a,1,t,\n2,2,b,b,2,f,\n")])
+        # COMMIT as a query of its own (as loadstar sends it), and at the end of a multi-statement query.
+        for last in (["-c", "INSERT INTO events (id) VALUES (3)", "-c", "COMMIT"],
+                     ["-c", "INSERT INTO events (id) VALUES (3); COMMIT"]):
+            with self.subTest(last=last):
+                def seen(text):
+                    return SERVICES.log_tail(10 ** 9).count(text)
+                ended, not_relayed = seen("the client's connection ended"), seen("the COMMIT is not relayed")
+                if os.path.exists(self.held):
+                    os.remove(self.held)
+                self.engage()
+                psql = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", SERVICES.conninfo(),
+                                         "-c", "BEGIN", "-c", self.copy_sql("events", m)] + last,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                try:
+                    self.assertTrue(wait_for(lambda: len(self.held_pids()) == 1), SERVICES.log_tail())
+                    pid = self.held_pids()[0]
+                    self.assertEqual(self.direct.value("SELECT state FROM pg_stat_activity WHERE pid = %d" % pid),
+                                     "idle in transaction")
+                    self.assertIsNone(psql.poll())
+                finally:
+                    psql.kill()
+                    psql.wait(10)
+                self.assertTrue(wait_for(lambda: seen("the client's connection ended") > ended), SERVICES.log_tail())
+                self.release()
+                self.assertTrue(wait_for(lambda: self.direct.value(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = %d" % pid) == "0"), "the upstream session stays")
+                self.assertEqual(self.count(), "0")
+                self.assertEqual(seen("the COMMIT is not relayed"), not_relayed + 1)
+
+    def test_client_that_terminates_during_the_hold_commits_nothing(self):
+        # A client that sends Terminate and closes its socket while its COMMIT is held.
+        import pgwire
+        m = self.manifest([self.part("a.gz", "1,1,a,a,1,t,\n")])
+        ended = SERVICES.log_tail(10 ** 9).count("the client's connection ended")
+        c = pgwire.Client("127.0.0.1", SERVICES.port, "postgres", "postgres")
+        try:
+            c.query("BEGIN")
+            self.assertEqual(c.query(self.copy_sql("events", m)).tag, "COPY 1")
+            self.engage()
+            c.sock.sendall(pgwire.query_message("COMMIT"))
+            self.assertTrue(wait_for(lambda: len(self.held_pids()) == 1), SERVICES.log_tail())
+        finally:
+            c.close()
+        self.assertTrue(wait_for(lambda: SERVICES.log_tail(10 ** 9).count("the client's connection ended") > ended))
+        self.release()
+        pid = self.held_pids()[0]
+        self.assertTrue(wait_for(lambda: self.direct.value(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = %d" % pid) == "0"), "the upstream session stays")
+        self.assertEqual(self.count(), "0")
+
+    def test_only_a_commit_after_a_copy_is_held(self):
+        import threading
+        m = self.manifest([self.part("a.gz", "1,1,a,a,1,t,\n")])
+        self.engage()
+        for sqls in (["BEGIN", "INSERT INTO events (id) VALUES (1)", "COMMIT"],  # no COPY
+                     [self.copy_sql("events", m)],                              # COPY in autocommit
+                     ["BEGIN", self.copy_sql("events", m), "ROLLBACK"],         # not a COMMIT
+                     ["BEGIN", self.copy_sql("events", m), "TRUNCATE events", "COMMIT"]):  # TRUNCATE committed
+            with self.subTest(sqls=sqls):
+                result = {}
+                t = threading.Thread(target=lambda: result.update(r=[self.db.exec(q) for q in sqls]))
+                t.start()
+                t.join(20)
+                self.assertFalse(t.is_alive(), "held: %s" % sqls)
+                self.assertTrue(all(r.ok for r in result["r"]), result["r"])
+        self.assertFalse(os.path.exists(self.held))
+        # END is a COMMIT too; without the hold file it goes straight through.
+        self.release()
+        self.ok("BEGIN")
+        self.ok(self.copy_sql("events", m))
+        self.assertEqual(self.ok("END").tag, "COMMIT")
+        self.assertFalse(os.path.exists(self.held))
 
 
 class TokenizerTest(unittest.TestCase):

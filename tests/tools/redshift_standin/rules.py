@@ -17,7 +17,7 @@ SYNTAX_ERROR = "42601"
 
 # System tables and views the stand-in serves from its own schema.
 STANDIN_SCHEMA = "standin"
-SYSTEM_RELATIONS = ("stl_load_errors", "sys_load_error_detail")
+SYSTEM_RELATIONS = ("stl_load_errors", "sys_load_error_detail", "stv_slices")
 
 SERIAL_TYPES = ("serial", "serial2", "serial4", "serial8", "smallserial", "bigserial")
 SEQUENCE_FUNCTIONS = ("nextval", "currval", "setval", "lastval")
@@ -35,7 +35,8 @@ class Plan:
 
     action: "pass" (send `text`), "refuse" (`refusal`), "copy_s3" (the stand-in loads it),
     "unload" (not implemented yet), "truncate" (commit first when inside a transaction block),
-    "merge" (check that `merge_source` is a plain table, then send `text`).
+    "merge" (check that `merge_source` is a plain table, then send `text`), "lock" (send `text`, in a
+    transaction of its own when none is open).
     """
     action: str
     text: str = ""
@@ -369,6 +370,8 @@ def plan_statement(tokens, sql, values):
         return Plan("truncate", new_text, tokens=tokens)
     if verb == "merge":
         return Plan("merge", new_text, merge_source=merge_source(tokens, sql), tokens=tokens)
+    if w[0] == "lock":
+        return Plan("lock", new_text, tokens=tokens)
     return Plan("pass", new_text, tokens=tokens)
 
 
@@ -399,6 +402,12 @@ def _plan_copy(tokens, text):
 def is_transaction_start(tokens):
     w = _words(tokens, 2)
     return w[0] == "begin" or w[:2] == ["start", "transaction"]
+
+
+def is_commit(tokens):
+    """COMMIT or END (with WORK/TRANSACTION), not COMMIT PREPARED."""
+    w = _words(tokens, 2)
+    return w[0] in ("commit", "end") and w[1] != "prepared"
 
 
 def is_transaction_end(tokens):

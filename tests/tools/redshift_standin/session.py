@@ -7,6 +7,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 import copyload
 import pgwire
@@ -51,18 +52,33 @@ CREATE OR REPLACE VIEW standin.sys_load_error_detail AS
   FROM standin.stl_load_errors;
 GRANT USAGE ON SCHEMA standin TO PUBLIC;
 GRANT SELECT ON standin.stl_load_errors, standin.sys_load_error_detail TO PUBLIC;
+"""
+
+# One compute node with the --slices slices; `type` is for Redshift's internal use ('D' here).
+STV_SLICES_SQL = """
+CREATE OR REPLACE VIEW standin.stv_slices AS
+  SELECT 0 AS node, s AS slice, s AS localslice, 'D'::character(1) AS type
+  FROM pg_catalog.generate_series(0, {last}) AS s;
+GRANT SELECT ON standin.stv_slices TO PUBLIC;
 COMMIT;
 """
+
+# The COMMIT hold (--hold-commit-file) waits at most this long, then lets the COMMIT go on.
+HOLD_LIMIT_SECONDS = 300
+HOLD_POLL_SECONDS = 0.05
+_held_file_lock = threading.Lock()
 
 _setup_lock = threading.Lock()
 _set_up_databases = set()
 
 
 class Config:
-    def __init__(self, upstream, s3_endpoint, tls_context=None):
+    def __init__(self, upstream, s3_endpoint, tls_context=None, slices=2, hold_commit_file=None):
         self.upstream = upstream          # (host, port)
         self.s3_endpoint = s3_endpoint
         self.tls_context = tls_context
+        self.slices = slices              # rows of stv_slices
+        self.hold_commit_file = hold_commit_file
 
 
 class Session:
@@ -79,6 +95,8 @@ class Session:
         self.outstanding = 0     # Query/Sync messages sent upstream whose ReadyForQuery has not come
         self.unsynced = 0        # extended-protocol messages sent upstream since the last Sync
         self.backend_pid = 0
+        self.tx_copied = False          # the open transaction ran a COPY from S3
+        self.autocommit_pending = False  # a LOCK outside a block runs in a BEGIN of ours: COMMIT at its end
         self.user = self.database = None
         self.userid = 0
 
@@ -165,7 +183,7 @@ class Session:
         self.side = pgwire.Client(host, port, self.user, self.database, "redshift-standin side connection")
         with _setup_lock:
             if self.database not in _set_up_databases:
-                self.side.query(SETUP_SQL)
+                self.side.query(SETUP_SQL + STV_SLICES_SQL.format(last=self.cfg.slices - 1))
                 _set_up_databases.add(self.database)
                 self.log("set up schema standin in database %s" % self.database)
         r = self.side.query("SELECT usesysid FROM pg_catalog.pg_user WHERE usename = current_user")
@@ -214,11 +232,20 @@ class Session:
             self.backend_pid = struct.unpack_from("!i", body, 0)[0]
         elif kind == b"Z":
             self.tx_status = chr(body[0])
+            if self.tx_status == "I":
+                self.tx_copied = False
         return raw
 
     def _on_upstream(self, kind, body, raw):
         if kind == b"Z":
             self.outstanding = max(0, self.outstanding - 1)
+            if self.autocommit_pending:
+                self._filter_upstream(kind, body, raw)
+                self.autocommit_pending = False
+                if self.tx_status != "I":
+                    self.internal_query("COMMIT")
+                self._ready()
+                return
         out = self._filter_upstream(kind, body, raw)
         if out is not None:
             self._to_client(out)
@@ -232,6 +259,8 @@ class Session:
             self.unsynced = 0
             self.outstanding += 1
             self._to_upstream(raw)
+            if self.autocommit_pending:
+                self._wait_idle()
         elif kind == b"X":
             self._to_upstream(raw)
             raise Closed()
@@ -337,6 +366,64 @@ class Session:
         self.log("TRUNCATE inside a transaction block: COMMIT first, as Redshift's TRUNCATE does")
         self.internal_query("COMMIT")
 
+    def _lock_in_own_transaction(self):
+        """LOCK outside a transaction block: PostgreSQL refuses it, Redshift (whose LOCK is "only
+        meaningful" inside one) runs it and releases the lock at the statement's end. The stand-in
+        opens a transaction for it and commits that at the ReadyForQuery that follows."""
+        self.log("LOCK outside a transaction block: run in a transaction of its own")
+        self.internal_query("BEGIN")
+        self.autocommit_pending = True
+
+    def _hold_commit(self):
+        """--hold-commit-file (a test facility, not a Redshift behaviour): while the file exists, the
+        COMMIT of a transaction that ran a COPY from S3 waits, so that a test can end the client
+        meanwhile. If the client's connection ends during the hold, the COMMIT is not relayed: the
+        upstream connection is closed, and PostgreSQL rolls the transaction back."""
+        path = self.cfg.hold_commit_file
+        if not path or not os.path.exists(path):
+            return
+        with _held_file_lock:
+            with open(path + ".held", "a") as f:
+                f.write("%d\n" % self.backend_pid)
+        self.log("COMMIT held for backend %d while %s exists (at most %d s)" % (self.backend_pid, path,
+                                                                                 HOLD_LIMIT_SECONDS))
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        gone = None
+        while os.path.exists(path):
+            if time.monotonic() >= deadline:
+                self.log("COMMIT hold: %s still exists after %d s: going on" % (path, HOLD_LIMIT_SECONDS))
+                break
+            if gone is None:
+                gone = self._client_gone(HOLD_POLL_SECONDS)
+                if gone:
+                    self.log("COMMIT hold: the client's connection ended (%s)" % gone)
+            else:
+                time.sleep(HOLD_POLL_SECONDS)
+        if gone is None:
+            gone = self._client_gone(0)
+        if gone:
+            self.log("COMMIT hold over: the client is gone, so the COMMIT is not relayed; upstream connection "
+                     "closed (PostgreSQL rolls the transaction back)")
+            try:
+                self.upstream.close()
+            except OSError:
+                pass
+            raise Closed()
+        self.log("COMMIT hold over: relaying the COMMIT")
+
+    def _client_gone(self, timeout):
+        """Why the client's connection has ended (EOF or an error), or None. Bytes that arrive are
+        kept for the relay."""
+        try:
+            readable, _, _ = select.select([self.client], [], [], timeout)
+            if readable or self.creader.pending():
+                self.creader.fill()
+        except Closed:
+            return "end of file"
+        except OSError as e:
+            return str(e) or type(e).__name__
+        return None
+
     def _merge_source_is_view(self, source):
         if source is None or self.tx_status == "E" or not self._can_interpose():
             return False
@@ -361,6 +448,14 @@ class Session:
             return
         if len(plans) == 1 and plans[0].action == "unload":
             self._run_unload(plans[0])
+            return
+        if self.tx_copied and any(rules.is_commit(st.tokens) for st in stmts):
+            self._hold_commit()
+        if len(plans) == 1 and plans[0].action == "lock" and self.tx_status == "I":
+            self._lock_in_own_transaction()
+            self.outstanding += 1
+            self._to_upstream(pgwire.query_message(plans[0].text))
+            self._wait_idle()
             return
         edits, in_block = [], self.tx_status == "T"
         try:
@@ -433,6 +528,12 @@ class Session:
                 self._commit_first()
             finally:
                 self.unsynced = 1
+        elif plan.action == "lock" and self.tx_status == "I" and self.unsynced == 1:
+            self.unsynced = 0
+            try:
+                self._lock_in_own_transaction()
+            finally:
+                self.unsynced = 1
         elif plan.action == "merge" and self.unsynced == 1:
             self.unsynced = 0
             try:
@@ -461,6 +562,13 @@ class Session:
         self._ready()
 
     def _run_copy(self, plan, sql):
+        try:
+            self._copy(plan, sql)
+        finally:
+            if self.tx_status != "I":
+                self.tx_copied = True
+
+    def _copy(self, plan, sql):
         self.log("COPY from S3: %s" % plan.text[:300])
         try:
             cmd = copyload.parse_copy(plan.tokens, sql)
