@@ -41,6 +41,7 @@ class S3ObjectStore final : public ObjectStore {
   }
   Result<ObjectInfo> Head(std::string_view key) override { return client_->HeadObject(bucket_, key); }
   Status Put(std::string_view key, std::string_view body) override { return client_->PutObject(bucket_, key, body); }
+  Status Delete(std::string_view key) override { return client_->DeleteObject(bucket_, key); }
   std::string UriFor(std::string_view key) const override { return "s3://" + bucket_ + "/" + std::string(key); }
 
  private:
@@ -240,6 +241,13 @@ class FileObjectStore final : public ObjectStore {
     if (::stat(path.c_str(), &st) != 0) return FileError("stat", path, errno);
     if (!S_ISREG(st.st_mode)) return Status::InvalidArgument("stat " + path + ": not a regular file");
     return ObjectInfo{path, static_cast<uint64_t>(st.st_size), EtagOf(st)};
+  }
+
+  Status Delete(std::string_view key) override {
+    LOADSTAR_RETURN_IF_ERROR(RequireAbsolute(key));
+    const std::string path(key);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return FileError("removing", path, errno);
+    return Status::Ok();
   }
 
   // Writes to a temporary file beside the target and renames it into place, so readers see the

@@ -53,6 +53,9 @@ class ObjectStore {
   // Creates or replaces the object. File stores create missing parent directories.
   virtual Status Put(std::string_view key, std::string_view body) = 0;
 
+  // Removes the object; one that is not there is no error.
+  virtual Status Delete(std::string_view key) = 0;
+
   // The URI that names `key` in this store, e.g. "s3://bucket/key".
   virtual std::string UriFor(std::string_view key) const = 0;
 };

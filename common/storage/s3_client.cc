@@ -588,4 +588,16 @@ Status S3Client::PutObject(std::string_view bucket, std::string_view key, std::s
   return Execute(call).status();
 }
 
+Status S3Client::DeleteObject(std::string_view bucket, std::string_view key) {
+  LOADSTAR_RETURN_IF_ERROR(ValidateObjectName("DELETE", bucket, key));
+  Call call;
+  call.method = "DELETE";
+  call.bucket = bucket;
+  call.key = key;
+  call.payload_hash = sigv4::Sha256Hex("");
+  Status s = Execute(call).status();
+  if (s.code() == StatusCode::kNotFound) return Status::Ok();
+  return s;
+}
+
 }  // namespace loadstar

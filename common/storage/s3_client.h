@@ -1,5 +1,5 @@
-// S3Client: the four S3 operations loadstar needs (ListObjectsV2, GetObject, HeadObject,
-// PutObject) against AWS or an S3-compatible server, with SigV4 signing, connection reuse,
+// S3Client: the five S3 operations loadstar needs (ListObjectsV2, GetObject, HeadObject,
+// PutObject, DeleteObject) against AWS or an S3-compatible server, with SigV4 signing, connection reuse,
 // bounded-concurrency fetches and retries of transient failures.
 //
 // Errors follow loadstar's Status policy:
@@ -101,6 +101,9 @@ class S3Client {
 
   // Creates or replaces the object. The body's SHA-256 is signed, so S3 rejects corrupted uploads.
   [[nodiscard]] Status PutObject(std::string_view bucket, std::string_view key, std::string_view body);
+
+  // Removes the object; removing one that is not there succeeds (as S3 itself answers).
+  [[nodiscard]] Status DeleteObject(std::string_view bucket, std::string_view key);
 
   const AwsSettings& settings() const { return options_.aws; }
   const HttpStats& http_stats() const { return http_.stats(); }

@@ -600,6 +600,10 @@ class MemoryStore : public ObjectStore {
     objects_.emplace(std::string(key), std::string(body));
     return Status::Ok();
   }
+  Status Delete(std::string_view key) override {
+    objects_.erase(std::string(key));
+    return Status::Ok();
+  }
   std::string UriFor(std::string_view key) const override { return "mem://bucket/" + std::string(key); }
 
   std::map<std::string, std::string> objects_;
