@@ -8,7 +8,7 @@ namespace loadstar {
 
 enum class Dialect {
   kPostgres,  // PostgreSQL: rows staged by COPY FROM STDIN, transforms by INSERT ... ON CONFLICT
-  kRedshift,  // Amazon Redshift: detected, not supported yet
+  kRedshift,  // Amazon Redshift: rows staged as gzip CSV parts in S3 and COPYed by manifest, transforms by MERGE
 };
 
 // The dialect's folder under sql/: "postgres", "redshift".

@@ -219,6 +219,9 @@ Result<std::string> SqlCatalog::Text(std::string_view name, const SqlVars& vars)
     } else if (key == "run_id") {
       if (vars.run_id < 0) return Status::InvalidArgument(path + " needs a run id");
       out += std::to_string(vars.run_id);
+    } else if (auto lit = vars.literals.find(key); lit != vars.literals.end()) {
+      LOADSTAR_ASSIGN_OR_RETURN(std::string quoted, QuoteLiteral(lit->second));
+      out += quoted;
     } else {
       return Status::InvalidArgument(path + " uses unknown placeholder {{" + key + "}}");
     }
@@ -226,6 +229,23 @@ Result<std::string> SqlCatalog::Text(std::string_view name, const SqlVars& vars)
   }
   out.append(text, pos, std::string::npos);
   return out;
+}
+
+Result<std::string> QuoteLiteral(std::string_view value) {
+  for (unsigned char c : value) {
+    // Backslashes mean different things to the two engines' string literals; control characters
+    // have no business in a role ARN or an S3 URI.
+    if (c == '\\' || c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("'" + std::string(value) +
+                                     "' cannot be written into SQL: it holds a backslash or a control character");
+    }
+  }
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
 }
 
 }  // namespace loadstar

@@ -7,6 +7,9 @@
 // Files may hold placeholders for values loadstar itself controls, substituted as text:
 //   {{schema}}  the target schema, quoted as an identifier
 //   {{run_id}}  the run's integer id
+//   {{NAME}}    any key of SqlVars::literals, quoted as a string literal: for the few values
+//               that must be written into a statement that takes no parameters (Redshift's COPY:
+//               the manifest's URI, the IAM role, the region)
 // Anything that comes from outside (URIs, ETags, error text) is passed as a bound parameter
 // ($1, $2, ...) instead.
 #pragma once
@@ -26,6 +29,7 @@ struct SqlVars {
   std::string schema;   // raw name; quoted on substitution
   int64_t run_id = -1;  // substituted only where the file uses {{run_id}}
   Dialect dialect = Dialect::kPostgres;  // whose text of each statement
+  std::map<std::string, std::string> literals;  // NAME -> value, substituted as 'value'
 };
 
 // A set of SQL files, keyed "<folder>/<name>" ("postgres/transform", "common/star_counts").
@@ -71,6 +75,10 @@ struct SqlStatement {
 // Splits a script into its statements at semicolons that are not inside quotes, dollar quotes
 // or comments. Empty statements are dropped.
 std::vector<SqlStatement> SplitSqlStatements(std::string_view script);
+
+// Quotes `value` as a SQL string literal ('it''s'); InvalidArgument for a value holding a
+// backslash or a control character, which the engines' literals do not read alike.
+Result<std::string> QuoteLiteral(std::string_view value);
 
 // Quotes `name` as a PostgreSQL identifier: "my""schema".
 std::string QuoteIdentifier(std::string_view name);

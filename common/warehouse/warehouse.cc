@@ -75,6 +75,8 @@ QueryResult ToQueryResult(PGresult* res) {
 // A database-wide advisory lock, held by this session around the statement, makes the later one
 // wait; its CREATE SCHEMA then runs in a transaction of its own and finds the schema there.
 Status CreateSchemaSerialised(Warehouse* wh) {
+  // Redshift has no advisory locks; a race there ends in an error that a rerun does not repeat.
+  if (wh->dialect() == Dialect::kRedshift) return wh->ExecFile("create_schema");
   LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("create_schema_lock"));
   Status created = wh->ExecFile("create_schema");
   Status unlocked = wh->ExecFile("create_schema_unlock");
@@ -185,39 +187,86 @@ Warehouse::Warehouse(WarehouseOptions options, std::unique_ptr<Conn> conn)
 
 Warehouse::~Warehouse() = default;
 
+namespace {
+
+// True when the connection string or PGSSLMODE says which sslmode to use.
+bool SslModeGiven(const std::string& conninfo) {
+  const char* env = std::getenv("PGSSLMODE");
+  if (env != nullptr && *env != '\0') return true;
+  if (conninfo.empty()) return false;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    return false;
+  }
+  bool given = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "sslmode" && o->val != nullptr && *o->val != '\0') given = true;
+  }
+  PQconninfoFree(options);
+  return given;
+}
+
+std::string TargetText(const WarehouseOptions& options) {
+  return options.conninfo.empty() ? std::string("the server named by the PG* environment variables")
+                                  : log::RedactConnectionString(options.conninfo);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Warehouse>> Warehouse::Connect(const WarehouseOptions& options, bool create_schema) {
   LOADSTAR_RETURN_IF_ERROR(ValidateConninfo(options.conninfo));
   LOADSTAR_RETURN_IF_ERROR(ValidateSchemaName(options.schema));
   auto conn = std::make_unique<Conn>();
   // Keyword/value arrays with expand_dbname: the conninfo may be a URI or "k=v" text, and the
-  // application name is set without string concatenation.
-  const char* keys[] = {"dbname", "application_name", "connect_timeout", nullptr};
+  // application name is set without string concatenation. Keywords after dbname override what
+  // the conninfo says, so sslmode comes first and is only a default.
+  const bool ssl_given = SslModeGiven(options.conninfo);
+  const bool require_ssl = options.expect_dialect == Dialect::kRedshift && !ssl_given;
+  std::vector<const char*> keys, values;
+  if (require_ssl) {
+    keys.push_back("sslmode");
+    values.push_back("require");
+  }
   std::string timeout = "10";
-  const char* values[] = {options.conninfo.empty() ? nullptr : options.conninfo.c_str(),
-                          options.application_name.c_str(), timeout.c_str(), nullptr};
-  conn->pg = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  keys.insert(keys.end(), {"dbname", "application_name", "connect_timeout", nullptr});
+  values.insert(values.end(), {options.conninfo.empty() ? nullptr : options.conninfo.c_str(),
+                               options.application_name.c_str(), timeout.c_str(), nullptr});
+  conn->pg = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
   if (conn->pg == nullptr || PQstatus(conn->pg) != CONNECTION_OK) {
     std::string why = conn->pg != nullptr ? PQerrorMessage(conn->pg) : "out of memory";
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    std::string target = options.conninfo.empty() ? "the server named by the PG* environment variables"
-                                                   : log::RedactConnectionString(options.conninfo);
-    return Status::Unavailable("cannot connect to the warehouse at " + target + ": " + why +
+    std::string hint = require_ssl ? " (loadstar asks Redshift for sslmode=require; name another sslmode in "
+                                     "--warehouse or PGSSLMODE to change that)"
+                                   : "";
+    return Status::Unavailable("cannot connect to the warehouse at " + TargetText(options) + ": " + why + hint +
                                ". Check --warehouse (a postgresql:// URI) or PGHOST/PGPORT/PGUSER/PGDATABASE, "
                                "and that the server is running and reachable");
   }
   conn->cancel = PQgetCancel(conn->pg);
   // Server notices ("relation already exists, skipping") are not for people running loadstar.
   PQsetNoticeProcessor(conn->pg, [](void*, const char* message) { log::Debug(message); }, nullptr);
+  const bool ssl_in_use = PQsslInUse(conn->pg) == 1;
   std::unique_ptr<Warehouse> wh(new Warehouse(options, std::move(conn)));
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult version, wh->QueryFile("server_version"));
   LOADSTAR_RETURN_IF_ERROR(version.RequireColumns({"version"}).WithContext(SqlFilePath("server_version", wh->dialect_)));
-  wh->dialect_ = DialectOfServerVersion(version.empty() ? "" : version.text(0, "version"));
-  if (wh->dialect_ == Dialect::kRedshift) {
+  const std::string version_text = version.empty() ? "" : version.text(0, "version");
+  wh->dialect_ = DialectOfServerVersion(version_text);
+  if (options.expect_dialect && *options.expect_dialect != wh->dialect_) {
     return Status::FailedPrecondition(
-        "the warehouse at " + (options.conninfo.empty() ? std::string("the PG* environment variables' server")
-                                                        : log::RedactConnectionString(options.conninfo)) +
-        " is Amazon Redshift (" + version.text(0, "version") +
-        "), which this build of loadstar does not support yet: load into PostgreSQL");
+        "--dialect " + std::string(DialectName(*options.expect_dialect)) + " was given, but the warehouse at " +
+        TargetText(options) + " is " + (wh->dialect_ == Dialect::kRedshift ? "Amazon Redshift" : "PostgreSQL") +
+        " (" + version_text + "). Leave --dialect at auto, or point --warehouse at the right server");
+  }
+  if (wh->dialect_ == Dialect::kRedshift && !ssl_in_use) {
+    if (!ssl_given) {
+      return Status::FailedPrecondition("the connection to Amazon Redshift at " + TargetText(options) +
+                                        " is not encrypted. Add sslmode=require (or verify-full with sslrootcert) "
+                                        "to --warehouse, or give --dialect redshift, which asks for it");
+    }
+    log::WarnThrottled("redshift-plaintext", "the connection to Amazon Redshift at " + TargetText(options) +
+                                                 " is not encrypted (the sslmode given allows that)");
   }
   if (create_schema) LOADSTAR_RETURN_IF_ERROR(CreateSchemaSerialised(wh.get()));
   LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("session"));

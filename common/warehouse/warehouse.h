@@ -68,14 +68,19 @@ struct WarehouseOptions {
   std::string conninfo;
   std::string schema = "public";
   std::string application_name = "loadstar";
+  // The engine the caller expects (--dialect); unset means whatever the server's version() says.
+  // Connecting to another engine than the one expected is an error. Expecting Redshift also
+  // makes sslmode=require the default.
+  std::optional<Dialect> expect_dialect;
 };
 
 class Warehouse {
  public:
   // Connects, sets the application name and points the search path at the schema (which must
   // exist unless `create_schema`). Unavailable when the server cannot be reached, with the
-  // redacted connection string and what to check. FailedPrecondition for an Amazon Redshift
-  // server: its dialect is recognised but not supported yet.
+  // redacted connection string and what to check. FailedPrecondition when the server is not the
+  // engine `options.expect_dialect` names, or is Redshift over an unencrypted connection that no
+  // sslmode setting asked for.
   static Result<std::unique_ptr<Warehouse>> Connect(const WarehouseOptions& options, bool create_schema = false);
 
   ~Warehouse();
