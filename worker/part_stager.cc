@@ -223,7 +223,7 @@ Result<std::vector<FileOutcome>> S3PartStager::StageTask(int64_t run_id, std::ve
   }
   // Last: the marker makes the attempt complete.
   const std::string key = target_.key_prefix + "marker.json";
-  LOADSTAR_RETURN_IF_ERROR(target_.store->Put(key, MessageToJson(marker)).WithContext("writing the marker " + key));
+  LOADSTAR_RETURN_IF_ERROR(target_.store->Put(key, proto::MessageToJson(marker)).WithContext("writing the marker " + key));
   marker_ = std::move(marker);
   return outcomes;
 }

@@ -11,7 +11,7 @@
 
 #include "common/core/status.h"
 #include "common/storage/object_store.h"
-#include "proto/staging.pb.h"
+#include "staging.pb.h"
 #include "worker/parse/decompress.h"
 #include "worker/parse/record_parser.h"
 #include "worker/stager.h"

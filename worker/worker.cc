@@ -21,6 +21,7 @@
 #include "common/transport/transport.h"
 #include "common/warehouse/warehouse.h"
 #include "worker/parse/record_parser.h"
+#include "worker/part_stager.h"
 #include "worker/stager.h"
 
 namespace loadstar::worker {
@@ -165,6 +166,11 @@ class Executor {
       return Status::InvalidArgument("this worker was started for schema '" + options_.schema +
                                      "' but the coordinator asked for '" + task.schema() + "'");
     }
+    if (!task.staging().empty()) return StageToS3(task, result);
+    if (options_.s3_staging_only) {
+      return Status::FailedPrecondition("this worker was started with --s3-staging-only, but the coordinator asked "
+                                        "it to stage into the warehouse");
+    }
     if (!wh_ || wh_->schema() != task.schema()) {
       WarehouseOptions wo;
       wo.conninfo = options_.warehouse;
@@ -172,12 +178,7 @@ class Executor {
       wo.application_name = "loadstar-worker";
       LOADSTAR_ASSIGN_OR_RETURN(wh_, Warehouse::Connect(wo));
     }
-    if (!parser_ || parser_max_ != task.max_record_bytes()) {
-      ParserOptions po;
-      if (task.max_record_bytes() > 0) po.max_record_bytes = task.max_record_bytes();
-      parser_ = std::make_unique<RecordParser>(po);
-      parser_max_ = task.max_record_bytes();
-    }
+    EnsureParser(task);
 
     std::vector<FetchedFile> files(task.files_size());
     LOADSTAR_RETURN_IF_ERROR(Fetch(task, &files));
@@ -185,6 +186,49 @@ class Executor {
     if (task.max_record_bytes() > 0) so.max_record_bytes = task.max_record_bytes();
     LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Stager> stager, MakeStager(wh_.get(), parser_.get(), so));
     LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager->StageTask(task.run_id(), files));
+    AddAccounts(outcomes, result);
+    return Status::Ok();
+  }
+
+  // Fetches every file of the task, grouped by the store it lives in, many transfers at once.
+  // A warehouse that loads from S3: the rows go to parts under the task's staging prefix.
+  Status StageToS3(const wire::Task& task, wire::TaskResult* result) {
+    LOADSTAR_ASSIGN_OR_RETURN(Uri staging, ParseUri(task.staging()));
+    if (!staging.is_s3() || staging.path.empty() || staging.path.back() != '/') {
+      return Status::InvalidArgument("the coordinator sent a staging prefix that is not s3://bucket/prefix/: " +
+                                     task.staging());
+    }
+    LOADSTAR_ASSIGN_OR_RETURN(ObjectStore * store, StoreFor("s3://" + staging.bucket, staging));
+    EnsureParser(task);
+    std::vector<FetchedFile> files(task.files_size());
+    LOADSTAR_RETURN_IF_ERROR(Fetch(task, &files));
+    for (int i = 0; i < task.files_size(); ++i) files[i].file_id = task.files(i).file_id();
+    StagerOptions so;
+    if (task.max_record_bytes() > 0) so.max_record_bytes = task.max_record_bytes();
+    PartTarget target;
+    target.store = store;
+    target.bucket = staging.bucket;
+    target.key_prefix = staging.path + "task=" + std::to_string(task.task_id()) + "/attempt=" +
+                        std::to_string(task.attempt()) + "/";
+    target.task_id = task.task_id();
+    target.attempt = task.attempt();
+    target.worker = options_.name;
+    S3PartStager stager(std::move(target), parser_.get(), so);
+    LOADSTAR_ASSIGN_OR_RETURN(std::vector<FileOutcome> outcomes, stager.StageTask(task.run_id(), files));
+    AddAccounts(outcomes, result);
+    return Status::Ok();
+  }
+
+  void EnsureParser(const wire::Task& task) {
+    if (!parser_ || parser_max_ != task.max_record_bytes()) {
+      ParserOptions po;
+      if (task.max_record_bytes() > 0) po.max_record_bytes = task.max_record_bytes();
+      parser_ = std::make_unique<RecordParser>(po);
+      parser_max_ = task.max_record_bytes();
+    }
+  }
+
+  static void AddAccounts(const std::vector<FileOutcome>& outcomes, wire::TaskResult* result) {
     for (const auto& o : outcomes) {
       wire::FileAccount* acc = result->add_files();
       acc->set_uri(o.uri);
@@ -193,10 +237,8 @@ class Executor {
       acc->set_staged(o.staged);
       acc->set_rejected(o.rejected);
     }
-    return Status::Ok();
   }
 
-  // Fetches every file of the task, grouped by the store it lives in, many transfers at once.
   Status Fetch(const wire::Task& task, std::vector<FetchedFile>* files) {
     std::map<std::string, std::vector<size_t>> by_root;  // "s3://bucket" or "file://" -> file indexes
     std::vector<std::string> keys(task.files_size());
@@ -288,7 +330,7 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
 
   // A worker that cannot reach the warehouse would fail every task it is leased: find out now,
   // say so, and stay out of the run instead.
-  {
+  if (!options.s3_staging_only) {
     WarehouseOptions probe;
     probe.conninfo = options.warehouse;
     probe.application_name = "loadstar-worker";

@@ -20,6 +20,9 @@ struct WorkerOptions {
   bool insecure_plaintext = false;
   std::string warehouse;          // libpq conninfo; empty means PG* variables
   std::string schema;             // if set, tasks for another schema are refused
+  // Only ever write parts to S3 staging (for a warehouse that loads from S3, like Redshift):
+  // the worker then never connects to the warehouse, and refuses tasks that would.
+  bool s3_staging_only = false;
   std::string name;               // shown in status views; default host/pid
   uint32_t concurrency = 2;       // tasks staged at once (threads, each with its own connection)
   uint32_t fetch_concurrency = 16;  // transfers in flight per task

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -141,6 +142,62 @@ Status InflateIfGzip(std::string* body, uint64_t max_output_bytes) {
   LOADSTAR_ASSIGN_OR_RETURN(std::string inflated, Gunzip(*body, max_output_bytes));
   *body = std::move(inflated);
   return Status::Ok();
+}
+
+struct GzipWriter::Stream {
+  z_stream z{};
+};
+
+GzipWriter::GzipWriter(int level) : stream_(new Stream), level_(level) { Reset(); }
+
+GzipWriter::~GzipWriter() {
+  deflateEnd(&stream_->z);
+  delete stream_;
+}
+
+void GzipWriter::Reset() {
+  stream_->z = z_stream{};
+  // windowBits 15 + 16: a gzip header and trailer around the deflate data.
+  if (deflateInit2(&stream_->z, level_, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    std::abort();  // only for a bad level or out of memory
+  }
+}
+
+void GzipWriter::Deflate(std::string_view data, int flush) {
+  z_stream& z = stream_->z;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  int rc;
+  do {
+    size_t have = out_.size();
+    size_t room = std::max<size_t>(deflateBound(&z, z.avail_in), 64 << 10);
+    out_.resize(have + room);
+    z.next_out = reinterpret_cast<Bytef*>(out_.data() + have);
+    z.avail_out = static_cast<uInt>(room);
+    rc = deflate(&z, flush);
+    out_.resize(have + room - z.avail_out);
+  } while (z.avail_in > 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+}
+
+void GzipWriter::Append(std::string_view data) {
+  raw_bytes_ += data.size();
+  // zlib takes at most 4 GiB at a time.
+  constexpr size_t kChunk = 1u << 30;
+  while (data.size() > kChunk) {
+    Deflate(data.substr(0, kChunk), Z_NO_FLUSH);
+    data.remove_prefix(kChunk);
+  }
+  Deflate(data, Z_NO_FLUSH);
+}
+
+std::string GzipWriter::Finish() {
+  Deflate({}, Z_FINISH);
+  deflateEnd(&stream_->z);
+  std::string member = std::move(out_);
+  out_.clear();
+  raw_bytes_ = 0;
+  Reset();
+  return member;
 }
 
 }  // namespace loadstar::worker
