@@ -164,6 +164,32 @@ void AddCoordinatorFlags(CLI::App* app, coordinator::CoordinatorOptions* o) {
                   "PostgreSQL connection URI (postgresql://user@host:port/db); default: $LOADSTAR_WAREHOUSE, "
                   "then the PG* variables. Keep passwords in PGPASSWORD or ~/.pgpass");
   app->add_option("--schema", o->schema, "schema that holds the tables (created if missing)")->capture_default_str();
+  app->add_option_function<std::string>(
+         "--dialect",
+         [o](const std::string& v) {
+           if (v == "auto") o->dialect.reset();
+           if (v == "postgres") o->dialect = Dialect::kPostgres;
+           if (v == "redshift") o->dialect = Dialect::kRedshift;
+         },
+         "the warehouse's engine: auto (from its version()), postgres or redshift; naming one the server is not "
+         "is an error. redshift also makes sslmode=require the default")
+      ->check(CLI::IsMember({"auto", "postgres", "redshift"}))
+      ->default_str("auto");
+  app->add_option("--staging", o->staging,
+                  "Redshift: the S3 prefix workers write the parts to, s3://bucket/prefix/ (they are removed after "
+                  "the run commits); default: $LOADSTAR_STAGING")
+      ->envname("LOADSTAR_STAGING");
+  app->add_option("--iam-role", o->iam_role,
+                  "Redshift: the ARN of the IAM role, associated with the cluster, that its COPY reads the staging "
+                  "prefix with; default: $LOADSTAR_IAM_ROLE")
+      ->envname("LOADSTAR_IAM_ROLE");
+  app->add_option("--region", o->region, "Redshift: the staging bucket's region; default: $AWS_REGION");
+  app->add_option("--slices", o->slices,
+                  "Redshift: make each table's parts a multiple of this many (the cluster's slices; 0: ask the "
+                  "cluster)")
+      ->capture_default_str()
+      ->check(Between(0, 65536));
+  app->add_flag("--keep-staging", o->keep_staging, "Redshift: keep the run's parts in S3 after it commits");
   app->add_flag("--full-refresh", o->full_refresh, "stage every file again, even those the ledger says are loaded");
   app->add_option("--max-errors", o->max_errors,
                   "fail the run, leaving the star tables as they were, once more records than this are rejected "
@@ -174,10 +200,11 @@ void AddCoordinatorFlags(CLI::App* app, coordinator::CoordinatorOptions* o) {
       ->check(Date());
   app->add_option("--until", o->until, "backfill: only event files dated on or before this day (YYYY-MM-DD)")
       ->check(Date());
-  app->add_option("--task-bytes", o->task_bytes, "byte budget of one task (small files share a task)")
-      ->capture_default_str()
+  app->add_option("--task-bytes", o->task_bytes,
+                  "byte budget of one task (small files share a task); default: 8 MiB, for Redshift 32 MiB (its "
+                  "parts should be at least 1 MB compressed)")
       ->check(Between(1, kMax));
-  app->add_option("--task-files", o->task_files, "most files in one task")->capture_default_str()
+  app->add_option("--task-files", o->task_files, "most files in one task; default: 1000, for Redshift 20000")
       ->check(Between(1, kMax));
   app->add_option("--max-record-bytes", o->max_record_bytes, "records longer than this are rejected (at most 1 GiB)")
       ->capture_default_str()
@@ -281,6 +308,9 @@ std::function<int()> AddWorkerCommand(CLI::App* cmd, StopToken stop) {
   cmd->add_option("--warehouse", w.warehouse,
                   "PostgreSQL connection URI; default: $LOADSTAR_WAREHOUSE, then the PG* variables");
   cmd->add_option("--schema", w.schema, "refuse tasks for any other schema (default: the coordinator's)");
+  cmd->add_flag("--s3-staging-only", w.s3_staging_only,
+                "only write parts to the S3 staging prefix (for Redshift): never connect to the warehouse, and "
+                "refuse tasks that would");
   cmd->add_option("--name", w.name, "name shown in progress and status views (default: host/pid)");
   cmd->add_option("--concurrency", w.concurrency, "tasks staged at once")->capture_default_str()
       ->check(Between(1, 1024));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "common/warehouse/ledger.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
+#include "coordinator/s3_staging.h"
 #include "coordinator/scheduler/scheduler.h"
 
 namespace loadstar::coordinator {
@@ -52,9 +54,10 @@ double Seconds(Clock::time_point since) {
 }
 
 wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t task_id, uint32_t attempt,
-                            int64_t run_id, const CoordinatorOptions& options) {
+                            int64_t run_id, const CoordinatorOptions& options, const StagingArea* staging) {
   wire::Envelope env;
   wire::Task* task = env.mutable_task();
+  if (staging != nullptr) task->set_staging(staging->process_prefix_uri());
   task->set_task_id(task_id);
   task->set_attempt(attempt);
   task->set_run_id(run_id);
@@ -67,6 +70,7 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
     ref->set_size(f.size);
     ref->set_etag(std::string(plan.etag(f)));
     ref->set_kind(transport::ToWire(f.kind));
+    if (staging != nullptr) ref->set_file_id(f.file_id);
   }
   return env;
 }
@@ -75,8 +79,9 @@ wire::Envelope TaskEnvelope(const PackedTask& packed, const Plan& plan, uint64_t
 class Server {
  public:
   Server(const CoordinatorOptions& options, const CoordinatorHooks& hooks, const Plan& plan, int64_t run_id,
-         Warehouse* wh, StatusSnapshot* progress, Clock::time_point start)
-      : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), wh_(wh), progress_(progress), start_(start),
+         Warehouse* wh, StagingArea* staging, StatusSnapshot* progress, Clock::time_point start)
+      : options_(options), hooks_(hooks), plan_(plan), run_id_(run_id), wh_(wh), staging_(staging),
+        progress_(progress), start_(start),
         stop_(hooks.stop),
         scheduler_(SchedulerOptions{options.heartbeat_interval, options.liveness, options.max_attempts, 10}) {}
 
@@ -118,7 +123,8 @@ class Server {
       for (const Lease& lease : scheduler_.Dispatch(now)) {
         leased_at_[lease.task_id] = now;
         LOADSTAR_RETURN_IF_ERROR(router->Send(
-            lease.worker, TaskEnvelope(plan_.tasks[lease.task_id], plan_, lease.task_id, lease.attempt, run_id_, options_)));
+            lease.worker,
+            TaskEnvelope(plan_.tasks[lease.task_id], plan_, lease.task_id, lease.attempt, run_id_, options_, staging_)));
       }
       for (const std::string& w : scheduler_.WorkersDueHeartbeat(now)) {
         wire::Envelope hb;
@@ -146,6 +152,7 @@ class Server {
       return Status::FailedPrecondition("task " + std::to_string(f.task_id) + " (" + files + ") failed on attempt " +
                                         std::to_string(f.attempt) + ": " + f.error);
     }
+    if (staging_ != nullptr) return Status::Ok();  // proven from the accepted attempts before the load
     return ProveEveryFileStaged();
   }
 
@@ -226,6 +233,7 @@ class Server {
   // Empty when the ledger bears out `r` (every file of the task staged by this run, with the
   // ETag planned and the account reported); otherwise what does not check out.
   Result<std::string> Unconfirmed(const wire::TaskResult& r) {
+    if (staging_ != nullptr) return UnconfirmedByMarker(r);
     const PackedTask& task = plan_.tasks[r.task_id()];
     if (static_cast<size_t>(r.files_size()) != task.files.size()) {
       return "it accounts for " + std::to_string(r.files_size()) + " files of the task's " +
@@ -255,6 +263,28 @@ class Server {
                                        FileAccount{a.records(), a.staged(), a.rejected()});
       if (!confirmed.ok()) return confirmed.message();
     }
+    return std::string();
+  }
+
+  // Empty when the attempt's marker and parts in S3 bear out `r`, and the attempt is then
+  // recorded as accepted; otherwise what does not check out.
+  Result<std::string> UnconfirmedByMarker(const wire::TaskResult& r) {
+    const PackedTask& task = plan_.tasks[r.task_id()];
+    std::vector<ExpectedFile> expected;
+    expected.reserve(task.files.size());
+    for (uint64_t index : task.files) {
+      const PlannedFile& f = plan_.files[index];
+      expected.push_back(ExpectedFile{std::string(plan_.uri(f)), std::string(plan_.etag(f)), f.file_id, f.kind});
+    }
+    std::vector<ReportedAccount> reported;
+    for (const wire::FileAccount& a : r.files()) {
+      reported.push_back(ReportedAccount{a.uri(), a.records(), a.staged(), a.rejected()});
+    }
+    staging::StagedParts marker;
+    LOADSTAR_ASSIGN_OR_RETURN(std::string doubt,
+                              staging_->Doubt(r.task_id(), r.attempt(), expected, reported, &marker));
+    if (!doubt.empty()) return doubt;
+    LOADSTAR_RETURN_IF_ERROR(staging_->Accept(r.task_id(), r.attempt()));
     return std::string();
   }
 
@@ -298,10 +328,17 @@ class Server {
       std::string doubt;
       if (current && outcome == Outcome::kOk) {
         // A worker's word is checked against the ledger before the task counts as staged.
-        LOADSTAR_ASSIGN_OR_RETURN(doubt, Unconfirmed(r));
+        auto checked = Unconfirmed(r);
+        if (!checked.ok() && staging_ != nullptr) {
+          // S3 could not be read or written just now: not the worker's fault; lease it again.
+          outcome = Outcome::kRetryable;
+          error = "its result could not be checked: " + checked.status().message();
+          checked = std::string();
+        }
+        LOADSTAR_ASSIGN_OR_RETURN(doubt, std::move(checked));
         if (!doubt.empty()) {
           outcome = Outcome::kRetryable;
-          error = "its result was not borne out by the ledger: " + doubt;
+          error = std::string("its result was not borne out by ") + (staging_ != nullptr ? "its marker in S3: " : "the ledger: ") + doubt;
         }
       }
       Disposition d = scheduler_.Complete(in.peer, r.task_id(), r.attempt(), outcome, error, now);
@@ -351,6 +388,7 @@ class Server {
   const Plan& plan_;
   const int64_t run_id_;
   Warehouse* const wh_;  // to check results against the ledger
+  StagingArea* const staging_;  // S3 staging (Redshift): results are checked against the markers instead
   StatusSnapshot* const progress_;
   const Clock::time_point start_;
   const StopToken stop_;
@@ -392,8 +430,9 @@ Status CheckSourcesFound(const Plan& plan, RunStore* store, const std::string& s
 
 // Runs the transforms while another thread watches for a stop signal (which cancels the running
 // statement, so the transaction rolls back) and keeps the progress moving with the current step.
-Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, StatusSnapshot* progress,
-                            const CoordinatorHooks& hooks, Clock::time_point start, StopToken stop) {
+Status TransformCancellably(const std::function<Status(const std::function<void(const std::string&)>&)>& transform,
+                            Warehouse* wh, int64_t run_id, StatusSnapshot* progress, const CoordinatorHooks& hooks,
+                            Clock::time_point start, StopToken stop) {
   std::mutex mu;
   std::string step;  // guarded by mu
   std::atomic<bool> finished{false};
@@ -418,7 +457,7 @@ Status TransformCancellably(RunStore* store, Warehouse* wh, int64_t run_id, Stat
       }
     }
   });
-  Status s = store->Transform(run_id, [&](const std::string& label) {
+  Status s = transform([&](const std::string& label) {
     std::lock_guard lock(mu);
     step = label;
   });
@@ -451,7 +490,77 @@ Result<std::unique_ptr<transport::Router>> BindRouter(const CoordinatorOptions& 
   return router;
 }
 
+// What a Redshift load needs besides the warehouse, checked before any work starts.
+Status CheckRedshiftOptions(const CoordinatorOptions& options) {
+  if (options.staging.empty()) {
+    return Status::InvalidArgument("loading into Redshift needs a staging area in S3 for the parts it COPYs: give "
+                                   "--staging s3://bucket/prefix/ (or $LOADSTAR_STAGING)");
+  }
+  LOADSTAR_RETURN_IF_ERROR(StagingArea::ValidateUri(options.staging));
+  if (options.iam_role.empty()) {
+    return Status::InvalidArgument("loading into Redshift needs the IAM role its COPY reads the staging area with: "
+                                   "give --iam-role arn:aws:iam::ACCOUNT:role/NAME (or $LOADSTAR_IAM_ROLE); the "
+                                   "role must be associated with the cluster");
+  }
+  LOADSTAR_RETURN_IF_ERROR(ValidateIamRole(options.iam_role));
+  return StagingRegion(options).status();
+}
+
+// Before the load: the accepted attempts must hold every file of the run exactly once, each with
+// the ETag planned; then their manifests are written.
+Result<std::vector<TableManifest>> PrepareS3Load(const Plan& plan, StagingArea* staging, RunSummary* summary) {
+  uint64_t passed_over = 0;
+  LOADSTAR_ASSIGN_OR_RETURN(std::vector<staging::StagedParts> chosen, staging->LoadAccepted(&passed_over));
+  std::unordered_map<std::string_view, std::string_view> held;  // uri -> etag
+  for (const auto& m : chosen) {
+    for (const auto& f : m.files()) held.emplace(f.uri(), f.etag());
+  }
+  for (const PlannedFile& f : plan.files) {
+    auto it = held.find(plan.uri(f));
+    if (it == held.end() || it->second != plan.etag(f)) {
+      return Status::FailedPrecondition("no accepted attempt in " + staging->run_prefix_uri() + " holds " +
+                                        std::string(plan.uri(f)) + " as planned, though every task was "
+                                        "acknowledged; run again to stage it");
+    }
+  }
+  if (held.size() != plan.files.size() + plan.skipped_staged) {
+    return Status::FailedPrecondition("the accepted attempts hold " + std::to_string(held.size()) + " files, the run " +
+                                      std::to_string(plan.files.size() + plan.skipped_staged) + "; run again");
+  }
+  PartSizes sizes = MeasureParts(chosen);
+  summary->part_sizes = sizes.ToString();
+  log::Info("staged parts: " + sizes.ToString() + ", for " + std::to_string(held.size()) + " source files");
+  return staging->WriteManifests(chosen);
+}
+
 }  // namespace
+
+Status ValidateIamRole(std::string_view arn) {
+  // arn:aws:iam::123456789012:role/name, in any partition (aws, aws-cn, aws-us-gov).
+  const std::string_view head = "arn:";
+  size_t iam = arn.find(":iam::");
+  bool ok = arn.substr(0, head.size()) == head && iam != std::string_view::npos && iam > head.size();
+  if (ok) {
+    std::string_view rest = arn.substr(iam + 6);
+    ok = rest.size() > 18 && rest[12] == ':' && rest.substr(13, 5) == "role/" && rest.size() > 18;
+    for (size_t i = 0; ok && i < 12; ++i) ok = rest[i] >= '0' && rest[i] <= '9';
+  }
+  if (!ok) {
+    return Status::InvalidArgument("--iam-role '" + std::string(arn) + "' is not an IAM role ARN; it looks like "
+                                   "arn:aws:iam::123456789012:role/NAME (the role attached to the cluster)");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> StagingRegion(const CoordinatorOptions& options) {
+  if (!options.region.empty()) return options.region;
+  for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return std::string(v);
+  }
+  return Status::InvalidArgument("Redshift's COPY needs the staging bucket's region: give --region (or set "
+                                 "AWS_REGION)");
+}
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks) {
   const auto start = Clock::now();
@@ -468,11 +577,31 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
     if (!source->empty()) LOADSTAR_RETURN_IF_ERROR(ParseUri(*source).status());
   }
 
+  if (options.dialect == Dialect::kRedshift) LOADSTAR_RETURN_IF_ERROR(CheckRedshiftOptions(options));
+
   WarehouseOptions wo;
   wo.conninfo = options.warehouse;
   wo.schema = options.schema;
   wo.application_name = "loadstar-coordinator";
+  wo.expect_dialect = options.dialect;
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> wh, Warehouse::Connect(wo, /*create_schema=*/true));
+  const bool s3_staging = wh->dialect() == Dialect::kRedshift;
+  CopyAuthorization copy_auth;
+  uint32_t slices = options.slices;
+  if (s3_staging) {
+    // Everything a Redshift load needs is checked before the run is recorded.
+    LOADSTAR_RETURN_IF_ERROR(CheckRedshiftOptions(options));
+    LOADSTAR_ASSIGN_OR_RETURN(copy_auth.region, StagingRegion(options));
+    copy_auth.iam_role = options.iam_role;
+    LOADSTAR_RETURN_IF_ERROR(StagingArea::Probe(options.staging));
+    if (slices == 0) {
+      LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh->QueryFile("slices"));
+      LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"slices"}).WithContext(SqlFilePath("slices", wh->dialect())));
+      slices = static_cast<uint32_t>(std::max<int64_t>(rows.empty() ? 1 : rows.integer(0, "slices"), 1));
+    }
+    log::Info("loading into Amazon Redshift: parts staged under " + options.staging + " (region " + copy_auth.region +
+              "), COPY as " + options.iam_role + ", " + std::to_string(slices) + " slices");
+  }
   RunStore store(wh.get());
   LOADSTAR_RETURN_IF_ERROR(store.Prepare());
   // Bound before a run is recorded: a port in use leaves no run behind.
@@ -515,11 +644,68 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   plan_options.full_refresh = options.full_refresh;
   plan_options.since = options.since;
   plan_options.until = options.until;
-  plan_options.pack.byte_budget = options.task_bytes;
-  plan_options.pack.max_files = options.task_files;
+  plan_options.pack.byte_budget =
+      options.task_bytes > 0 ? options.task_bytes : (s3_staging ? kRedshiftTaskBytes : kPostgresTaskBytes);
+  plan_options.pack.max_files =
+      options.task_files > 0 ? options.task_files : (s3_staging ? kRedshiftTaskFiles : kPostgresTaskFiles);
+
+  // S3 staging: what this run staged before (a resumed run) is in its accepted attempts.
+  std::unique_ptr<StagingArea> staging;
+  std::vector<staging::StagedParts> inherited;
+  std::unordered_map<std::string, std::string> staged_elsewhere;  // uri -> etag
+  if (s3_staging) {
+    plan_options.task_multiple = slices;
+    auto opened = StagingArea::Open(options.staging, run_id);
+    if (!opened.ok()) return fail(opened.status());
+    staging = std::move(opened).value();
+    std::vector<std::string> accepted_keys;
+    auto loaded = staging->LoadAccepted(nullptr, &accepted_keys);
+    if (!loaded.ok()) return fail(loaded.status().WithContext("reading the accepted attempts of run " + std::to_string(run_id)));
+    inherited = std::move(loaded).value();
+    for (const auto& m : inherited) {
+      for (const auto& f : m.files()) staged_elsewhere.emplace(f.uri(), f.etag());
+    }
+    plan_options.staged_elsewhere = &staged_elsewhere;
+    if (!inherited.empty()) {
+      log::Info("run " + std::to_string(run_id) + " has " + std::to_string(inherited.size()) +
+                " accepted attempts in " + staging->run_prefix_uri() + " (" + std::to_string(staged_elsewhere.size()) +
+                " files)");
+    }
+    // A file changed since an accepted attempt staged it: that attempt is withdrawn, so that all
+    // its files are staged again, from the bytes there are now.
+    auto first = BuildPlan(sources, wh.get(), run_id, plan_options);
+    if (!first.ok()) return fail(first.status());
+    if (!first->changed_since_staged.empty()) {
+      std::unordered_set<std::string> changed(first->changed_since_staged.begin(), first->changed_since_staged.end());
+      for (size_t i = 0; i < inherited.size(); ++i) {
+        bool stale = false;
+        for (const auto& f : inherited[i].files()) stale = stale || changed.count(f.uri()) > 0;
+        if (!stale) continue;
+        log::Warn("a file of the accepted attempt " + accepted_keys[i] + " has changed since; its files are staged again");
+        if (Status forgot = staging->Forget(accepted_keys[i]); !forgot.ok()) return fail(forgot);
+      }
+      auto reloaded = staging->LoadAccepted();
+      if (!reloaded.ok()) return fail(reloaded.status());
+      inherited = std::move(reloaded).value();
+      staged_elsewhere.clear();
+      for (const auto& m : inherited) {
+        for (const auto& f : m.files()) staged_elsewhere.emplace(f.uri(), f.etag());
+      }
+    }
+  }
   auto planned = BuildPlan(sources, wh.get(), run_id, plan_options);
   if (!planned.ok()) return fail(planned.status());
-  const Plan& plan = planned.value();
+  Plan& plan = planned.value();
+  if (s3_staging) {
+    // New files get ids above every id the ledger or an accepted attempt has used.
+    int64_t next_id = plan.max_file_id;
+    for (const auto& m : inherited) {
+      for (const auto& f : m.files()) next_id = std::max<int64_t>(next_id, f.file_id());
+    }
+    for (PlannedFile& f : plan.files) {
+      if (f.file_id == 0) f.file_id = ++next_id;
+    }
+  }
   summary.files_listed = plan.listed_files;
   summary.skipped_loaded = plan.skipped_loaded;
   summary.skipped_staged = plan.skipped_staged;
@@ -536,28 +722,56 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
             std::to_string(plan.skipped_staged) + " already staged by this run");
 
   log::Info("listening for workers on " + router->endpoint());
-  if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size());
+  if (hooks.on_listening) hooks.on_listening(router->endpoint(), plan.tasks.size(), s3_staging);
 
   progress.set_phase(StatusSnapshot::STAGING);
-  Server server(options, hooks, plan, run_id, wh.get(), &progress, start);
+  Server server(options, hooks, plan, run_id, wh.get(), staging.get(), &progress, start);
   {
     // A resumed run counts the rejects of the files it staged before.
-    LOADSTAR_ASSIGN_OR_RETURN(std::vector<SourceAccount> before, store.Account(run_id));
     uint64_t rejected = 0;
-    for (const auto& a : before) rejected += a.rejected;
+    if (s3_staging) {
+      for (const auto& m : inherited) {
+        for (const auto& f : m.files()) rejected += f.rejected();
+      }
+    } else {
+      LOADSTAR_ASSIGN_OR_RETURN(std::vector<SourceAccount> before, store.Account(run_id));
+      for (const auto& a : before) rejected += a.rejected;
+    }
     server.set_initial_rejected(rejected);
   }
   Status served = server.Serve(router.get());
   server.ShutdownWorkers(router.get(), served.ok() ? "every task is staged" : "the run failed");
   if (!served.ok()) return fail(served);
 
+  std::vector<TableManifest> manifests;
+  if (s3_staging) {
+    auto prepared = PrepareS3Load(plan, staging.get(), &summary);
+    if (!prepared.ok()) return fail(prepared.status());
+    manifests = std::move(prepared).value();
+  }
+
   progress.set_phase(StatusSnapshot::TRANSFORMING);
   server.Report();
   log::Info("every task is staged; transforming run " + std::to_string(run_id));
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, RunState::kTransforming));
-  Status transformed = TransformCancellably(&store, wh.get(), run_id, &progress, hooks, start, hooks.stop);
+  auto transform = [&](const std::function<void(const std::string&)>& on_step) {
+    if (s3_staging) return store.LoadFromS3AndTransform(run_id, manifests, copy_auth, on_step);
+    return store.Transform(run_id, on_step);
+  };
+  Status transformed = TransformCancellably(transform, wh.get(), run_id, &progress, hooks, start, hooks.stop);
   if (!transformed.ok()) return fail(transformed);
   progress.clear_step();
+  if (s3_staging) {
+    if (options.keep_staging) {
+      log::Info("kept the staging parts under " + staging->run_prefix_uri() + " (--keep-staging)");
+    } else if (auto removed = staging->RemoveRun(); removed.ok()) {
+      log::Info("removed " + std::to_string(*removed) + " staging objects under " + staging->run_prefix_uri());
+    } else {
+      // The run is committed; what is left is only storage.
+      log::Warn("the run is loaded, but its staging parts could not all be removed from " +
+                staging->run_prefix_uri() + ": " + removed.status().message() + "; remove them by hand");
+    }
+  }
 
   LOADSTAR_ASSIGN_OR_RETURN(summary.accounts, store.Account(run_id));
   LOADSTAR_ASSIGN_OR_RETURN(summary.tables, store.StarCounts());

@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/status.h"
 #include "common/core/stop.h"
 #include "common/transport/transport.h"
+#include "common/warehouse/dialect.h"
 #include "coordinator/run_store.h"
 #include "coordinator/monitor/status_board.h"
 
@@ -20,6 +23,17 @@ struct CoordinatorOptions {
   std::string songs;      // URI of the song files
   std::string events;     // URI of the event logs
   std::string warehouse;  // libpq conninfo; empty means PG* variables
+  // The engine --warehouse must be (--dialect); unset: whatever it says it is.
+  std::optional<Dialect> dialect;
+  // Redshift: where workers write the parts (s3://bucket/prefix/), the role its COPY reads them
+  // with, and the bucket's region (default: the AWS settings'). Parts are removed after the run
+  // committed unless keep_staging. Each table's parts are made a multiple of `slices` where the
+  // data allows (0: ask the cluster).
+  std::string staging;
+  std::string iam_role;
+  std::string region;
+  uint32_t slices = 0;
+  bool keep_staging = false;
   std::string schema = "sparkify";
   std::string listen = "tcp://*:5570";
   // Workers connect over CURVE: `curve` holds the coordinator's secret key and the public keys
@@ -32,8 +46,11 @@ struct CoordinatorOptions {
   // The run fails once more than this many records have been rejected (Redshift's MAXERROR);
   // the star tables are then left as they were. Negative: no limit.
   int64_t max_errors = 0;
-  uint64_t task_bytes = 8ull << 20;
-  uint64_t task_files = 1000;
+  // What one task holds at most; 0: the dialect's default (PostgreSQL: 8 MiB and 1,000 files, so
+  // that many workers share the work; Redshift: 32 MiB and 20,000 files, so that each part is
+  // at least about 1 MB compressed).
+  uint64_t task_bytes = 0;
+  uint64_t task_files = 0;
   uint64_t max_record_bytes = 16ull << 20;
   std::chrono::milliseconds heartbeat_interval{1000};
   uint32_t liveness = 3;
@@ -47,12 +64,18 @@ struct RunSummary {
   std::vector<SourceAccount> accounts;
   std::vector<TableCount> tables;
   double elapsed_s = 0;
+  std::string part_sizes;  // Redshift: the loaded parts' size distribution (PartSizes::ToString)
 };
+
+// Byte and file budgets of a task for `dialect` when none is given.
+inline constexpr uint64_t kPostgresTaskBytes = 8ull << 20, kPostgresTaskFiles = 1000;
+inline constexpr uint64_t kRedshiftTaskBytes = 32ull << 20, kRedshiftTaskFiles = 20000;
 
 struct CoordinatorHooks {
   // Called once the socket is bound, with the real endpoint (the port resolved) and the number
   // of tasks to serve (0 when every file is already loaded: no worker is needed).
-  std::function<void(const std::string& endpoint, uint64_t tasks)> on_listening;
+  // `s3_staging` says workers write parts to S3 and need no warehouse connection (Redshift).
+  std::function<void(const std::string& endpoint, uint64_t tasks, bool s3_staging)> on_listening;
   // Called every loop turn; return a non-OK Status to abort the run (e.g. every local worker
   // process has exited).
   std::function<Status()> check;
@@ -66,5 +89,10 @@ struct CoordinatorHooks {
 };
 
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks);
+
+// InvalidArgument unless `arn` has the form of an IAM role ARN (arn:aws:iam::<12 digits>:role/NAME).
+Status ValidateIamRole(std::string_view arn);
+// The region of the Redshift staging bucket: --region, else AWS_REGION, else AWS_DEFAULT_REGION.
+Result<std::string> StagingRegion(const CoordinatorOptions& options);
 
 }  // namespace loadstar::coordinator

@@ -1,5 +1,6 @@
 #include "coordinator/planner.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "common/core/log.h"
@@ -13,12 +14,13 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// What planning needs to know of one ledger row, in 24 bytes: a coordinator planning a million
+// What planning needs to know of one ledger row, in 32 bytes: a coordinator planning a million
 // files keeps a million of these. ETags are compared by a 64-bit hash; a collision (odds about
 // 1 in 10^10 at a million files) could only make a changed file look unchanged to one rerun.
 struct KnownFile {
   uint64_t etag_hash = 0;
   int64_t run_id = 0;
+  int64_t file_id = 0;
   FileState state = FileState::kNew;
 };
 
@@ -62,15 +64,19 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
                        const PlanOptions& options) {
   // Keyed by the hash of the URI (see KnownFile).
   std::unordered_map<uint64_t, KnownFile> ledger;
+  int64_t plan_max_file_id = 0;
   bool checked = false;
   LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("ledger_all", {}, [&](const QueryResult& row) {
     if (!checked) {
-      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"uri", "etag", "state", "run_id"}).WithContext(SqlFilePath("ledger_all", wh->dialect())));
+      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"file_id", "uri", "etag", "state", "run_id"})
+                                   .WithContext(SqlFilePath("ledger_all", wh->dialect())));
       checked = true;
     }
     auto state = ParseFileState(row.text(0, "state"));
     if (!state.ok()) return state.status().WithContext("the ledger (load_files) row of " + row.text(0, "uri"));
-    ledger.emplace(Hash(row.text(0, "uri")), KnownFile{Hash(row.text(0, "etag")), row.integer(0, "run_id"), *state});
+    const int64_t file_id = row.integer(0, "file_id");
+    plan_max_file_id = std::max(plan_max_file_id, file_id);
+    ledger.emplace(Hash(row.text(0, "uri")), KnownFile{Hash(row.text(0, "etag")), row.integer(0, "run_id"), file_id, *state});
     return Status::Ok();
   }));
 
@@ -98,8 +104,21 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
       plan.listed_bytes += info.size;
       std::string uri = store->UriFor(info.key);
       std::optional<LedgerFacts> known;
+      int64_t file_id = 0;
       if (auto it = ledger.find(Hash(uri)); it != ledger.end()) {
         known = LedgerFacts{it->second.state, it->second.run_id, it->second.etag_hash == Hash(info.etag)};
+        file_id = it->second.file_id;
+      }
+      if (options.staged_elsewhere != nullptr) {
+        // Staged by this run outside the warehouse (S3 staging): that counts as staged with the
+        // ETag it had then.
+        if (auto it = options.staged_elsewhere->find(uri); it != options.staged_elsewhere->end()) {
+          if (it->second == info.etag) {
+            ++plan.skipped_staged;
+            return Status::Ok();
+          }
+          plan.changed_since_staged.push_back(uri);
+        }
       }
       switch (Decide(known, run_id, options.full_refresh)) {
         case PlanDecision::kSkipLoaded:
@@ -111,7 +130,7 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
         case PlanDecision::kStage:
           break;
       }
-      plan.Add(uri, info.etag, info.size, source.kind);
+      plan.Add(uri, info.etag, info.size, source.kind, file_id);
       return Status::Ok();
     });
     if (!listed.ok()) return listed.WithContext("listing " + source.uri);
@@ -122,12 +141,54 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
     plan.sources.push_back(std::move(listing));
   }
 
-  std::vector<PackInput> inputs;
-  inputs.reserve(plan.files.size());
-  for (size_t i = 0; i < plan.files.size(); ++i) {
-    inputs.push_back(PackInput{i, plan.files[i].size, plan.files[i].kind});
+  plan.max_file_id = plan_max_file_id;
+  if (options.task_multiple <= 1) {
+    std::vector<PackInput> inputs;
+    inputs.reserve(plan.files.size());
+    for (size_t i = 0; i < plan.files.size(); ++i) {
+      inputs.push_back(PackInput{i, plan.files[i].size, plan.files[i].kind});
+    }
+    plan.tasks = PackTasks(std::move(inputs), options.pack);
+    return plan;
   }
-  plan.tasks = PackTasks(std::move(inputs), options.pack);
+  for (FileKind kind : {FileKind::kSong, FileKind::kEvent}) {
+    std::vector<PackInput> inputs;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < plan.files.size(); ++i) {
+      if (plan.files[i].kind != kind) continue;
+      inputs.push_back(PackInput{i, plan.files[i].size, kind});
+      bytes += plan.files[i].size;
+    }
+    if (inputs.empty()) continue;
+    const uint64_t budget = std::max<uint64_t>(options.pack.byte_budget, 1);
+    const uint64_t most = std::max<uint64_t>(options.pack.max_files, 1);
+    uint64_t tasks = std::max<uint64_t>((bytes + budget - 1) / budget, (inputs.size() + most - 1) / most);
+    tasks = std::max<uint64_t>(tasks, 1);
+    if (tasks < options.task_multiple) {
+      std::vector<PackedTask> packed = PackTasks(std::move(inputs), options.pack);
+      plan.tasks.insert(plan.tasks.end(), std::make_move_iterator(packed.begin()), std::make_move_iterator(packed.end()));
+      continue;
+    }
+    // Exactly `tasks` tasks (a multiple), cut where the running share of bytes or of files (the
+    // larger) crosses each 1/tasks mark; files keep their order.
+    tasks = (tasks + options.task_multiple - 1) / options.task_multiple * options.task_multiple;
+    std::vector<PackedTask> packed(tasks);
+    const double total_bytes = std::max<double>(static_cast<double>(bytes), 1.0);
+    const double total_files = static_cast<double>(inputs.size());
+    double seen_bytes = 0;
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      const double mid_bytes = (seen_bytes + inputs[j].size / 2.0) / total_bytes;
+      const double mid_files = (static_cast<double>(j) + 0.5) / total_files;
+      const uint64_t k = std::min<uint64_t>(static_cast<uint64_t>(std::max(mid_bytes, mid_files) * tasks), tasks - 1);
+      seen_bytes += inputs[j].size;
+      packed[k].kind = kind;
+      packed[k].bytes += inputs[j].size;
+      packed[k].files.push_back(inputs[j].index);
+    }
+    for (PackedTask& t : packed) {
+      if (!t.files.empty()) plan.tasks.push_back(std::move(t));
+    }
+  }
   return plan;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/core/status.h"
@@ -18,12 +19,15 @@ struct SourceSpec {
 };
 
 // One file to stage. Its URI and ETag live in the Plan's text arena (a coordinator planning a
-// million files holds a million of these: 32 bytes each plus the text, no allocation per file).
+// million files holds a million of these: 40 bytes each plus the text, no allocation per file).
 struct PlannedFile {
   uint64_t text_offset = 0;  // URI then ETag, back to back, in Plan::text_
   uint32_t uri_length = 0;
   uint32_t etag_length = 0;
   uint64_t size = 0;
+  // Its ledger id where the ledger knows it (0 for a new file). Used where the coordinator gives
+  // files their ids (S3 staging); staging into the warehouse makes ids there.
+  int64_t file_id = 0;
   FileKind kind = FileKind::kSong;
 };
 
@@ -34,6 +38,13 @@ struct PlanOptions {
   std::string since;
   std::string until;
   PackOptions pack;
+  // When more than 1: each kind's tasks are made a multiple of this many where the data allows
+  // (Redshift's slices: one part per table per task, and every slice reads one part of each
+  // COPY), by spreading that kind's bytes evenly over the rounded-up count.
+  uint32_t task_multiple = 0;
+  // Files this run has staged outside the warehouse (S3 staging), URI -> the ETag then: skipped
+  // as staged while their ETag is unchanged, listed in Plan::changed_since_staged otherwise.
+  const std::unordered_map<std::string, std::string>* staged_elsewhere = nullptr;
 };
 
 // What listing one source found.
@@ -50,9 +61,9 @@ class Plan {
   std::string_view etag(const PlannedFile& f) const {
     return std::string_view(text_).substr(f.text_offset + f.uri_length, f.etag_length);
   }
-  void Add(std::string_view uri, std::string_view etag, uint64_t size, FileKind kind) {
+  void Add(std::string_view uri, std::string_view etag, uint64_t size, FileKind kind, int64_t file_id = 0) {
     files.push_back(PlannedFile{text_.size(), static_cast<uint32_t>(uri.size()), static_cast<uint32_t>(etag.size()),
-                                size, kind});
+                                size, file_id, kind});
     text_.append(uri);
     text_.append(etag);
   }
@@ -66,6 +77,9 @@ class Plan {
   uint64_t ignored_not_json = 0;    // objects under the prefix that are not JSON files
   uint64_t outside_dates = 0;       // event files outside --since/--until
   std::vector<SourceListing> sources;  // one per source, in the order given
+  int64_t max_file_id = 0;          // the highest file id in the ledger
+  // Files of PlanOptions::staged_elsewhere whose ETag has changed since (planned again).
+  std::vector<std::string> changed_since_staged;
 
  private:
   std::string text_;  // every file's URI and ETag

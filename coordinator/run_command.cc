@@ -57,10 +57,10 @@ class LocalWorkers {
   }
 
   // `stderr_fd` >= 0: the workers' stderr (a ProgressView's relay), else this process's.
-  Status Start(const RunCommandOptions& options, const std::string& endpoint, int stderr_fd) {
+  Status Start(const RunCommandOptions& options, const std::string& endpoint, int stderr_fd, bool s3_staging) {
     // The warehouse connection string may hold a password: hand it over in the environment,
     // never in argv where `ps` would show it.
-    if (!options.coordinator.warehouse.empty()) setenv("LOADSTAR_WAREHOUSE", options.coordinator.warehouse.c_str(), 1);
+    if (!s3_staging && !options.coordinator.warehouse.empty()) setenv("LOADSTAR_WAREHOUSE", options.coordinator.warehouse.c_str(), 1);
     std::string connect = endpoint;
     size_t star = connect.find("://0.0.0.0:");
     if (star != std::string::npos) connect.replace(star, 11, "://127.0.0.1:");
@@ -70,6 +70,8 @@ class LocalWorkers {
                                        "--concurrency", std::to_string(options.worker_concurrency),
                                        "--give-up-after", "60",
                                        "--log-level", LevelFlag()};
+      // Workers that write parts to S3 have no business with the warehouse.
+      if (s3_staging) args.push_back("--s3-staging-only");
       // A worker's secret key goes in its environment (readable by this user only, unlike argv);
       // the coordinator's public key may be on the command line.
       std::vector<std::string> env;
@@ -176,6 +178,7 @@ void PrintSummary(const RunSummary& s, const std::string& schema) {
                 WithThousands(a.bytes).c_str(), WithThousands(a.records).c_str(), WithThousands(a.staged).c_str(),
                 WithThousands(a.rejected).c_str());
   }
+  if (!s.part_sizes.empty()) std::printf("\n  staged parts: %s\n", s.part_sizes.c_str());
   std::printf("\n  %-10s %12s\n", "table", "rows");
   for (const auto& t : s.tables) std::printf("  %-10s %12s\n", t.table.c_str(), WithThousands(t.rows).c_str());
   std::fflush(stdout);
@@ -239,8 +242,8 @@ int RunCommand(const RunCommandOptions& options, StopToken stop) {
   CoordinatorHooks hooks;
   Status start_status;
   if (options.workers > 0) {
-    hooks.on_listening = [&](const std::string& endpoint, uint64_t tasks) {
-      if (tasks > 0) start_status = workers.Start(run_options, endpoint, view.RelayFd());
+    hooks.on_listening = [&](const std::string& endpoint, uint64_t tasks, bool s3_staging) {
+      if (tasks > 0) start_status = workers.Start(run_options, endpoint, view.RelayFd(), s3_staging);
     };
     hooks.check = [&]() -> Status {
       LOADSTAR_RETURN_IF_ERROR(start_status);

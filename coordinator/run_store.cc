@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 
 #include "common/core/log.h"
 #include "common/warehouse/transaction.h"
@@ -27,6 +28,14 @@ Result<RunState> ParseRunState(std::string_view text) {
 }
 
 Status RunStore::Prepare() {
+  if (wh_->dialect() == Dialect::kRedshift) {
+    // No advisory locks there: every transaction that changes the runs table LOCKs it instead,
+    // so two coordinators may stage at once but only one commits a run (see StartRun and
+    // LoadFromS3AndTransform).
+    LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
+    LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("schema"));
+    return tx.Commit();
+  }
   LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("schema"));
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult lock, wh_->QueryFile("run_lock"));
   LOADSTAR_RETURN_IF_ERROR(lock.RequireColumns({"locked"}).WithContext(SqlFilePath("run_lock", wh_->dialect())));
@@ -38,19 +47,36 @@ Status RunStore::Prepare() {
 }
 
 Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
+  std::optional<Transaction> tx;
+  if (wh_->dialect() == Dialect::kRedshift) {
+    // The run id is the next one after the highest, under the lock (Redshift has no sequences).
+    LOADSTAR_ASSIGN_OR_RETURN(Transaction begun, Transaction::Begin(wh_));
+    tx.emplace(std::move(begun));
+    LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("run_lock"));
+  }
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("run_find_resumable", {sources}));
   LOADSTAR_RETURN_IF_ERROR(found.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_find_resumable", wh_->dialect())));
+  int64_t run_id = 0;
   if (!found.empty()) {
     *resumed = true;
-    int64_t run_id = found.integer(0, "run_id");
+    run_id = found.integer(0, "run_id");
     LOADSTAR_RETURN_IF_ERROR(SetState(run_id, RunState::kStaging));
-    return run_id;
+  } else if (tx) {
+    *resumed = false;
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult next, wh_->QueryFile("run_next_id"));
+    LOADSTAR_RETURN_IF_ERROR(next.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_next_id", wh_->dialect())));
+    if (next.empty()) return Status::Internal(SqlFilePath("run_next_id", wh_->dialect()) + " returned no run id");
+    run_id = next.integer(0, "run_id");
+    LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("run_create", {std::to_string(run_id), sources}).status());
+  } else {
+    *resumed = false;
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("run_create", {sources}));
+    LOADSTAR_RETURN_IF_ERROR(created.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_create", wh_->dialect())));
+    if (created.empty()) return Status::Internal(SqlFilePath("run_create", wh_->dialect()) + " returned no run id");
+    run_id = created.integer(0, "run_id");
   }
-  *resumed = false;
-  LOADSTAR_ASSIGN_OR_RETURN(QueryResult created, wh_->QueryFile("run_create", {sources}));
-  LOADSTAR_RETURN_IF_ERROR(created.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_create", wh_->dialect())));
-  if (created.empty()) return Status::Internal(SqlFilePath("run_create", wh_->dialect()) + " returned no run id");
-  return created.integer(0, "run_id");
+  if (tx) LOADSTAR_RETURN_IF_ERROR(tx->Commit());
+  return run_id;
 }
 
 Status RunStore::SetState(int64_t run_id, RunState state, const std::string& error) {
@@ -66,32 +92,98 @@ Status RunStore::RecordListing(int64_t run_id, uint64_t files, uint64_t skipped,
       .status();
 }
 
-Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
-  LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
+Status RunStore::TransformSteps(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
   SqlVars vars;
   vars.run_id = run_id;
-  Status s = wh_->ExecFileSteps("transform", vars, [](const std::string& label, double seconds) {
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFileSteps("transform", vars, [](const std::string& label, double seconds) {
     char took[32];
     std::snprintf(took, sizeof took, "%.2f s", seconds);
     log::Info(std::string("transform: ") + took + "  " + label);
-  }, on_step);
-  if (s.ok()) {
-    // The checks see the new tables before anyone else does; a failed check rolls them back.
-    auto started = std::chrono::steady_clock::now();
-    if (on_step) on_step("data-quality checks");
-    auto checks = RunQualityChecks(wh_, run_id);
-    s = checks.ok() ? ChecksToStatus(*checks) : checks.status();
-    char took[96];
-    std::snprintf(took, sizeof took, "transform: %.2f s  data-quality checks (%zu)",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-                  checks.ok() ? checks->size() : size_t{0});
-    log::Info(took);
-  }
-  if (s.ok()) s = wh_->ExecFile("transform_finish", vars);
+  }, on_step));
+  // The checks see the new tables before anyone else does; a failed check rolls them back.
+  auto started = std::chrono::steady_clock::now();
+  if (on_step) on_step("data-quality checks");
+  auto checks = RunQualityChecks(wh_, run_id);
+  Status s = checks.ok() ? ChecksToStatus(*checks) : checks.status();
+  char took[96];
+  std::snprintf(took, sizeof took, "transform: %.2f s  data-quality checks (%zu)",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                checks.ok() ? checks->size() : size_t{0});
+  log::Info(took);
+  LOADSTAR_RETURN_IF_ERROR(s);
+  return wh_->ExecFile("transform_finish", vars);
+}
+
+Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
+  LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
+  Status s = TransformSteps(run_id, on_step);
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     (void)tx.Rollback();  // before the caller hears of it; the original error is the one reported
     return s.WithContext("transforming run " + std::to_string(run_id) + " (rolled back; the star tables are unchanged)");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> RunStore::ExplainLoadErrors() {
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("load_errors"));
+  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"file", "line_number", "column_name", "err_code", "reason", "value"})
+                               .WithContext(SqlFilePath("load_errors", wh_->dialect())));
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    out += "\n  " + rows.text(r, "file") + " line " + rows.text(r, "line_number") + ", column " +
+           rows.text(r, "column_name") + ": " + rows.text(r, "reason") + " (error " + rows.text(r, "err_code") +
+           (rows.text(r, "value").empty() ? "" : ", value '" + rows.text(r, "value") + "'") + ")";
+  }
+  return out;
+}
+
+Status RunStore::LoadFromS3AndTransform(int64_t run_id, const std::vector<TableManifest>& manifests,
+                                        const CopyAuthorization& auth,
+                                        const std::function<void(const std::string& step)>& on_step) {
+  const std::string run = std::to_string(run_id);
+  auto rolled_back = [&](const Status& s) {
+    return s.WithContext("loading run " + run + " (rolled back; the star tables are unchanged)");
+  };
+  LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("run_lock"));
+  // Under the lock: another coordinator may have committed this run meanwhile.
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult state, wh_->QueryFile("run_state", {run}));
+  LOADSTAR_RETURN_IF_ERROR(state.RequireColumns({"state"}).WithContext(SqlFilePath("run_state", wh_->dialect())));
+  if (!state.empty() && state.text(0, "state") == RunStateText(RunState::kDone)) {
+    return Status::FailedPrecondition("run " + run + " was committed by another coordinator meanwhile; its tables are loaded, and this process has nothing left to do");
+  }
+  for (const TableManifest& m : manifests) {
+    const std::string step = "COPY " + m.table + " from " + std::to_string(m.parts) + " parts";
+    if (on_step) on_step(step);
+    auto started = std::chrono::steady_clock::now();
+    SqlVars vars;
+    vars.literals = {{"manifest", m.uri}, {"iam_role", auth.iam_role}, {"region", auth.region}};
+    Status copied = wh_->ExecFile("copy_manifest_" + m.table, vars);
+    if (!copied.ok()) {
+      (void)tx.Rollback();
+      auto why = ExplainLoadErrors();
+      std::string detail = why.ok() ? *why : "; reading stl_load_errors failed too: " + why.status().message();
+      return rolled_back(Status(copied.code(), copied.message() + detail));
+    }
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult count, wh_->QueryFile("copy_count"));
+    LOADSTAR_RETURN_IF_ERROR(count.RequireColumns({"rows"}).WithContext(SqlFilePath("copy_count", wh_->dialect())));
+    const uint64_t loaded = count.empty() ? 0 : static_cast<uint64_t>(count.integer(0, "rows"));
+    if (loaded != m.rows) {
+      (void)tx.Rollback();
+      return rolled_back(Status::DataLoss("COPY " + m.table + " loaded " + std::to_string(loaded) +
+                                          " rows, but the accepted parts hold " + std::to_string(m.rows) + " (" +
+                                          m.uri + ")"));
+    }
+    char took[64];
+    std::snprintf(took, sizeof took, "%.2f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    log::Info(std::string("load: ") + took + "  " + step + ", " + std::to_string(loaded) + " rows");
+  }
+  Status s = TransformSteps(run_id, on_step);
+  if (s.ok()) s = tx.Commit();
+  if (!s.ok()) {
+    (void)tx.Rollback();
+    return rolled_back(s);
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 
 #include "common/core/status.h"
 #include "common/warehouse/warehouse.h"
+#include "coordinator/s3_staging.h"
 
 namespace loadstar::coordinator {
 
@@ -28,6 +29,12 @@ Result<RunState> ParseRunState(std::string_view text);
 struct SourceAccount {
   std::string kind;  // "song" or "event"
   uint64_t files = 0, bytes = 0, records = 0, staged = 0, rejected = 0;
+};
+
+// How Redshift's COPY may read the staging bucket.
+struct CopyAuthorization {
+  std::string iam_role;  // arn:aws:iam::<account>:role/<name>
+  std::string region;    // the staging bucket's region
 };
 
 struct TableCount {
@@ -55,10 +62,23 @@ class RunStore {
   // `on_step` (if set) hears each step's label as it begins.
   Status Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step = {});
 
+  // Redshift: in one transaction, under LOCK, COPYs every manifest into its staging table (each
+  // COPY's row count checked against what the manifest's parts hold), then runs the transforms,
+  // the checks and the finish like Transform. A failed COPY is explained from stl_load_errors.
+  // FailedPrecondition when another coordinator committed the run meanwhile.
+  Status LoadFromS3AndTransform(int64_t run_id, const std::vector<TableManifest>& manifests,
+                                const CopyAuthorization& auth,
+                                const std::function<void(const std::string& step)>& on_step = {});
+
   Result<std::vector<SourceAccount>> Account(int64_t run_id);
   Result<std::vector<TableCount>> StarCounts();
 
  private:
+  // The transforms, the checks and transform_finish, in the caller's transaction.
+  Status TransformSteps(int64_t run_id, const std::function<void(const std::string& step)>& on_step);
+  // The last COPY's rows in stl_load_errors, one line each (file, line, column, reason).
+  Result<std::string> ExplainLoadErrors();
+
   Warehouse* const wh_;
 };
 

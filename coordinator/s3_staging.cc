@@ -123,7 +123,7 @@ Result<std::string> StagingArea::Doubt(uint64_t task_id, uint32_t attempt, const
     return body.status();
   }
   staging::StagedParts m;
-  if (Status parsed = JsonToMessage(*body, &m); !parsed.ok()) return "its marker cannot be read: " + parsed.message();
+  if (Status parsed = proto::JsonToMessage(*body, &m); !parsed.ok()) return "its marker cannot be read: " + parsed.message();
   if (m.task_id() != task_id || m.attempt() != attempt) return std::string("its marker names another task or attempt");
   if (static_cast<size_t>(m.files_size()) != files.size()) {
     return "its marker accounts for " + std::to_string(m.files_size()) + " files of the task's " +
@@ -182,7 +182,7 @@ Status StagingArea::Accept(uint64_t task_id, uint32_t attempt) {
   a.set_attempt(attempt);
   a.set_marker_key(AttemptKey(task_id, attempt) + "marker.json");
   const std::string key = run_key_prefix_ + "accepted/" + process_ + "-task=" + std::to_string(task_id) + ".json";
-  return store_->Put(key, MessageToJson(a)).WithContext("recording the accepted attempt " + key);
+  return store_->Put(key, proto::MessageToJson(a)).WithContext("recording the accepted attempt " + key);
 }
 
 Status StagingArea::Forget(const std::string& accepted_key) { return store_->Delete(accepted_key); }
@@ -201,10 +201,10 @@ Result<std::vector<staging::StagedParts>> StagingArea::LoadAccepted(uint64_t* pa
   for (const std::string& key : keys) {
     LOADSTAR_ASSIGN_OR_RETURN(std::string body, store_->Get(key));
     staging::AcceptedAttempt a;
-    LOADSTAR_RETURN_IF_ERROR(JsonToMessage(body, &a).WithContext("reading " + key));
+    LOADSTAR_RETURN_IF_ERROR(proto::JsonToMessage(body, &a).WithContext("reading " + key));
     LOADSTAR_ASSIGN_OR_RETURN(std::string marker_body, store_->Get(a.marker_key()));
     staging::StagedParts m;
-    LOADSTAR_RETURN_IF_ERROR(JsonToMessage(marker_body, &m).WithContext("reading " + a.marker_key()));
+    LOADSTAR_RETURN_IF_ERROR(proto::JsonToMessage(marker_body, &m).WithContext("reading " + a.marker_key()));
     bool overlaps = false;
     for (const auto& f : m.files()) overlaps = overlaps || covered.count(f.uri()) > 0;
     if (overlaps) {

@@ -11,7 +11,7 @@
 #include "common/core/file_kind.h"
 #include "common/core/status.h"
 #include "common/storage/object_store.h"
-#include "proto/staging.pb.h"
+#include "staging.pb.h"
 
 namespace loadstar::coordinator {
 
