@@ -6,3 +6,13 @@ add_test(NAME redshift_standin_test
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/redshift_standin_test.py)
 set_tests_properties(redshift_standin_test PROPERTIES LABELS integration TIMEOUT 300
   ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+
+# loadstar into the stand-in, end to end: the sample and a generated set give the PostgreSQL
+# path's tables, through kills, a COMMIT held and abandoned, S3 faults on part uploads, dirty
+# input, incremental and backfill runs.
+add_library(loadstar_redshift_support STATIC support/redshift_standin.cc)
+target_link_libraries(loadstar_redshift_support PUBLIC loadstar_test_support)
+loadstar_test(NAME redshift_e2e_test SOURCES e2e/redshift_test.cc LIBS loadstar_faults_support loadstar_redshift_support
+              LABEL e2e TIMEOUT 600)
+add_dependencies(redshift_e2e_test loadstar fault_proxy)
+set_property(TEST redshift_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PROXY=$<TARGET_FILE:fault_proxy>")
