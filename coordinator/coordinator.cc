@@ -584,13 +584,20 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   wo.schema = options.schema;
   wo.application_name = "loadstar-coordinator";
   wo.expect_dialect = options.dialect;
+  Dialect dialect = options.dialect.value_or(Dialect::kPostgres);
+  if (!options.dialect) {
+    // Which engine it is decides what else must be checked before the schema is created.
+    LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> probe, Warehouse::Connect(wo));
+    dialect = probe->dialect();
+    wo.expect_dialect = dialect;
+  }
+  const bool s3_staging = dialect == Dialect::kRedshift;
+  if (s3_staging) LOADSTAR_RETURN_IF_ERROR(CheckRedshiftOptions(options));
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> wh, Warehouse::Connect(wo, /*create_schema=*/true));
-  const bool s3_staging = wh->dialect() == Dialect::kRedshift;
   CopyAuthorization copy_auth;
   uint32_t slices = options.slices;
   if (s3_staging) {
     // Everything a Redshift load needs is checked before the run is recorded.
-    LOADSTAR_RETURN_IF_ERROR(CheckRedshiftOptions(options));
     LOADSTAR_ASSIGN_OR_RETURN(copy_auth.region, StagingRegion(options));
     copy_auth.iam_role = options.iam_role;
     LOADSTAR_RETURN_IF_ERROR(StagingArea::Probe(options.staging));

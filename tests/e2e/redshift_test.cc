@@ -242,9 +242,9 @@ class RedshiftTest : public ::testing::Test {
   // The PostgreSQL path's tables for the generated data set, loaded once.
   static const std::string& PostgresGenerated() {
     if (pg_generated_ == nullptr) {
-      CommandResult r = RunPostgres("pg_generated", kDataBucket);
+      CommandResult r = RunPostgres("ref_generated", kDataBucket);
       EXPECT_EQ(r.exit_code, 0) << r.output;
-      pg_generated_ = new std::string(CrossFingerprint("pg_generated"));
+      pg_generated_ = new std::string(CrossFingerprint("ref_generated"));
     }
     return *pg_generated_;
   }
@@ -295,18 +295,18 @@ std::string* RedshiftTest::pg_generated_ = nullptr;
 // The sample, loaded both ways: the same tables and ledger; the parts are gone afterwards; a
 // rerun loads nothing and changes nothing.
 TEST_F(RedshiftTest, SampleLoadsExactlyAsOnPostgres) {
-  CommandResult pg = RunPostgres("pg_sample", kSampleBucket);
+  CommandResult pg = RunPostgres("ref_sample", kSampleBucket);
   ASSERT_EQ(pg.exit_code, 0) << pg.output;
   CommandResult rs = RunRedshift("rs_sample", kSampleBucket);
   ASSERT_EQ(rs.exit_code, 0) << rs.output;
   EXPECT_TRUE(Contains(rs.output, "staged parts: ")) << rs.output;
   EXPECT_TRUE(Contains(standin_->Log(), "MANIFEST")) << "no COPY from a manifest reached the stand-in";
 
-  const std::string reference = CrossFingerprint("pg_sample");
-  EXPECT_TRUE(Contains(reference, "songplays=333:")) << reference;  // shared/docs/SAMPLE_FIGURES.md
+  const std::string reference = CrossFingerprint("ref_sample");
+  EXPECT_TRUE(Contains(reference, "songplays=6820:")) << reference;  // shared/docs/SAMPLE_FIGURES.md
   EXPECT_EQ(CrossFingerprint("rs_sample"), reference);
-  ExpectLedgerLike("rs_sample", "pg_sample");
-  EXPECT_EQ(SqlLong("SELECT count(*) FROM rs_sample.rejects"), SqlLong("SELECT count(*) FROM pg_sample.rejects"));
+  ExpectLedgerLike("rs_sample", "ref_sample");
+  EXPECT_EQ(SqlLong("SELECT count(*) FROM rs_sample.rejects"), SqlLong("SELECT count(*) FROM ref_sample.rejects"));
   EXPECT_TRUE(StagingObjects("rs_sample").empty()) << "staging parts were left behind";
 
   CommandResult again = RunRedshift("rs_sample", kSampleBucket);
@@ -327,7 +327,8 @@ TEST_F(RedshiftTest, MissingStagingOrRoleIsAUsageErrorBeforeAnyWork) {
                                                                "loadstar-copy", "--region", "us-east-1"}));
   EXPECT_NE(bad_role.exit_code, 0);
   EXPECT_TRUE(Contains(bad_role.output, "is not an IAM role ARN")) << bad_role.output;
-  CommandResult wrong_dialect = Run(Concat(Sources(kSampleBucket), {"--warehouse", *db_, "--schema", "rs_usage",
+  CommandResult wrong_dialect = Run(Concat(Sources(kSampleBucket), {"--warehouse", *db_ + "?sslmode=disable",
+                                                                    "--schema", "rs_usage",
                                                                     "--dialect", "redshift", "--staging",
                                                                     Staging("rs_usage"), "--iam-role", kRole,
                                                                     "--region", "us-east-1"}));
@@ -368,7 +369,7 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
   EXPECT_TRUE(Contains(out, "resuming run")) << out;
   EXPECT_TRUE(Contains(out, "accepted attempts")) << out;
   EXPECT_EQ(CrossFingerprint(schema), reference);
-  ExpectLedgerLike(schema, "pg_generated");
+  ExpectLedgerLike(schema, "ref_generated");
   for (auto& w : workers) w->KillHard();
 }
 
@@ -400,7 +401,7 @@ TEST_F(RedshiftTest, CoordinatorKilledBetweenTheCopiesAndTheCommit) {
   EXPECT_TRUE(Contains(again.output, "resuming run")) << again.output;
   EXPECT_TRUE(Contains(again.output, "0 to stage")) << again.output;  // everything was accepted before
   EXPECT_EQ(CrossFingerprint(schema), reference);
-  ExpectLedgerLike(schema, "pg_generated");
+  ExpectLedgerLike(schema, "ref_generated");
 }
 
 // S3 through a proxy that breaks a good share of every request, part uploads included: retries
@@ -424,7 +425,7 @@ TEST_F(RedshiftTest, S3FaultsOnPartUploadsAreRetriedAway) {
   ASSERT_EQ(r.exit_code, 0) << r.output << "\nfault proxy log:\n" << proxy->Log();
   EXPECT_GE(injected["slowdown_503"] + injected["error_500"] + injected["reset_before_response"], 10u);
   EXPECT_EQ(CrossFingerprint(schema), reference);
-  ExpectLedgerLike(schema, "pg_generated");
+  ExpectLedgerLike(schema, "ref_generated");
 }
 
 // The data in several runs (incremental: the first days, then all; backfill: a middle window
@@ -440,7 +441,7 @@ TEST_F(RedshiftTest, IncrementalAndBackfillRunsEqualOneLoad) {
     CommandResult all = RunRedshift("rs_incremental", kDataBucket);
     ASSERT_EQ(all.exit_code, 0) << all.output;
     EXPECT_EQ(CrossFingerprint("rs_incremental"), reference);
-    ExpectLedgerLike("rs_incremental", "pg_generated");
+    ExpectLedgerLike("rs_incremental", "ref_generated");
   }
   {
     CommandResult window = RunRedshift("rs_backfill", kDataBucket, {"--since", mid_from, "--until", mid_to});
@@ -450,7 +451,7 @@ TEST_F(RedshiftTest, IncrementalAndBackfillRunsEqualOneLoad) {
     CommandResult all = RunRedshift("rs_backfill", kDataBucket);
     ASSERT_EQ(all.exit_code, 0) << all.output;
     EXPECT_EQ(CrossFingerprint("rs_backfill"), reference);
-    ExpectLedgerLike("rs_backfill", "pg_generated");
+    ExpectLedgerLike("rs_backfill", "ref_generated");
   }
 }
 
@@ -476,21 +477,21 @@ TEST_F(RedshiftTest, DirtyInputIsRejectedPerRecordAsOnPostgres) {
                   .ok());
   const std::vector<std::string> src = {"--songs", "s3://" + bucket + "/dirty/song_data/", "--events",
                                         "s3://" + bucket + "/dirty/log_data/", "--max-errors", "-1"};
-  CommandResult pg = Run(Concat(src, {"--warehouse", *db_, "--schema", "pg_dirty", "--workers", "1"}));
+  CommandResult pg = Run(Concat(src, {"--warehouse", *db_, "--schema", "ref_dirty", "--workers", "1"}));
   ASSERT_EQ(pg.exit_code, 0) << pg.output;
   CommandResult rs = Run(Concat(Concat(src, RedshiftArgs("rs_dirty")), {"--workers", "1"}));
   ASSERT_EQ(rs.exit_code, 0) << rs.output;
-  EXPECT_EQ(CrossFingerprint("rs_dirty"), CrossFingerprint("pg_dirty"));
-  EXPECT_EQ(SqlLong("SELECT count(*) FROM pg_dirty.songplays"), 1);
+  EXPECT_EQ(CrossFingerprint("rs_dirty"), CrossFingerprint("ref_dirty"));
+  EXPECT_EQ(SqlLong("SELECT count(*) FROM ref_dirty.songplays"), 1);
   // The same rejects with the same reasons, plus the one too wide for Redshift.
-  EXPECT_EQ(Sql("SELECT string_agg(reason, ' | ' ORDER BY line) FROM pg_dirty.rejects"),
+  EXPECT_EQ(Sql("SELECT string_agg(reason, ' | ' ORDER BY line) FROM ref_dirty.rejects"),
             Sql("SELECT string_agg(reason, ' | ' ORDER BY line) FROM rs_dirty.rejects WHERE reason NOT LIKE "
                 "'%Redshift holds at most 65535 bytes%'"));
   EXPECT_EQ(SqlLong("SELECT count(*) FROM rs_dirty.rejects WHERE reason LIKE '%Redshift holds at most 65535 bytes%' "
                     "AND line = 4"),
             1);
   EXPECT_EQ(ReadLedgerAccount(kDatabase, "rs_dirty", "event").records,
-            ReadLedgerAccount(kDatabase, "pg_dirty", "event").records);
+            ReadLedgerAccount(kDatabase, "ref_dirty", "event").records);
 }
 
 }  // namespace
