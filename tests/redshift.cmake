@@ -12,7 +12,12 @@ set_tests_properties(redshift_standin_test PROPERTIES LABELS integration TIMEOUT
 # input, incremental and backfill runs.
 add_library(loadstar_redshift_support STATIC support/redshift_standin.cc)
 target_link_libraries(loadstar_redshift_support PUBLIC loadstar_test_support)
-loadstar_test(NAME redshift_e2e_test SOURCES e2e/redshift_test.cc LIBS loadstar_faults_support loadstar_redshift_support
+loadstar_test(NAME redshift_e2e_test SOURCES e2e/redshift_test.cc support/tls_front.cc LIBS loadstar_faults_support loadstar_redshift_support
               LABEL e2e TIMEOUT 600)
 add_dependencies(redshift_e2e_test loadstar fault_proxy)
 set_property(TEST redshift_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PROXY=$<TARGET_FILE:fault_proxy>")
+
+# A real cluster, only when LOADSTAR_LIVE_* name one (see the file); reported as skipped otherwise.
+loadstar_test(NAME redshift_live_test SOURCES e2e/redshift_live_test.cc LIBS loadstar_test_support LABEL e2e
+              TIMEOUT 3600)
+set_tests_properties(redshift_live_test PROPERTIES SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")

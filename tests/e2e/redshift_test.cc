@@ -29,6 +29,7 @@
 #include "tests/support/sample_upload.h"
 #include "tests/support/star_fingerprint.h"
 #include "tests/support/test_env.h"
+#include "tests/support/tls_front.h"
 #include "tests/support/wait_until.h"
 
 namespace loadstar::testing {
@@ -492,6 +493,42 @@ TEST_F(RedshiftTest, DirtyInputIsRejectedPerRecordAsOnPostgres) {
             1);
   EXPECT_EQ(ReadLedgerAccount(kDatabase, "rs_dirty", "event").records,
             ReadLedgerAccount(kDatabase, "ref_dirty", "event").records);
+}
+
+// TLS: --dialect redshift asks for sslmode=require by default and gets an encrypted connection
+// where the server offers one; a plaintext Redshift connection nobody asked for is refused.
+TEST_F(RedshiftTest, RedshiftConnectionsAreEncryptedUnlessAskedOtherwise) {
+  TestCertificates certs;
+  ASSERT_TRUE(certs.ok());
+  StandinOptions so;
+  so.tls_cert = certs.server_cert();
+  so.tls_key = certs.server_key();
+  auto tls = RedshiftStandin::Start(PostgresServer::Shared().port(), s3_->endpoint(), so);
+  ASSERT_NE(tls, nullptr);
+  std::vector<std::string> args = Concat(Sources(kSampleBucket),
+                                         {"--warehouse", tls->Conninfo(kDatabase, ""), "--schema", "rs_tls",
+                                          "--dialect", "redshift", "--staging", Staging("rs_tls"), "--iam-role",
+                                          kRole, "--region", "us-east-1", "--workers", "1"});
+  CommandResult r = Run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output << "\n" << tls->Log();
+  EXPECT_FALSE(Contains(r.output, "is not encrypted")) << r.output;
+  EXPECT_TRUE(Contains(tls->Log(), "TLS")) << tls->Log();
+
+  // Without TLS on the server: --dialect redshift (sslmode=require) cannot connect, and says why.
+  CommandResult refused = Run(Concat(Sources(kSampleBucket),
+                                     {"--warehouse", standin_->Conninfo(kDatabase, ""), "--schema", "rs_tls",
+                                      "--dialect", "redshift", "--staging", Staging("rs_tls"), "--iam-role", kRole,
+                                      "--region", "us-east-1"}),
+                              {});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_TRUE(Contains(refused.output, "loadstar asks Redshift for sslmode=require")) << refused.output;
+  // Detected (no --dialect) over a connection that fell back to plaintext: refused too.
+  CommandResult plain = Run(Concat(Sources(kSampleBucket),
+                                   {"--warehouse", standin_->Conninfo(kDatabase, ""), "--schema", "rs_tls",
+                                    "--staging", Staging("rs_tls"), "--iam-role", kRole, "--region", "us-east-1"}),
+                            {});
+  EXPECT_EQ(plain.exit_code, 1) << plain.output;
+  EXPECT_TRUE(Contains(plain.output, "is not encrypted")) << plain.output;
 }
 
 }  // namespace

@@ -33,6 +33,9 @@ std::unique_ptr<RedshiftStandin> RedshiftStandin::Start(int postgres_port, const
     o.argv.push_back("--hold-commit-file");
     o.argv.push_back(options.hold_commit_file);
   }
+  if (!options.tls_cert.empty()) {
+    o.argv.insert(o.argv.end(), {"--tls-cert", options.tls_cert, "--tls-key", options.tls_key});
+  }
   o.stdout_path = s->dir_ + "/stdout";
   o.stderr_path = s->dir_ + "/stderr";
   auto spawned = Subprocess::Spawn(o);
@@ -61,8 +64,9 @@ std::unique_ptr<RedshiftStandin> RedshiftStandin::Start(int postgres_port, const
 
 RedshiftStandin::~RedshiftStandin() = default;
 
-std::string RedshiftStandin::Conninfo(const std::string& database) const {
-  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + database + " user=postgres sslmode=disable";
+std::string RedshiftStandin::Conninfo(const std::string& database, const std::string& sslmode) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + database + " user=postgres" +
+         (sslmode.empty() ? "" : " sslmode=" + sslmode);
 }
 
 std::string RedshiftStandin::Log() const { return ReadAll(dir_ + "/stderr"); }

@@ -14,6 +14,8 @@ struct StandinOptions {
   // While this file exists, a COMMIT after a COPY from S3 is held (see the stand-in's
   // --hold-commit-file); empty: never.
   std::string hold_commit_file;
+  // A certificate and key (PEM) to answer clients that ask for TLS; empty: TLS is refused.
+  std::string tls_cert, tls_key;
 };
 
 class RedshiftStandin {
@@ -26,8 +28,9 @@ class RedshiftStandin {
   ~RedshiftStandin();
 
   int port() const { return port_; }
-  // A libpq connection string for `database` through the stand-in (no TLS).
-  std::string Conninfo(const std::string& database) const;
+  // A libpq connection string for `database` through the stand-in, with `sslmode` (none when
+  // empty: libpq's default, or what the caller's environment says).
+  std::string Conninfo(const std::string& database, const std::string& sslmode = "disable") const;
   std::string Log() const;  // its stderr: every rewrite, refusal and load
 
  private:
