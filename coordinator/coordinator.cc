@@ -296,6 +296,14 @@ class Server {
       (void)router->Send(in.peer, refuse);
       return Status::Ok();
     }
+    if (env.has_unfit()) {
+      std::string name = env.unfit().worker_name().substr(0, kMaxWorkerNameBytes);
+      std::string reason = env.unfit().reason().substr(0, 2048);
+      log::WarnThrottled("unfit-worker", "worker " + name + " cannot take part in this run and has left: " + reason);
+      if (progress_->workers_unfit_size() < 32) progress_->add_workers_unfit(name + ": " + reason);
+      Refuse(router, in.peer, "noted; the run goes on without this worker");
+      return Status::Ok();
+    }
     if (env.has_ready()) {
       const std::string& name = env.ready().worker_name();
       if (name.size() > kMaxWorkerNameBytes) {

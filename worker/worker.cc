@@ -310,6 +310,23 @@ wire::Envelope ReadyEnvelope(const std::string& name, uint32_t credit) {
   return env;
 }
 
+// Tells the coordinator, by this worker's name, that it cannot take part and why, so that the
+// run's log and status say so too; waits a few seconds for its answer, then gives up quietly.
+void TellCoordinatorUnfit(const WorkerOptions& options, const std::optional<transport::CurveClient>& curve,
+                          const std::string& reason) {
+  auto dealer = transport::Dealer::Connect(options.connect, RandomIdentity(), curve);
+  if (!dealer.ok()) return;
+  wire::Envelope env;
+  env.mutable_unfit()->set_worker_name(options.name);
+  env.mutable_unfit()->set_reason(reason);
+  if (!(*dealer)->Send(env).ok()) return;
+  const auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    auto wait = (*dealer)->Receive(std::chrono::milliseconds(200));
+    if (!wait.ok() || wait->message || !wait->refused.empty()) return;
+  }
+}
+
 }  // namespace
 
 Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
@@ -341,7 +358,11 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
       if (reachable.ok() || !IsRetryable(reachable)) break;
       if (attempt < 3) std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
     }
-    if (!reachable.ok()) return reachable.WithContext("this worker cannot stage anything");
+    if (!reachable.ok()) {
+      Status why = reachable.WithContext("this worker cannot stage anything");
+      TellCoordinatorUnfit(options, curve, why.message());
+      return why;
+    }
   }
 
   LOADSTAR_ASSIGN_OR_RETURN(std::unique_ptr<transport::Dealer> dealer,
@@ -369,6 +390,8 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
   auto backoff = options.heartbeat_interval;
   const auto backoff_cap = std::chrono::milliseconds(32000);
   bool heard_once = false;
+  int refusals = 0;  // handshakes the coordinator refused, in a row
+  constexpr int kRefusalsBeforeGivingUp = 3;
   Status outcome;
 
   auto send = [&](wire::Envelope env) {
@@ -385,6 +408,15 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
       break;
     }
     now = Clock::now();
+    if (!wait->refused.empty()) {
+      // Turned away during the handshake: no message can reach us. Say why; give up when it
+      // keeps happening (the coordinator reads its authorized keys when it starts).
+      log::WarnThrottled("handshake-refused", wait->refused);
+      if (++refusals >= kRefusalsBeforeGivingUp) {
+        outcome = Status::PermissionDenied(wait->refused);
+        break;
+      }
+    }
     if (wait->woken) {
       for (Done& d : boxes.TakeDone()) {
         if (d.generation != generation) continue;  // leased by a coordinator we lost: it re-leased it
@@ -394,6 +426,7 @@ Status RunWorker(const WorkerOptions& options_in, StopToken stop) {
       }
     }
     if (wait->message) {
+      refusals = 0;
       last_heard = last_answer = now;
       backoff = options.heartbeat_interval;
       if (!heard_once) {

@@ -1,5 +1,7 @@
 #include "common/transport/transport.h"
 
+#include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -324,10 +326,27 @@ struct Dealer::Impl {
   std::optional<CurveClient> curve;
   std::string public_key;  // curve's, derived from its secret key
   std::unique_ptr<zmq::socket_t> socket;
+  // Handshake failures of `socket`, from its monitor: the only way a worker the coordinator's
+  // ZAP handler refuses can learn of it (the coordinator cannot send it anything).
+  std::unique_ptr<zmq::socket_t> monitor;
+
+  void Close() {
+    if (socket && monitor) (void)zmq_socket_monitor(socket->handle(), nullptr, 0);
+    monitor.reset();
+    socket.reset();
+  }
 
   Status Open() {
     try {
       socket = std::make_unique<zmq::socket_t>(Context(), zmq::socket_type::dealer);
+      static std::atomic<uint64_t> monitors{0};
+      const std::string address = "inproc://loadstar-dealer-monitor-" + std::to_string(monitors++);
+      if (zmq_socket_monitor(socket->handle(), address.c_str(),
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) == 0) {
+        monitor = std::make_unique<zmq::socket_t>(Context(), zmq::socket_type::pair);
+        monitor->set(zmq::sockopt::linger, 0);
+        monitor->connect(address);
+      }
       socket->set(zmq::sockopt::linger, 0);
       if (curve.has_value()) {
         socket->set(zmq::sockopt::curve_serverkey, curve->server_key);
@@ -350,7 +369,37 @@ struct Dealer::Impl {
 };
 
 Dealer::Dealer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Dealer::~Dealer() = default;
+Dealer::~Dealer() { impl_->Close(); }
+
+namespace {
+
+// One event of a socket monitor (two frames: event and value, then the endpoint), as a sentence
+// for the worker's log; "" for events that are not handshake failures.
+std::string DescribeHandshakeFailure(zmq::socket_t& monitor, const std::string& endpoint, bool curve,
+                                     const std::string& public_key) {
+  zmq::message_t event, address;
+  if (!monitor.recv(event, zmq::recv_flags::dontwait)) return "";
+  if (event.more()) (void)monitor.recv(address, zmq::recv_flags::dontwait);
+  if (event.size() < 6) return "";
+  uint16_t id;
+  uint32_t value;
+  std::memcpy(&id, event.data(), 2);
+  std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    return "the coordinator at " + endpoint + " refused this worker's key (fingerprint " + Fingerprint(public_key) +
+           ", ZAP status " + std::to_string(value) + "): add the line of this worker's .pub file to the file the "
+           "coordinator reads with --authorized-keys, and start the coordinator again";
+  }
+  if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    return std::string("the handshake with the coordinator at ") + endpoint + " failed: " +
+           (curve ? "is --coordinator-key the coordinator's public key, and does the coordinator use CURVE (not "
+                    "--insecure-plaintext)?"
+                  : "this worker speaks plaintext (--insecure-plaintext); the coordinator probably expects CURVE keys");
+  }
+  return "";
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Dealer>> Dealer::Connect(const std::string& endpoint, const std::string& identity,
                                                 std::optional<CurveClient> curve) {
@@ -371,7 +420,7 @@ Result<std::unique_ptr<Dealer>> Dealer::Connect(const std::string& endpoint, con
 }
 
 Status Dealer::Reconnect() {
-  impl_->socket.reset();
+  impl_->Close();
   return impl_->Open();
 }
 
@@ -380,9 +429,17 @@ Mechanism Dealer::mechanism() const { return MechanismOf(*impl_->socket); }
 Result<Wait> Dealer::Receive(std::chrono::milliseconds timeout, int wake_fd) {
   Wait wait;
   try {
-    zmq::pollitem_t items[2] = {{impl_->socket->handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd, ZMQ_POLLIN, 0}};
-    zmq::poll(items, wake_fd >= 0 ? 2 : 1, timeout);
-    wait.woken = wake_fd >= 0 && (items[1].revents & ZMQ_POLLIN) != 0;
+    std::vector<zmq::pollitem_t> items = {{impl_->socket->handle(), 0, ZMQ_POLLIN, 0}};
+    const size_t monitor_index = impl_->monitor ? items.size() : 0;
+    if (impl_->monitor) items.push_back({impl_->monitor->handle(), 0, ZMQ_POLLIN, 0});
+    const size_t wake_index = wake_fd >= 0 ? items.size() : 0;
+    if (wake_fd >= 0) items.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
+    zmq::poll(items.data(), items.size(), timeout);
+    wait.woken = wake_index > 0 && (items[wake_index].revents & ZMQ_POLLIN) != 0;
+    if (monitor_index > 0 && (items[monitor_index].revents & ZMQ_POLLIN) != 0) {
+      wait.refused = DescribeHandshakeFailure(*impl_->monitor, impl_->endpoint, impl_->curve.has_value(),
+                                              impl_->public_key);
+    }
     if ((items[0].revents & ZMQ_POLLIN) == 0) return wait;
     zmq::message_t frame;
     if (!impl_->socket->recv(frame, zmq::recv_flags::dontwait)) return wait;

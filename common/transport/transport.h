@@ -64,6 +64,10 @@ struct Incoming {
 struct Wait {
   std::optional<Incoming> message;
   bool woken = false;
+  // Worker side: the coordinator turned this connection away during the handshake (its ZAP
+  // handler refused this worker's key, or the two ends disagree on CURVE): what happened and
+  // what to check. The socket keeps trying.
+  std::string refused;
 };
 
 class Router {

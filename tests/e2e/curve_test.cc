@@ -114,7 +114,9 @@ TEST_F(CurveE2eTest, OnlyWorkersWithListedKeysGetTasksAndStrangersChangeNothing)
   auto intruder = Subprocess::Spawn(
       {.argv = {LoadstarBinary(), "worker", "--connect", endpoint, "--warehouse", *db_, "--name", "intruder",
                 "--give-up-after", "3", "--key-file", keys.dir() + "/intruder.key", "--coordinator-key",
-                keys.dir() + "/coordinator.pub"}});
+                keys.dir() + "/coordinator.pub"},
+       .stdout_path = log + ".intruder",
+       .stderr_path = log + ".intruder"});
   ASSERT_TRUE(intruder.ok());
   auto intruder_ended = intruder->Wait(60s);
   ASSERT_TRUE(intruder_ended.has_value());
@@ -122,10 +124,17 @@ TEST_F(CurveE2eTest, OnlyWorkersWithListedKeysGetTasksAndStrangersChangeNothing)
   EXPECT_TRUE(Contains(ReadFile(log), "refused a connection from 127.0.0.1 with key " +
                                           transport::Fingerprint(intruder_public)))
       << ReadFile(log).substr(0, 8192);
+  // ...and the worker is told why, in its own words: which key, and what to do.
+  EXPECT_TRUE(Contains(ReadFile(log + ".intruder"), "refused this worker's key (fingerprint " +
+                                                        transport::Fingerprint(intruder_public)))
+      << ReadFile(log + ".intruder");
+  EXPECT_TRUE(Contains(ReadFile(log + ".intruder"), "--authorized-keys")) << ReadFile(log + ".intruder");
 
   // A worker that speaks plaintext.
   auto plain = Subprocess::Spawn({.argv = {LoadstarBinary(), "worker", "--connect", endpoint, "--warehouse", *db_,
-                                           "--name", "plaintext", "--give-up-after", "3", "--insecure-plaintext"}});
+                                           "--name", "plaintext", "--give-up-after", "3", "--insecure-plaintext"},
+                                  .stdout_path = log + ".plain",
+                                  .stderr_path = log + ".plain"});
   ASSERT_TRUE(plain.ok());
 
   {
@@ -160,6 +169,8 @@ TEST_F(CurveE2eTest, OnlyWorkersWithListedKeysGetTasksAndStrangersChangeNothing)
   auto plain_ended = plain->Wait(60s);
   ASSERT_TRUE(plain_ended.has_value());
   EXPECT_FALSE(plain_ended->success()) << "the plaintext worker was not refused";
+  EXPECT_TRUE(Contains(ReadFile(log + ".plain"), "the coordinator probably expects CURVE keys"))
+      << ReadFile(log + ".plain");
 
   std::string text = ReadFile(log);
   // Nobody got in: no worker announced itself, nothing is staged, and the run still waits.

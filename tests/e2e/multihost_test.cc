@@ -472,6 +472,10 @@ TEST_F(MultihostTest, WorkerHostWithoutARouteToTheWarehouseLeavesAndTheRunFinish
   const std::string out = coordinator->Output();
   ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
   EXPECT_FALSE(Contains(out, "worker w3 ready")) << out;
+  // The coordinator heard it from w3 itself, by name.
+  EXPECT_TRUE(Contains(out, "worker w3 cannot take part in this run and has left: this worker cannot stage anything: "
+                            "cannot connect to the warehouse"))
+      << out;
   EXPECT_TRUE(Contains(out, "worker w1 ready")) << out;
   EXPECT_TRUE(Contains(out, "worker w2 ready")) << out;
   (void)w1->Finish(seconds(60));
