@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "cli/cluster_command.h"
 #include "cli/flags.h"
 #include "cli/generate_command.h"
 #include "cli/keygen_command.h"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
   namespace cli = loadstar::cli;
   CLI::App app{
       "loadstar loads Sparkify song metadata and activity logs (JSON, in S3 or local files) into a star schema\n"
-      "in PostgreSQL: a coordinator lists the sources and leases file-level tasks to workers over ZeroMQ;\n"
+      "in PostgreSQL or Amazon Redshift: a coordinator lists the sources and leases file-level tasks to workers over ZeroMQ;\n"
       "workers fetch, parse, validate and stage the rows; the coordinator then builds songplays, users,\n"
       "songs, artists and time in one transaction. Reruns load only new or changed files.\n\n"
       "S3 settings come from the environment, the AWS way: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   add("report", "answer the analysts' standing questions from the star tables", cli::AddReportCommand);
   add("runs", "list the latest runs: state, timings, files and records", cli::AddRunsCommand);
   add("status", "show a running coordinator's progress (needs its --metrics-listen)", cli::AddStatusCommand);
+  add("cluster", "create, show or delete a Redshift cluster and the IAM role loadstar loads with",
+      cli::AddClusterCommand);
   cli::CheckWarehouseFlags(&app);
 
   try {

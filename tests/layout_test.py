@@ -25,6 +25,7 @@ LAYERS = {
     "common/warehouse": 1,
     "common/transport": 2,
     "common/generator": 2,
+    "common/provision": 2,
     "worker/parse": 3,
     "coordinator/scheduler": 3,
     "coordinator/monitor": 3,
