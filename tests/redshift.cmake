@@ -21,3 +21,8 @@ set_property(TEST redshift_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_
 loadstar_test(NAME redshift_live_test SOURCES e2e/redshift_live_test.cc LIBS loadstar_test_support LABEL e2e
               TIMEOUT 3600)
 set_tests_properties(redshift_live_test PROPERTIES SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+
+# The publishing transaction alone, with hand-made parts: stl_load_errors explained, row counts
+# checked, a run committed elsewhere left alone.
+loadstar_test(NAME redshift_load_integration_test SOURCES integration/redshift_load_test.cc
+              LIBS loadstar_redshift_support loadstar_coordinator loadstar_parse LABEL integration)
