@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
+#include <regex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -544,16 +545,10 @@ Result<std::vector<TableManifest>> PrepareS3Load(const Plan& plan, StagingArea* 
 }  // namespace
 
 Status ValidateIamRole(std::string_view arn) {
-  // arn:aws:iam::123456789012:role/name, in any partition (aws, aws-cn, aws-us-gov).
-  const std::string_view head = "arn:";
-  size_t iam = arn.find(":iam::");
-  bool ok = arn.substr(0, head.size()) == head && iam != std::string_view::npos && iam > head.size();
-  if (ok) {
-    std::string_view rest = arn.substr(iam + 6);
-    ok = rest.size() > 18 && rest[12] == ':' && rest.substr(13, 5) == "role/" && rest.size() > 18;
-    for (size_t i = 0; ok && i < 12; ++i) ok = rest[i] >= '0' && rest[i] <= '9';
-  }
-  if (!ok) {
+  // arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, as IAM writes them: an AWS partition, 12 digits,
+  // path segments and a name of IAM's characters (letters, digits, + = , . @ _ -).
+  static const std::regex kRole(R"(arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64})");
+  if (!std::regex_match(arn.begin(), arn.end(), kRole)) {
     return Status::InvalidArgument("--iam-role '" + std::string(arn) + "' is not an IAM role ARN; it looks like "
                                    "arn:aws:iam::123456789012:role/NAME (the role attached to the cluster)");
   }

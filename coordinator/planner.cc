@@ -169,24 +169,36 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
       plan.tasks.insert(plan.tasks.end(), std::make_move_iterator(packed.begin()), std::make_move_iterator(packed.end()));
       continue;
     }
-    // Exactly `tasks` tasks (a multiple), cut where the running share of bytes or of files (the
-    // larger) crosses each 1/tasks mark; files keep their order.
+    // Exactly `tasks` tasks (a multiple; never more than there are files), filled in order: each
+    // takes files until it holds its share of the bytes left (the bytes left over the tasks
+    // left) or `max_files`, always at least one, and leaves at least one file for every task
+    // after it. The last task takes what remains.
     tasks = (tasks + options.task_multiple - 1) / options.task_multiple * options.task_multiple;
-    std::vector<PackedTask> packed(tasks);
-    const double total_bytes = std::max<double>(static_cast<double>(bytes), 1.0);
-    const double total_files = static_cast<double>(inputs.size());
-    double seen_bytes = 0;
-    for (size_t j = 0; j < inputs.size(); ++j) {
-      const double mid_bytes = (seen_bytes + inputs[j].size / 2.0) / total_bytes;
-      const double mid_files = (static_cast<double>(j) + 0.5) / total_files;
-      const uint64_t k = std::min<uint64_t>(static_cast<uint64_t>(std::max(mid_bytes, mid_files) * tasks), tasks - 1);
-      seen_bytes += inputs[j].size;
-      packed[k].kind = kind;
-      packed[k].bytes += inputs[j].size;
-      packed[k].files.push_back(inputs[j].index);
+    if (tasks > inputs.size()) tasks = inputs.size() / options.task_multiple * options.task_multiple;
+    if (tasks < options.task_multiple) {
+      std::vector<PackedTask> packed = PackTasks(std::move(inputs), options.pack);
+      plan.tasks.insert(plan.tasks.end(), std::make_move_iterator(packed.begin()), std::make_move_iterator(packed.end()));
+      continue;
     }
-    for (PackedTask& t : packed) {
-      if (!t.files.empty()) plan.tasks.push_back(std::move(t));
+    uint64_t bytes_left = bytes;
+    size_t next = 0;
+    for (uint64_t k = 0; k < tasks; ++k) {
+      const uint64_t tasks_left = tasks - k;
+      const double share = static_cast<double>(bytes_left) / static_cast<double>(tasks_left);
+      PackedTask t;
+      t.kind = kind;
+      while (next < inputs.size()) {
+        const size_t files_left = inputs.size() - next;
+        if (!t.files.empty()) {
+          if (tasks_left > 1 && files_left <= tasks_left - 1) break;  // one each for the rest
+          if (tasks_left > 1 && (t.files.size() >= most || t.bytes + inputs[next].size / 2.0 > share)) break;
+        }
+        t.bytes += inputs[next].size;
+        t.files.push_back(inputs[next].index);
+        ++next;
+      }
+      bytes_left -= t.bytes;
+      plan.tasks.push_back(std::move(t));
     }
   }
   return plan;

@@ -220,11 +220,16 @@ class Executor {
   }
 
   void EnsureParser(const wire::Task& task) {
-    if (!parser_ || parser_max_ != task.max_record_bytes()) {
+    // Parts for Redshift: a value wider than its VARCHAR(65535) is a reject, as for any warehouse
+    // that cannot hold it.
+    const uint64_t max_value = task.staging().empty() ? 0 : kMaxRedshiftFieldBytes;
+    if (!parser_ || parser_max_ != task.max_record_bytes() || parser_max_value_ != max_value) {
       ParserOptions po;
       if (task.max_record_bytes() > 0) po.max_record_bytes = task.max_record_bytes();
+      po.max_value_bytes = max_value;
       parser_ = std::make_unique<RecordParser>(po);
       parser_max_ = task.max_record_bytes();
+      parser_max_value_ = max_value;
     }
   }
 
@@ -299,6 +304,7 @@ class Executor {
   std::unique_ptr<Warehouse> wh_;
   std::unique_ptr<RecordParser> parser_;
   uint64_t parser_max_ = 0;
+  uint64_t parser_max_value_ = 0;
   std::map<std::string, std::unique_ptr<ObjectStore>> stores_;
   std::mt19937_64 rng_{std::random_device{}()};
 };

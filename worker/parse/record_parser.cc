@@ -776,6 +776,22 @@ RecordParser::Impl::DocStatus RecordParser::Impl::ParseDocument(const char* begi
       reason_ += "' is empty";
       return DocStatus::kRejected;
     }
+    if (options_.max_value_bytes > 0 && state == SlotState::kValue && columns_[i].type == ColumnType::kText &&
+        slots_[i].size > options_.max_value_bytes) {
+      // The slot holds COPY text: each escape is two bytes for one.
+      const std::string_view text = SlotText(i);
+      uint64_t bytes = 0;
+      for (size_t k = 0; k < text.size(); ++k, ++bytes) {
+        if (text[k] == '\\') ++k;
+      }
+      if (bytes > options_.max_value_bytes) {
+        reason_ = "field '";
+        reason_ += columns_[i].key;
+        reason_ += "' is " + std::to_string(bytes) + " bytes long; the warehouse holds at most " +
+                   std::to_string(options_.max_value_bytes) + " bytes in a value (Redshift's VARCHAR(65535))";
+        return DocStatus::kRejected;
+      }
+    }
   }
   if (!CheckRules()) return DocStatus::kRejected;
   AppendRow(line);

@@ -72,6 +72,9 @@ struct FileParseResult {
 struct ParserOptions {
   // A record longer than this is rejected without being parsed.
   uint64_t max_record_bytes = 16ull << 20;
+  // A record with a text value longer than this many bytes is rejected (Redshift holds at most
+  // 65535 in a VARCHAR); 0: no limit.
+  uint64_t max_value_bytes = 0;
 };
 
 // Where `body` starts within its file, when a large file is parsed a piece at a time (each piece
