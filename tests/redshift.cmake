@@ -16,3 +16,17 @@ loadstar_test(NAME redshift_e2e_test SOURCES e2e/redshift_test.cc LIBS loadstar_
               LABEL e2e TIMEOUT 600)
 add_dependencies(redshift_e2e_test loadstar fault_proxy)
 set_property(TEST redshift_e2e_test APPEND PROPERTY ENVIRONMENT "LOADSTAR_FAULT_PROXY=$<TARGET_FILE:fault_proxy>")
+
+# The pieces of the Redshift path on their own: COPY text rows as CSV records and a task's gzip CSV
+# parts and marker (in an object store in memory), the gzip writer, the IAM role and region
+# checks, string literals in the SQL catalog, and the Redshift statements against golden files
+# (LOADSTAR_UPDATE_GOLDEN=1 rewrites them).
+loadstar_test(NAME part_stager_test SOURCES unit/part_stager_test.cc LIBS loadstar_worker LABEL unit)
+loadstar_test(NAME gzip_writer_test SOURCES unit/gzip_writer_test.cc LIBS loadstar_parse LABEL unit)
+loadstar_test(NAME redshift_options_test SOURCES unit/redshift_options_test.cc LIBS loadstar_coordinator LABEL unit)
+loadstar_test(NAME sql_literals_test SOURCES unit/sql_literals_test.cc LIBS loadstar_warehouse LABEL unit)
+loadstar_test(NAME redshift_golden_test SOURCES unit/redshift_golden_test.cc LIBS loadstar_warehouse LABEL unit)
+target_compile_definitions(redshift_golden_test PRIVATE LOADSTAR_GOLDEN_DIR="${CMAKE_CURRENT_SOURCE_DIR}/golden/redshift")
+# Planning with a task multiple (the slices), against a private PostgreSQL for the ledger.
+loadstar_test(NAME planner_integration_test SOURCES integration/planner_test.cc
+              LIBS loadstar_test_support loadstar_coordinator LABEL integration)
