@@ -26,3 +26,17 @@ set_tests_properties(redshift_live_test PROPERTIES SKIP_REGULAR_EXPRESSION "\\[ 
 # checked, a run committed elsewhere left alone.
 loadstar_test(NAME redshift_load_integration_test SOURCES integration/redshift_load_test.cc
               LIBS loadstar_redshift_support loadstar_coordinator loadstar_parse LABEL integration)
+
+# The pieces of the Redshift path on their own: COPY text rows as CSV records and a task's gzip CSV
+# parts and marker (in an object store in memory), the gzip writer, the IAM role and region
+# checks, string literals in the SQL catalog, and the Redshift statements against golden files
+# (LOADSTAR_UPDATE_GOLDEN=1 rewrites them).
+loadstar_test(NAME part_stager_test SOURCES unit/part_stager_test.cc LIBS loadstar_worker LABEL unit)
+loadstar_test(NAME gzip_writer_test SOURCES unit/gzip_writer_test.cc LIBS loadstar_parse LABEL unit)
+loadstar_test(NAME redshift_options_test SOURCES unit/redshift_options_test.cc LIBS loadstar_coordinator LABEL unit)
+loadstar_test(NAME sql_literals_test SOURCES unit/sql_literals_test.cc LIBS loadstar_warehouse LABEL unit)
+loadstar_test(NAME redshift_golden_test SOURCES unit/redshift_golden_test.cc LIBS loadstar_warehouse LABEL unit)
+target_compile_definitions(redshift_golden_test PRIVATE LOADSTAR_GOLDEN_DIR="${CMAKE_CURRENT_SOURCE_DIR}/golden/redshift")
+# Planning with a task multiple (the slices), against a private PostgreSQL for the ledger.
+loadstar_test(NAME planner_integration_test SOURCES integration/planner_test.cc
+              LIBS loadstar_test_support loadstar_coordinator LABEL integration)
