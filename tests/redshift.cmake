@@ -40,3 +40,9 @@ target_compile_definitions(redshift_golden_test PRIVATE LOADSTAR_GOLDEN_DIR="${C
 # Planning with a task multiple (the slices), against a private PostgreSQL for the ledger.
 loadstar_test(NAME planner_integration_test SOURCES integration/planner_test.cc
               LIBS loadstar_test_support loadstar_coordinator LABEL integration)
+# loadstar's Redshift SQL (sql/redshift/) against its PostgreSQL SQL: the same sample loaded both
+# ways, the redshift dialect through the stand-in, must give the same star tables.
+add_test(NAME redshift_sql_test
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/redshift_sql_test.py)
+set_tests_properties(redshift_sql_test PROPERTIES LABELS integration TIMEOUT 60
+  ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")

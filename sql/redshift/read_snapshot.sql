@@ -1,0 +1,5 @@
+-- Reports and checks outside a load read one consistent snapshot: every statement of the
+-- transaction sees the same committed data, whatever commits meanwhile. On Redshift that is every
+-- transaction: all isolation levels are serializable, and the snapshot is taken at the
+-- transaction's first statement that reads a table (BEGIN, c_serial_isolation). Redshift has no
+-- SET TRANSACTION; a read-only transaction would be BEGIN READ ONLY. Nothing to run.
