@@ -31,6 +31,9 @@ const char* const kGolden[] = {
     "copy_manifest_staging_songs",
     "copy_manifest_rejects",
     "copy_manifest_staging_files",
+    "schema",
+    "transform",
+    "transform_finish",
 };
 
 SqlVars GoldenVars() {
