@@ -19,12 +19,12 @@ struct FetchedFile {
   FileKind kind = FileKind::kEvent;
   std::string etag;
   uint64_t size = 0;
-  int64_t file_id = 0;  // the ledger id the coordinator gave it, when staging to S3
   std::string body;  // with kBodyPadding spare capacity; may be gzip
   // Set instead of `body` for a file too large to hold in memory: it is read from `store` a
   // range at a time while it is staged, as newline-delimited records.
   ObjectStore* store = nullptr;
   std::string key;
+  int64_t file_id = 0;  // the ledger id the coordinator gave it, when staging to S3
 };
 
 struct StagerOptions {
