@@ -50,8 +50,14 @@ struct ResultGuard {
 
 QueryResult ToQueryResult(PGresult* res) {
   std::vector<std::string> cols;
+  std::vector<bool> numeric;
   int ncols = PQnfields(res);
-  for (int c = 0; c < ncols; ++c) cols.emplace_back(PQfname(res, c));
+  for (int c = 0; c < ncols; ++c) {
+    cols.emplace_back(PQfname(res, c));
+    // The built-in type OIDs (the same on Redshift): int8, int2, int4, float4, float8, numeric.
+    const Oid t = PQftype(res, c);
+    numeric.push_back(t == 20 || t == 21 || t == 23 || t == 700 || t == 701 || t == 1700);
+  }
   std::vector<std::vector<std::optional<std::string>>> rows;
   int nrows = PQntuples(res);
   rows.reserve(nrows);
@@ -67,7 +73,7 @@ QueryResult ToQueryResult(PGresult* res) {
     }
     rows.push_back(std::move(row));
   }
-  return QueryResult(std::move(cols), std::move(rows));
+  return QueryResult(std::move(cols), std::move(rows), std::move(numeric));
 }
 
 // CREATE SCHEMA IF NOT EXISTS is not safe against itself: two sessions creating one schema at

@@ -30,8 +30,9 @@ namespace loadstar {
 class QueryResult {
  public:
   QueryResult() = default;
-  QueryResult(std::vector<std::string> columns, std::vector<std::vector<std::optional<std::string>>> rows)
-      : columns_(std::move(columns)), rows_(std::move(rows)) {}
+  QueryResult(std::vector<std::string> columns, std::vector<std::vector<std::optional<std::string>>> rows,
+              std::vector<bool> numeric = {})
+      : columns_(std::move(columns)), rows_(std::move(rows)), numeric_(std::move(numeric)) {}
 
   size_t size() const { return rows_.size(); }
   bool empty() const { return rows_.empty(); }
@@ -41,6 +42,9 @@ class QueryResult {
   std::string text(size_t row, size_t col) const { return at(row, col).value_or(""); }
   // The value as an integer, `fallback` for NULL or non-numeric text.
   int64_t integer(size_t row, size_t col, int64_t fallback = 0) const;
+
+  // True when the server typed column `col` as a number (integer, floating point, numeric).
+  bool numeric(size_t col) const { return col < numeric_.size() && numeric_[col]; }
 
   // The position of the column called `name`, if there is one.
   std::optional<size_t> column_index(std::string_view name) const;
@@ -59,6 +63,7 @@ class QueryResult {
 
   std::vector<std::string> columns_;
   std::vector<std::vector<std::optional<std::string>>> rows_;
+  std::vector<bool> numeric_;
 };
 
 using SqlParam = std::optional<std::string>;  // std::nullopt binds NULL

@@ -50,11 +50,44 @@ std::string LeadingComment(std::string_view sql) {
   return std::string(TrimWhitespace(text.substr(2, eol == std::string_view::npos ? eol : eol - 2)));
 }
 
+namespace {
+
+// Redshift has no json_agg: the rows are turned into the same JSON here, numbers (by the
+// column's type) bare, NULL as null, everything else a string.
+Result<std::string> QueryAsJsonHere(Warehouse* wh, std::string_view query, const std::vector<SqlParam>& params,
+                                    const SqlVars& vars) {
+  LOADSTAR_ASSIGN_OR_RETURN(std::string sql, SqlText(query, vars));
+  auto rows = wh->QueryText(sql, params);
+  if (!rows.ok()) return rows.status().WithContext(SqlFilePath(query, wh->dialect()));
+  std::string json = "[";
+  for (size_t r = 0; r < rows->size(); ++r) {
+    json += r == 0 ? "{" : ", {";
+    for (size_t c = 0; c < rows->columns().size(); ++c) {
+      if (c > 0) json += ',';
+      AppendJsonString(&json, rows->columns()[c]);
+      json += ':';
+      const auto& v = rows->at(r, c);
+      if (!v) {
+        json += "null";
+      } else if (rows->numeric(c) && *v != "NaN" && *v != "Infinity" && *v != "-Infinity") {
+        json += *v;
+      } else {
+        AppendJsonString(&json, *v);
+      }
+    }
+    json += '}';
+  }
+  return json + "]";
+}
+
+}  // namespace
+
 Result<std::string> QueryAsJson(Warehouse* wh, std::string_view query, const std::vector<SqlParam>& params,
                                 const SqlVars& vars) {
   SqlVars full = vars;
   if (full.schema.empty()) full.schema = wh->schema();
   full.dialect = wh->dialect();
+  if (wh->dialect() == Dialect::kRedshift) return QueryAsJsonHere(wh, query, params, full);
   LOADSTAR_ASSIGN_OR_RETURN(std::string sql, WrapQuery("rows_as_json", query, full));
   auto rows = wh->QueryText(sql, params);
   if (!rows.ok()) return rows.status().WithContext(SqlFilePath(query, wh->dialect()));

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -83,6 +84,17 @@ std::string CrossFingerprint(const std::string& schema) {
     std::string sql = std::string("SELECT count(*) || ':' || coalesce(md5(string_agg(md5(ROW(") + t.row +
                       ")::text), '' ORDER BY " + t.order + ")), '') FROM " + s + t.name;
     out += std::string(t.name) + "=" + PostgresServer::Shared().Psql(kDatabase, sql) + "\n";
+  }
+  return out;
+}
+
+// `output` without loadstar's log lines ("2026-12-01T10:00:00.000Z warn ...").
+std::string WithoutLogLines(const std::string& output) {
+  static const std::regex log_line(R"(^\d{4}-\d\d-\d\dT[0-9:.]+Z (debug|info|warn|error) )");
+  std::istringstream in(output);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (!std::regex_search(line, log_line)) out += line + "\n";
   }
   return out;
 }
@@ -309,6 +321,23 @@ TEST_F(RedshiftTest, SampleLoadsExactlyAsOnPostgres) {
   ExpectLedgerLike("rs_sample", "ref_sample");
   EXPECT_EQ(SqlLong("SELECT count(*) FROM rs_sample.rejects"), SqlLong("SELECT count(*) FROM ref_sample.rejects"));
   EXPECT_TRUE(StagingObjects("rs_sample").empty()) << "staging parts were left behind";
+
+  // The analysts' report reads the Redshift tables too, as text and as JSON.
+  for (const char* format : {"text", "json"}) {
+    CommandResult report = RunCommand({LoadstarBinary(), "report", "--warehouse", standin_->Conninfo(kDatabase),
+                                       "--schema", "rs_sample", "--format", format},
+                                      {}, 60);
+    EXPECT_EQ(report.exit_code, 0) << format << "\n" << report.output;
+    CommandResult reference = RunCommand({LoadstarBinary(), "report", "--warehouse", *db_, "--schema", "ref_sample",
+                                          "--format", format},
+                                         {}, 60);
+    EXPECT_EQ(reference.exit_code, 0) << reference.output;
+    // The same answers, word for word (but for the schema's name and the log's warning).
+    std::string answers = WithoutLogLines(report.output);
+    for (size_t at; (at = answers.find("rs_sample")) != std::string::npos;) answers.replace(at, 9, "ref_sample");
+    EXPECT_EQ(answers, WithoutLogLines(reference.output)) << format;
+    EXPECT_TRUE(Contains(answers, "6820")) << answers;
+  }
 
   CommandResult again = RunRedshift("rs_sample", kSampleBucket);
   ASSERT_EQ(again.exit_code, 0) << again.output;
