@@ -54,6 +54,28 @@ Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
     tx.emplace(std::move(begun));
     LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("run_lock"));
   }
+  std::string my_pid;
+  if (tx) {
+    // One coordinator per schema: a run served by a session that is still connected means
+    // another coordinator is at work (Redshift has no advisory locks to say so).
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult me, wh_->QueryFile("backend_pid"));
+    LOADSTAR_RETURN_IF_ERROR(me.RequireColumns({"pid"}).WithContext(SqlFilePath("backend_pid", wh_->dialect())));
+    my_pid = me.empty() ? "" : me.text(0, "pid");
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult owners, wh_->QueryFile("run_owners"));
+    LOADSTAR_RETURN_IF_ERROR(
+        owners.RequireColumns({"run_id", "owner_pid"}).WithContext(SqlFilePath("run_owners", wh_->dialect())));
+    for (size_t r = 0; r < owners.size(); ++r) {
+      const std::string pid = owners.text(r, "owner_pid");
+      if (pid == my_pid) continue;
+      LOADSTAR_ASSIGN_OR_RETURN(QueryResult alive, wh_->QueryFile("session_alive", {pid}));
+      LOADSTAR_RETURN_IF_ERROR(alive.RequireColumns({"alive"}).WithContext(SqlFilePath("session_alive", wh_->dialect())));
+      if (!alive.empty() && alive.integer(0, "alive") > 0) {
+        return Status::FailedPrecondition("another loadstar coordinator is running in schema '" + wh_->schema() +
+                                          "' (run " + owners.text(r, "run_id") + ", warehouse session " + pid +
+                                          "); wait for it to finish, or load into another --schema");
+      }
+    }
+  }
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult found, wh_->QueryFile("run_find_resumable", {sources}));
   LOADSTAR_RETURN_IF_ERROR(found.RequireColumns({"run_id"}).WithContext(SqlFilePath("run_find_resumable", wh_->dialect())));
   int64_t run_id = 0;
@@ -75,7 +97,10 @@ Result<int64_t> RunStore::StartRun(const std::string& sources, bool* resumed) {
     if (created.empty()) return Status::Internal(SqlFilePath("run_create", wh_->dialect()) + " returned no run id");
     run_id = created.integer(0, "run_id");
   }
-  if (tx) LOADSTAR_RETURN_IF_ERROR(tx->Commit());
+  if (tx) {
+    LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("run_claim", {std::to_string(run_id), my_pid}).status());
+    LOADSTAR_RETURN_IF_ERROR(tx->Commit());
+  }
   return run_id;
 }
 

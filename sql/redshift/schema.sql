@@ -27,7 +27,10 @@ CREATE TABLE IF NOT EXISTS runs (
   files_listed  BIGINT          NOT NULL DEFAULT 0,
   files_skipped BIGINT          NOT NULL DEFAULT 0,  -- already loaded with the same ETag
   bytes_listed  BIGINT          NOT NULL DEFAULT 0,
-  error         VARCHAR(65535)
+  error         VARCHAR(65535),
+  -- The session (pg_backend_pid()) of the coordinator serving the run. Redshift has no advisory
+  -- locks: a coordinator starting while this session is alive (stv_sessions) is turned away.
+  owner_pid     INTEGER
 )
 DISTSTYLE ALL;
 

@@ -403,6 +403,26 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
   for (auto& w : workers) w->KillHard();
 }
 
+// One coordinator per schema: a second one is turned away while the first one's warehouse
+// session lives, and takes over at once when it is gone.
+TEST_F(RedshiftTest, OneCoordinatorPerSchemaAndATakeoverOnceItIsGone) {
+  const std::string schema = "rs_two";
+  const int port = FreeTcpPort();
+  auto first = std::make_unique<LoadstarProcess>("coordinator-first", CoordinatorArgs(schema, port),
+                                                 s3_->AwsEnvironment());
+  ASSERT_TRUE(WaitUntil([&] { return Contains(first->Output(), "listening for workers") || !first->running(); },
+                        seconds(30), milliseconds(50)))
+      << first->Output();
+  CommandResult second = RunRedshift(schema, kDataBucket);
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_TRUE(Contains(second.output, "another loadstar coordinator is running in schema 'rs_two'")) << second.output;
+  first->KillHard();
+  CommandResult takeover = RunRedshift(schema, kDataBucket);
+  ASSERT_EQ(takeover.exit_code, 0) << takeover.output;
+  EXPECT_TRUE(Contains(takeover.output, "resuming run")) << takeover.output;
+  EXPECT_EQ(CrossFingerprint(schema), PostgresGenerated());
+}
+
 // The coordinator killed while the stand-in holds its COMMIT, after every COPY and the
 // transforms: nothing is published, and a rerun loads the same tables.
 TEST_F(RedshiftTest, CoordinatorKilledBetweenTheCopiesAndTheCommit) {

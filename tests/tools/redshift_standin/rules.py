@@ -17,7 +17,7 @@ SYNTAX_ERROR = "42601"
 
 # System tables and views the stand-in serves from its own schema.
 STANDIN_SCHEMA = "standin"
-SYSTEM_RELATIONS = ("stl_load_errors", "sys_load_error_detail", "stv_slices")
+SYSTEM_RELATIONS = ("stl_load_errors", "sys_load_error_detail", "stv_slices", "stv_sessions")
 
 SERIAL_TYPES = ("serial", "serial2", "serial4", "serial8", "smallserial", "bigserial")
 SEQUENCE_FUNCTIONS = ("nextval", "currval", "setval", "lastval")

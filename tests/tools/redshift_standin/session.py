@@ -50,8 +50,14 @@ CREATE OR REPLACE VIEW standin.sys_load_error_detail AS
          col_length AS column_length, position, raw_line, raw_field_value, err_code AS error_code,
          err_reason AS error_message
   FROM standin.stl_load_errors;
+-- The connected client sessions, by the process id pg_backend_pid() reports.
+CREATE OR REPLACE VIEW standin.stv_sessions AS
+  SELECT backend_start::timestamp AS starttime, pid AS process, usename::character(50) AS user_name,
+         datname::character(50) AS db_name, 0 AS timeout_sec
+  FROM pg_catalog.pg_stat_activity
+  WHERE backend_type = 'client backend';
 GRANT USAGE ON SCHEMA standin TO PUBLIC;
-GRANT SELECT ON standin.stl_load_errors, standin.sys_load_error_detail TO PUBLIC;
+GRANT SELECT ON standin.stl_load_errors, standin.sys_load_error_detail, standin.stv_sessions TO PUBLIC;
 """
 
 # One compute node with the --slices slices; `type` is for Redshift's internal use ('D' here).
