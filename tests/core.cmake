@@ -34,3 +34,7 @@ loadstar_test(NAME curve_integration_test SOURCES integration/curve_test.cc
 # in docs/ARCHITECTURE.md and the README true to the tree.
 add_test(NAME layout_test COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/layout_test.py ${PROJECT_SOURCE_DIR})
 set_tests_properties(layout_test PROPERTIES LABELS unit TIMEOUT 60)
+
+# `loadstar cluster` without AWS: the Query protocol's encoding and XML, the role's policies, the
+# name and password rules.
+loadstar_test(NAME provision_test SOURCES unit/provision_test.cc LIBS loadstar_provision LABEL unit)
