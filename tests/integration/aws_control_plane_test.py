@@ -118,6 +118,36 @@ def _local(tag):
     return tag.rsplit("}", 1)[-1]
 
 
+def strict_names(node, shape, where, out):
+    """Element names and nesting of NODE against SHAPE, as the Query protocol writes them; what
+    differs goes to OUT. botocore's QueryParser reads a list's children whatever their names, so
+    <member> in place of <Cluster> would pass it; a stricter client (loadstar's) would not."""
+    t = shape.type_name
+    children = list(node)
+    if t == "structure":
+        names = {}
+        for mname, mshape in shape.members.items():
+            names[mshape.serialization.get("name", mname)] = mshape
+        for child in children:
+            tag = _local(child.tag)
+            if tag not in names:
+                out.append("%s: <%s> is not a member of %s" % (where, tag, shape.name))
+            else:
+                strict_names(child, names[tag], "%s.%s" % (where, tag), out)
+    elif t == "list":
+        inner = shape.member.serialization.get("name", "member")
+        for i, child in enumerate(children):
+            if _local(child.tag) != inner:
+                out.append("%s: list element <%s>, not <%s>" % (where, _local(child.tag), inner))
+            strict_names(child, shape.member, "%s[%d]" % (where, i), out)
+    elif t == "map":
+        out.append("%s: the stand-in answers no map" % where)
+    elif children:
+        out.append("%s: a %s with child elements" % (where, t))
+    elif shape.name == "policyDocumentType" and not (node.text or "").startswith("%7B"):
+        out.append("%s: IAM answers policy documents URL-encoded, not %r" % (where, (node.text or "")[:40]))
+
+
 class ResponseChecker:
     """Parses each response a client gets with botocore.parsers.QueryParser against the operation's
     output shape; counts what it checked and collects what went wrong."""
@@ -161,6 +191,7 @@ class ResponseChecker:
         if len(result) != 1:
             self.failures.append("%s: no single %s element" % (where, wrapper))
             return
+        strict_names(result[0], model.output_shape, wrapper, self.failures)
         xml_n, parsed_n = _xml_leaves(result[0]), _parsed_leaves(out)
         if xml_n != parsed_n:
             self.failures.append("%s: %d values in the XML, %d parsed by QueryParser" % (where, xml_n, parsed_n))
