@@ -176,7 +176,8 @@ class ResponseChecker:
         if http_response.status_code >= 300:
             err = out.get("Error", {})
             if _local(root.tag) != "ErrorResponse" or not err.get("Code") or not err.get("Message") \
-                    or err.get("Type") not in ("Sender", "Receiver") or not out.get("ResponseMetadata", {}).get("RequestId"):
+                    or err.get("Type") not in ("Sender", "Receiver") \
+                    or not out.get("ResponseMetadata", {}).get("RequestId"):
                 self.failures.append("%s: error response lacks Type/Code/Message/RequestId: %r" % (where, body[:300]))
             return
         if _local(root.tag) != model.name + "Response":
@@ -214,18 +215,18 @@ class Raw:
     def __init__(self, standin):
         self.standin = standin
 
-    def send(self, service, params, region=None, secret=SECRET_KEY, access=ACCESS_KEY, when=None,
-             method="POST", tamper=None, sign=True):
+    def send(self, service, params, region=None, secret=SECRET_KEY, access=ACCESS_KEY, token=None, when=None,
+             method="POST", tamper=None, sign=True, path="/", content_type="application/x-www-form-urlencoded"):
         region = region or ("us-east-1" if service == "iam" else REGION)
         query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe="")
         if method == "GET":
-            req = botocore.awsrequest.AWSRequest(method="GET", url="%s/?%s" % (self.standin.url, query))
+            req = botocore.awsrequest.AWSRequest(method="GET", url="%s%s?%s" % (self.standin.url, path, query))
         else:
             req = botocore.awsrequest.AWSRequest(
-                method="POST", url=self.standin.url + "/", data=query.encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+                method="POST", url=self.standin.url + path, data=query.encode(),
+                headers={"Content-Type": content_type + "; charset=utf-8"})
         if sign:
-            auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials(access, secret), service, region)
+            auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials(access, secret, token), service, region)
             if when is None:
                 auth.add_auth(req)
             else:  # botocore's signer at a chosen time
@@ -424,12 +425,14 @@ class ControlPlaneTest(unittest.TestCase):
                                                           SkipFinalClusterSnapshot=True,
                                                           FinalClusterSnapshotIdentifier="final-1"),
                      "InvalidParameterCombination", 400)
-        c = self.rs.delete_cluster(ClusterIdentifier="loadstar-snap", FinalClusterSnapshotIdentifier="final-1")["Cluster"]
+        c = self.rs.delete_cluster(ClusterIdentifier="loadstar-snap",
+                                   FinalClusterSnapshotIdentifier="final-1")["Cluster"]
         self.assertEqual(c["ClusterStatus"], "final-snapshot")
         statuses = []
         for _ in range(10):
             try:
-                statuses.append(self.rs.describe_clusters(ClusterIdentifier="loadstar-snap")["Clusters"][0]["ClusterStatus"])
+                found = self.rs.describe_clusters(ClusterIdentifier="loadstar-snap")["Clusters"]
+                statuses.append(found[0]["ClusterStatus"])
             except botocore.exceptions.ClientError as e:
                 self.assertEqual(e.response["Error"]["Code"], "ClusterNotFound")
                 break
@@ -485,14 +488,16 @@ class ControlPlaneTest(unittest.TestCase):
                      "MalformedPolicyDocument", 400)
         self.make_role("loadstar-refused")
         client_error(self, lambda: iam.put_role_policy(RoleName="loadstar-refused", PolicyName="p",
-                                                       PolicyDocument=json.dumps(TRUST)), "MalformedPolicyDocument", 400)
+                                                       PolicyDocument=json.dumps(TRUST)),
+                     "MalformedPolicyDocument", 400)
         client_error(self, lambda: iam.attach_role_policy(RoleName="loadstar-refused",
                                                           PolicyArn="arn:aws:iam::123456789012:policy/mine"),
                      "NoSuchEntity", 404)
         iam.delete_role(RoleName="loadstar-refused")
         client_error(self, lambda: iam.get_role(RoleName="r1"), "NoSuchEntity", 404)
         # refused values are conforming requests: the record says so
-        refused = [e for e in self.standin.records()[first - 1:] if e["error"] in ("InvalidParameterValue", "MalformedPolicyDocument")
+        refused = [e for e in self.standin.records()[first - 1:]
+                   if e["error"] in ("InvalidParameterValue", "MalformedPolicyDocument")
                    and e["action"] in ("CreateCluster", "CreateRole")]
         self.assertGreater(len(refused), 20)
         for e in refused:
@@ -547,6 +552,11 @@ class ControlPlaneTest(unittest.TestCase):
         self.assertEqual(msg, "The request must contain the parameter MasterUserPassword")
         self.expect(400, "UnknownParameter", {"Action": "DescribeClusters", **v, "ClusterIdentifier": "x",
                                               "Marker": "1", "Bogus": "1"})
+        self.expect(404, "MalformedQueryString", {"Action": "DescribeClusters", **v}, content_type="application/json")
+        self.expect(404, "NotFound", {"Action": "DescribeClusters", **v}, path="/redshift")
+        # a conforming request for an operation the stand-in does not implement
+        _m, entry = self.expect(501, "NotImplemented", {"Action": "DescribeClusterSnapshots", **v}, conforms=True)
+        self.assertEqual(entry["fault"], "not-implemented")
 
         iv = {"Version": "2010-05-08"}
         msg, _ = self.expect(400, "ValidationError", {"Action": "CreateRole", **iv,
@@ -589,10 +599,21 @@ class ControlPlaneTest(unittest.TestCase):
         msg, _ = self.expect(403, "SignatureDoesNotMatch", ok, service="s3", conforms=True, signed=False)
         self.assertIn("scoped to correct service: 'redshift'", msg)
         self.expect(403, "InvalidClientTokenId", ok, conforms=True, signed=False, access="AKIDSOMEONEELSE")
+        self.expect(403, "InvalidClientTokenId", ok, conforms=True, signed=False, token="a-session-token")
         self.expect(403, "MissingAuthenticationToken", ok, conforms=True, signed=False, sign=False)
         # a bad signature on a bad request: refused for the signature, recorded for both
         self.expect(403, "SignatureDoesNotMatch", {"Action": "Nope", "Version": "2012-12-01"}, signed=False,
                     secret="wrong")
+        # a signer that is not botocore's: curl's --aws-sigv4
+        r = subprocess.run(["curl", "-sS", "-D", "-", "--aws-sigv4", "aws:amz:%s:redshift" % REGION,
+                            "--user", "%s:%s" % (ACCESS_KEY, SECRET_KEY),
+                            "-d", "Action=DescribeClusters&Version=2012-12-01&MaxRecords=20", self.standin.url + "/"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertIn("<DescribeClustersResponse", r.stdout, r.stderr)
+        rid = [line.split(":", 1)[1].strip() for line in r.stdout.splitlines()
+               if line.lower().startswith("x-amzn-requestid:")][0]
+        entry = self.standin.record(rid)
+        self.assertEqual((entry["signature_ok"], entry["conformance"], entry["status"]), (True, "ok", 200), entry)
         # GET with the query string, as AWS accepts it
         _m, entry = self.expect(200, None, {"Action": "ListRoles", "Version": "2010-05-08", "MaxItems": "5"},
                                 service="iam", method="GET", conforms=True)

@@ -47,7 +47,6 @@ class Problem:
 class Checked:
     def __init__(self):
         self.problems = []
-        self.unchecked_patterns = []  # model patterns this check could not evaluate
         self.value = {}
 
     def add(self, *args, **kw):
@@ -225,9 +224,7 @@ class _Decoder:
             pat = meta.get("pattern")
             if pat is not None:
                 rx = patterns.compiled(pat)
-                if rx is None:
-                    self.out.unchecked_patterns.append(pat)
-                elif rx.fullmatch(text) is None:
+                if rx is not None and rx.fullmatch(text) is None:
                     self.out.add("constraint", full, "%r does not match the pattern %s" % (text, pat),
                                  member_path=path, value=text,
                                  constraint="Member must satisfy regular expression pattern: %s" % pat)

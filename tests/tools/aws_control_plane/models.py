@@ -42,11 +42,6 @@ class Service:
                 err = shape.metadata.get("error", {})
                 code = err.get("code", shape_name)
                 self.errors[code] = (err.get("httpStatusCode", 400), err.get("senderFault", True))
-        self.waiters_path = None
-        try:
-            _data, self.waiters_path = loader.load_data_with_path("%s/%s/waiters-2" % (name, api_version))
-        except Exception:  # noqa: BLE001 - a service without waiters is fine
-            pass
 
     def operation(self, action):
         return self.model.operation_model(action)

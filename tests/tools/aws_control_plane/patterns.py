@@ -95,4 +95,7 @@ def compiled(pattern):
             _cache[pattern] = re.compile(text, re.ASCII) if text is not None else None
         except re.error:
             _cache[pattern] = None
+        if _cache[pattern] is None:
+            sys.stderr.write("aws-control-plane: the model pattern %r cannot be translated; values are not "
+                             "checked against it\n" % pattern)
     return _cache[pattern]

@@ -202,7 +202,7 @@ class ControlPlane:
             if first.kind == "path":
                 return 404, "NotFound", first.text, namespace, None
             if first.param is None and first.kind == "type":
-                return 400, "MalformedQueryString", first.text, namespace, None
+                return models.COMMON_ERRORS["MalformedQueryString"], "MalformedQueryString", first.text, namespace, None
             code, message = conformance.error_for(service.name, problems)
             return service.error_status(code)[0], code, message, namespace, None
 
@@ -251,6 +251,7 @@ class ControlPlane:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # a response is headers, then body: do not wait for an ACK in between
     server_version = "aws-control-plane-standin"
     plane = None  # set by main
 

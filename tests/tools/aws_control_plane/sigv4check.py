@@ -110,7 +110,8 @@ def request_time(headers):
 def verify(scope, expect_service, expect_region, creds, method, raw_path, headers, body, now):
     """Check SCOPE (from the Authorization header) and the signature of the request; raises
     Failure with AWS's code and message. EXPECT_SERVICE is the service the request's Version
-    names, or None (named in the message when the scope names a service the stand-in does not serve); EXPECT_REGION the region the scope must name, or None for any region.
+    names, or None (named in the message when the scope names a service the stand-in does not
+    serve); EXPECT_REGION the region the scope must name, or None for any region.
     CREDS is (access key, secret key, session token or None); HEADERS an email.message.Message."""
     access_key, secret_key, token = creds
     if scope.terminator != "aws4_request":
