@@ -6,3 +6,9 @@ add_test(NAME aws_control_plane_test
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/aws_control_plane_test.py)
 set_tests_properties(aws_control_plane_test PROPERTIES LABELS integration TIMEOUT 60
   ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+
+# `loadstar cluster create|status|delete` against it: every request conforms, create and delete
+# are idempotent, throttling is retried, the password goes nowhere but its parameter.
+add_test(NAME cluster_e2e_test COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/cluster_test.py)
+set_tests_properties(cluster_e2e_test PROPERTIES LABELS e2e TIMEOUT 300
+  ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR};LOADSTAR_BINARY=$<TARGET_FILE:loadstar>")
