@@ -1160,7 +1160,8 @@ class Report:
         if c is None:
             return None
         if c.get("wall_s") is None:
-            return [("wall s", "FAILED: " + (c.get("error") or "no figure").splitlines()[0][:200])]
+            why = (c.get("error") or "no figure").strip().splitlines()
+            return [("wall time", "FAILED: " + " … ".join(dict.fromkeys([why[0][:200], why[-1][:300]])))]
         f, a = c["redshift"], self.b.args
         rows = [("wall time", f"{c['wall_s']:.2f} s"),
                 ("sources, staging", f"s3://{a.bucket}/song_data/ and log_data/; parts under "
