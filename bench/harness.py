@@ -154,7 +154,10 @@ class Sampler(threading.Thread):
                 continue
             entry = self.seen.get(pid)
             if entry is None:
-                entry = self.seen[pid] = {"cmd": proc_cmdline(pid), "hwm_kb": 0, "cpu_s": 0.0}
+                entry = self.seen[pid] = {"cmd": [], "hwm_kb": 0, "cpu_s": 0.0}
+            # Read every time: a child first seen between fork and exec still has its parent's
+            # command line (a worker would be counted as a coordinator).
+            entry["cmd"] = proc_cmdline(pid) or entry["cmd"]
             entry["hwm_kb"] = max(entry["hwm_kb"], hwm)
             entry["cpu_s"] = max(entry["cpu_s"], st[0])
 
