@@ -2,19 +2,24 @@
 """The cases of loadstar's benchmark, timed side by side on one generated data set.
 
 bench/run starts the services (a private PostgreSQL, a local S3 server), then runs this with
-their addresses; see `bench/run --help` for what is measured. Python 3 standard library only.
+their addresses; see `bench/run --help` for what is measured. Python 3 standard library only
+(the Redshift stand-in it starts for the Redshift case runs under /usr/bin/python3, with Debian's
+botocore).
 
 Each case runs in a schema of its own, dropped (and a CHECKPOINT taken) before and after it, so
 no case pays for another's writes. Every case that builds the star tables is checked against the
 PostgreSQL-only baseline's tables (row counts and a digest of their content), and its row counts
 against the generator's own figures (which no SQL of loadstar's computed); every loadstar run's
 account of what it staged is checked too, the memory cases' against their own data: a fast wrong
-answer is reported as a failure, not as a result.
+answer is reported as a failure, not as a result. The Redshift case's tables live in the same
+PostgreSQL, behind the stand-in; they are compared with sql/bench/star_digest_cross_dialect.sql,
+which sees songplays.unmatched_key only as NULL or not (its type differs between the dialects), and
+its staging prefix must be empty after the run.
 
 While a case runs, a sampler reads /proc every 50 ms: the peak RSS (VmHWM) of the case's
 processes (the coordinator and each worker apart), and the CPU time of the case's processes,
-PostgreSQL, the S3 server and the whole machine, so that what other work on the machine took
-is visible next to each figure.
+PostgreSQL, the S3 server, the Redshift stand-in and the whole machine, so that what other work
+on the machine took is visible next to each figure.
 """
 
 import argparse
@@ -29,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MB = 1e6
@@ -41,6 +47,9 @@ TARGET_CEILING_RATIO = 1.3       # loadstar end to end <= 1.3 x typed COPY + tra
 TARGET_S3_SHARE = 0.9            # one-song files through S3 >= 90 % of the server's GET ceiling
 TARGET_RSS_MB = 256              # worker (2 GB log file) and coordinator (1,000,000 files)
 TARGET_TASKS_PER_S = 50_000      # the coordinator's scheduler alone
+
+# The Redshift case's COPY role: the stand-in checks only its form (docs/REDSHIFT_STANDIN.md).
+REDSHIFT_IAM_ROLE = "arn:aws:iam::123456789012:role/loadstar-copy"
 
 
 class CaseError(Exception):
@@ -145,7 +154,10 @@ class Sampler(threading.Thread):
                 continue
             entry = self.seen.get(pid)
             if entry is None:
-                entry = self.seen[pid] = {"cmd": proc_cmdline(pid), "hwm_kb": 0, "cpu_s": 0.0}
+                entry = self.seen[pid] = {"cmd": [], "hwm_kb": 0, "cpu_s": 0.0}
+            # Read every time: a child first seen between fork and exec still has its parent's
+            # command line (a worker would be counted as a coordinator).
+            entry["cmd"] = proc_cmdline(pid) or entry["cmd"]
             entry["hwm_kb"] = max(entry["hwm_kb"], hwm)
             entry["cpu_s"] = max(entry["cpu_s"], st[0])
 
@@ -179,8 +191,13 @@ class Bench:
             os.path.getmtime(os.path.join(args.build, "loadstar")), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
         self.sql_src = os.path.join(self.work, "sql-src")
         shutil.copytree(os.path.join(self.root, "sql"), self.sql_src)
+        self.standin_src = os.path.join(self.work, "redshift-standin")
+        shutil.copytree(os.path.join(self.root, "tests", "tools", "redshift_standin"), self.standin_src,
+                        ignore=shutil.ignore_patterns("__pycache__"))
         self.warnings = []
-        newest_sql = max(os.path.getmtime(os.path.join(d, f)) for d, _, files in os.walk(self.sql_src) for f in files)
+        # sql/bench/ is read from disk, not embedded in the binary (sql/CMakeLists.txt).
+        newest_sql = max(os.path.getmtime(os.path.join(d, f)) for d, _, files in os.walk(self.sql_src) for f in files
+                         if os.path.relpath(d, self.sql_src).split(os.sep)[0] != "bench")
         if os.path.getmtime(os.path.join(args.build, "loadstar")) < newest_sql:
             self.warnings.append("build/loadstar is older than a file in sql/: the SQL embedded in loadstar may "
                                  "differ from the SQL the baseline and ceiling run; rebuild and run again")
@@ -196,6 +213,8 @@ class Bench:
         self.data = os.path.join(self.work, "data")
         self.pg_pid = self._postmaster_pid()
         self.s3_pid = args.s3_pid
+        self.standin_pid = 0   # the Redshift stand-in, while its case runs
+        self.reference_cross = None  # the baseline's star tables as sql/bench/star_digest_cross_dialect.sql sees them
         self.cases = []
         self.failures = []
         self.reference = None  # star tables of the baseline: {table: (rows, digest)}
@@ -213,13 +232,14 @@ class Bench:
 
     # -- processes ---------------------------------------------------------------------------
 
-    def measure(self, name, argv, timeout=None):
+    def measure(self, name, argv, timeout=None, env=None):
         """Runs argv to completion; returns wall time, exit code, output, peaks and CPU split."""
         timeout = timeout or self.timeout
         out_path = os.path.join(self.logs, f"{name}.out")
         err_path = os.path.join(self.logs, f"{name}.err")
         before = {
             "machine": machine_busy(), "pg": tree_cpu(self.pg_pid), "s3": tree_cpu(self.s3_pid),
+            "standin": tree_cpu(self.standin_pid),
             "children": resource.getrusage(resource.RUSAGE_CHILDREN),
             "self": resource.getrusage(resource.RUSAGE_SELF),
         }
@@ -227,7 +247,8 @@ class Bench:
         with open(out_path, "wb") as out, open(err_path, "wb") as err, open(os.devnull, "rb") as stdin:
             start_wall = time.time()
             start = time.monotonic()
-            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=self.env, start_new_session=True)
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=env or self.env,
+                                    start_new_session=True)
             sampler = Sampler(proc.pid)
             sampler.start()
             try:
@@ -254,11 +275,12 @@ class Bench:
             "root_process": min(root["cpu_s"], children_cpu),
             "postgres": tree_cpu(self.pg_pid) - before["pg"],
             "s3_server": tree_cpu(self.s3_pid) - before["s3"],
+            "redshift_standin": tree_cpu(self.standin_pid) - before["standin"],
             "harness": self_cpu,
             "machine": machine_busy() - before["machine"],
         }
         cpu["other"] = max(0.0, cpu["machine"] - cpu["case_processes"] - cpu["postgres"] - cpu["s3_server"]
-                           - cpu["harness"])
+                           - cpu["redshift_standin"] - cpu["harness"])
         with open(out_path, "r", encoding="utf-8", errors="replace") as f:
             stdout = f.read()
         with open(err_path, "r", encoding="utf-8", errors="replace") as f:
@@ -328,8 +350,8 @@ class Bench:
     def create_schema_sql(self):
         return ["postgres/create_schema", self.session_sql, "postgres/schema"]
 
-    def star_digest(self, schema):
-        out = self.psql(f"digest_{schema}", [self.session_sql, "bench/star_digest"],
+    def star_digest(self, schema, query="bench/star_digest"):
+        out = self.psql(f"digest_{schema}_{os.path.basename(query)}", [self.session_sql, query],
                         {"schema": ident(schema)}, tuples=True)
         tables = {}
         for line in out.splitlines():
@@ -355,26 +377,31 @@ class Bench:
         else:
             case["figures_check"] = "same as the generator's figures"
 
-    def check_star(self, case, schema, tables=None, expected=None):
+    def check_star(self, case, schema, tables=None, expected=None, cross_dialect=False):
         """Compares a case's star tables to the baseline's, and their row counts to `expected` (by
         default the generator's figures for the tables compared); records a failure on any
-        difference. Returns what it found."""
-        got = self.star_digest(schema)
+        difference. cross_dialect: a schema loaded through the Redshift stand-in, compared as
+        sql/bench/star_digest_cross_dialect.sql sees both. Returns what it found."""
+        if cross_dialect:
+            got, reference = self.star_digest(schema, "bench/star_digest_cross_dialect"), self.reference_cross
+        else:
+            got, reference = self.star_digest(schema), self.reference
         case["star_rows"] = {t: v[0] for t, v in got.items()}
         if expected is None:
             expected = {t: n for t, n in self.expected_star().items() if tables is None or t in tables}
         self.check_figures(case, schema, got, expected)
-        if self.reference is None:
+        if reference is None:
             case["star_check"] = "not checked: no baseline tables to compare with"
             return got
-        wanted = tables or list(self.reference)
-        diff = [t for t in wanted if got.get(t) != self.reference.get(t)]
+        wanted = tables or list(reference)
+        diff = [t for t in wanted if got.get(t) != reference.get(t)]
         if diff:
             case["star_check"] = "DIFFERS: " + ", ".join(
-                f"{t} {got.get(t, (0, ''))[0]} rows vs {self.reference[t][0]}" for t in diff)
+                f"{t} {got.get(t, (0, ''))[0]} rows vs {reference[t][0]}" for t in diff)
             self.failures.append(f"schema {schema}: star tables differ from the baseline's ({', '.join(diff)})")
         else:
-            case["star_check"] = "same as baseline"
+            case["star_check"] = ("same as baseline (songplays.unmatched_key compared as IS NULL only)"
+                                  if cross_dialect else "same as baseline")
         return got
 
     # -- cases --------------------------------------------------------------------------------
@@ -456,6 +483,7 @@ class Bench:
         case["bytes"] = self.summary["bytes"]
         self.reference = None
         self.reference = self.check_star(case, schema)
+        self.reference_cross = self.star_digest(schema, "bench/star_digest_cross_dialect")
         case["star_check"] = "the reference"
         self.fresh_schema(schema)
         return case
@@ -477,25 +505,29 @@ class Bench:
         self.fresh_schema(schema)
         return case
 
-    def loadstar_run(self, label, schema, songs, events, workers, star_tables=None, figures=None, accounts=None):
+    def loadstar_run(self, label, schema, songs, events, workers, star_tables=None, figures=None, accounts=None,
+                     extra_argv=(), env=None, cross_dialect=False, inspect=None):
         """`loadstar run` into a fresh schema; star_tables: the tables to compare with the baseline's
         (None: all, False: none); figures: the row counts the star tables must have (default: the
         generator's, for the tables compared); accounts: what the run's summary must say it staged,
         {kind: {"files": n, "records": n, "staged": n, "rejected": n}} (default: the generator's,
-        for the sources loaded)."""
+        for the sources loaded); extra_argv, env: more arguments, another environment;
+        cross_dialect: see check_star; inspect: called with the run before its schema is dropped."""
         self.fresh_schema(schema)
-        argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers)]
+        argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers)] + list(extra_argv)
         if songs:
             argv += ["--songs", songs]
         if events:
             argv += ["--events", events]
-        run = self.checked(self.measure(label, argv), f"loadstar run ({label})")
+        run = self.checked(self.measure(label, argv, env=env), f"loadstar run ({label})")
         run["phases"] = loadstar_phases(run)
         run["coordinator_rss_mb"] = run["root_hwm_mb"]
         run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
         run["workers"] = workers
+        if inspect:
+            inspect(run)
         if star_tables is not False:
-            self.check_star(run, schema, star_tables, figures)
+            self.check_star(run, schema, star_tables, figures, cross_dialect)
         elif figures is not None:
             self.check_figures(run, schema, self.star_digest(schema), figures)
         if accounts is None and star_tables is not False:
@@ -574,6 +606,106 @@ class Bench:
                                 None, self.args.s3_workers, star_tables=["songs", "artists"])
         run["files"] = self.summary["song_files"]
         run["bytes"] = self.summary["song_bytes"]
+        return run
+
+    # -- Amazon Redshift, through the stand-in -------------------------------------------------
+
+    def s3_request(self, label, method, path):
+        """One signed request to the local S3 server with curl (the credentials in a config file,
+        not in argv, where `ps` would show them); returns (HTTP status, body)."""
+        config = os.path.join(self.work, f"curl_{label}.conf")
+        body_path = os.path.join(self.logs, f"{label}.body")
+        endpoint = os.environ["AWS_ENDPOINT_URL_S3"].rstrip("/")
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(f'user = "{os.environ["AWS_ACCESS_KEY_ID"]}:{os.environ["AWS_SECRET_ACCESS_KEY"]}"\n')
+            f.write(f'url = "{endpoint}/{path}"\noutput = "{body_path}"\n')
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        res = subprocess.run(["curl", "--silent", "--show-error", "-X", method, "--aws-sigv4", f"aws:amz:{region}:s3",
+                              "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-w", "%{http_code}", "-K", config],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            raise CaseError(f"curl {method} /{path}: {res.stderr.strip()[-300:]}")
+        body = read_text(body_path) or ""
+        return int(res.stdout.strip() or 0), body
+
+    def create_bucket(self, bucket):
+        """Creates a bucket in the local S3 server (CreateBucket), as the tests' servers are given
+        theirs; one that this server already holds is no error."""
+        status, body = self.s3_request(f"create_bucket_{bucket}", "PUT", bucket)
+        if status != 200 and "BucketAlreadyOwnedByYou" not in body and "BucketAlreadyExists" not in body:
+            raise CaseError(f"creating the bucket {bucket}: HTTP {status} {body[-300:]}")
+
+    def s3_keys(self, bucket, prefix):
+        """The keys under a prefix (the first 1,000: enough to tell whether any is left)."""
+        status, body = self.s3_request(f"list_{bucket}", "GET",
+                                       f"{bucket}?list-type=2&prefix={urllib.parse.quote(prefix, safe='')}")
+        if status != 200:
+            raise CaseError(f"listing s3://{bucket}/{prefix}: HTTP {status} {body[-300:]}")
+        return re.findall(r"<Key>([^<]*)</Key>", body)
+
+    def start_standin(self, attempt):
+        """Starts the Redshift stand-in in front of the bench's PostgreSQL; returns its process and
+        the connection string loadstar is given."""
+        pg = urllib.parse.urlsplit(self.args.pg_uri)
+        database = pg.path.lstrip("/") or "postgres"
+        out_path = os.path.join(self.logs, f"redshift_standin_{attempt}.out")
+        err_path = os.path.join(self.logs, f"redshift_standin_{attempt}.err")
+        argv = [self.args.standin_python, os.path.join(self.standin_src, "standin.py"), "--listen", "127.0.0.1:0",
+                "--upstream", f"{pg.hostname}:{pg.port}", "--s3-endpoint", os.environ["AWS_ENDPOINT_URL_S3"],
+                "--slices", str(self.args.redshift_slices)]
+        with open(out_path, "wb") as out, open(err_path, "wb") as err, open(os.devnull, "rb") as stdin:
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + 20
+        port = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            m = re.search(r"^ready [\d.]+:(\d+)\n", read_text(out_path) or "", re.M)
+            if m:
+                port = int(m.group(1))
+                break
+            time.sleep(0.05)
+        if port is None:
+            stop_group(proc)
+            tail = "\n".join((read_text(err_path) or "").strip().splitlines()[-5:])
+            raise CaseError(f"the Redshift stand-in did not start (log: {err_path}):\n{tail}")
+        self.standin_pid = proc.pid
+        conninfo = (f"host=127.0.0.1 port={port} dbname={database} user={pg.username or 'postgres'} "
+                    "sslmode=disable")
+        return proc, conninfo
+
+    def stop_standin(self, proc):
+        self.standin_pid = 0
+        stop_group(proc)
+
+    def case_redshift(self, attempt):
+        a = self.args
+        schema = "bench_redshift"
+        if attempt == 0:
+            self.create_bucket(a.staging_bucket)
+        staging = f"s3://{a.staging_bucket}/{schema}/"
+        # The stand-in, not PostgreSQL, is the warehouse here: no LOADSTAR_WAREHOUSE to fall back on.
+        env = {k: v for k, v in self.env.items() if k != "LOADSTAR_WAREHOUSE"}
+        standin, conninfo = self.start_standin(attempt)
+        try:
+            run = self.loadstar_run(
+                f"loadstar_redshift_w{a.s3_workers}_{attempt}", schema, f"s3://{a.bucket}/song_data/",
+                f"s3://{a.bucket}/log_data/", a.s3_workers, env=env, cross_dialect=True,
+                extra_argv=["--dialect", "redshift", "--warehouse", conninfo, "--staging", staging,
+                            "--iam-role", REDSHIFT_IAM_ROLE, "--region", os.environ.get("AWS_REGION", "us-east-1")])
+        finally:
+            self.stop_standin(standin)
+        run["bytes"] = self.summary["bytes"]
+        run["redshift"] = redshift_figures(run)
+        run["phases"] = redshift_phases(run, run["redshift"])
+        run["redshift"]["slices"] = a.redshift_slices
+        summary_line = re.search(r"^\s*staged parts: (.*)$", run["stdout"], re.M)
+        if not summary_line or summary_line.group(1).strip() != run["redshift"]["part_sizes"]:
+            raise CaseError("the run summary's 'staged parts:' line differs from the coordinator's log line "
+                            f"(see {run['err_path']})")
+        left = self.s3_keys(a.staging_bucket, f"{schema}/")
+        run["staging_left"] = len(left)
+        if left:
+            self.failures.append(f"schema {schema}: {len(left)} staging objects left under {staging} after the run, "
+                                 f"e.g. {left[0]}")
         return run
 
     def case_parse(self, attempt):
@@ -814,6 +946,102 @@ def loadstar_phases(run):
     return [(name, max(0.0, s)) for name, s in phases]
 
 
+LISTED = re.compile(r"^listed (\d+) files \((\d+) bytes\): (\d+) to stage in (\d+) tasks")
+STAGED_PARTS = re.compile(r"^staged parts: ((\d+) parts, ([\d.]+) MB compressed \(([\d.]+)x\), min ([\d.]+) MB, "
+                          r"median ([\d.]+) MB, max ([\d.]+) MB; (\d+) under 1 MB, (\d+) over 1 GB), "
+                          r"for (\d+) source files$")
+LOAD_STEP = re.compile(r"^load: ([\d.]+) s\s+COPY (\S+) from (\d+) parts, (\d+) rows$")
+CHECKS_STEP = "data-quality checks"
+
+
+def coordinator_lines(run):
+    """The coordinator's log lines of a run: [(unix time, message)]."""
+    out = []
+    for line in run["stderr"].splitlines():
+        m = LOG_LINE.match(line)
+        if m and m.group(3) == "coordinator":
+            ts = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+            out.append((ts, m.group(4)))
+    return out
+
+
+def redshift_figures(run):
+    """What a Redshift load's coordinator log says it staged and loaded; CaseError when a line the
+    report needs is missing (the log's wording changed: the report must follow)."""
+    f = {"copies": [], "transform_steps": []}
+    marks = {}
+    for ts, msg in coordinator_lines(run):
+        if m := LISTED.match(msg):
+            f.update(listed_files=int(m.group(1)), listed_bytes=int(m.group(2)), files_to_stage=int(m.group(3)),
+                     tasks=int(m.group(4)))
+            marks["listed"] = ts
+        elif m := STAGED_PARTS.match(msg):
+            # Sizes in MB as the log gives them (two decimals).
+            f.update(part_sizes=m.group(1), parts=int(m.group(2)), compressed_mb=float(m.group(3)),
+                     compression_ratio=float(m.group(4)), part_min_mb=float(m.group(5)),
+                     part_median_mb=float(m.group(6)), part_max_mb=float(m.group(7)),
+                     parts_under_1mb=int(m.group(8)), parts_over_1gb=int(m.group(9)),
+                     parts_source_files=int(m.group(10)))
+            marks["staged"] = ts
+        elif m := LOAD_STEP.match(msg):
+            f["copies"].append({"table": m.group(2), "s": float(m.group(1)), "parts": int(m.group(3)),
+                                "rows": int(m.group(4))})
+        elif m := TRANSFORM_STEP.match(msg):
+            label = m.group(2).strip()
+            if label.startswith(CHECKS_STEP):
+                f["checks_s"] = float(m.group(1))
+                marks["checked"] = ts
+            else:
+                f["transform_steps"].append((re.split(r"[;(]|\.(?:\s|$)", label)[0].strip()[:60],
+                                             float(m.group(1))))
+        elif msg.startswith(("starting run", "resuming run")) and "started" not in marks:
+            marks["started"] = ts
+        elif msg.startswith("every task is staged"):
+            marks["transforming"] = ts
+        elif msg.startswith("removed ") and "staging objects" in msg:
+            marks["removed"] = ts
+    need = {"listed": "'listed N files ...'", "staged": "'staged parts: ...'", "started": "'starting run ...'",
+            "transforming": "'every task is staged; transforming run ...'",
+            "checked": "'transform: ... data-quality checks'",
+            "removed": "'removed N staging objects ...'"}
+    missing = [what for key, what in need.items() if key not in marks]
+    if not f["copies"]:
+        missing.append("'load: S s  COPY <table> from K parts, R rows'")
+    if missing:
+        raise CaseError(f"the coordinator's log has no {', '.join(missing)} line (see {run['err_path']})")
+    f["marks"] = marks
+    f["transform_s"] = sum(s for _, s in f["transform_steps"])
+    f["copy_s"] = sum(c["s"] for c in f["copies"])
+    f["objects_per_file"] = f["parts"] / f["listed_files"] if f["listed_files"] else None
+    return f
+
+
+def redshift_phases(run, f):
+    """Phases of a Redshift load: from the coordinator's log lines' timestamps, and the seconds its
+    COPY and transform lines report."""
+    m = f["marks"]
+    end = run["start_wall"] + run["wall_s"]
+    in_transaction = m["checked"] - m["transforming"]
+    rest = in_transaction - f["copy_s"] - f["transform_s"] - f["checks_s"]
+    phases = [
+        ("connect + schema", m["started"] - run["start_wall"]),
+        ("list + plan", m["listed"] - m["started"]),
+        ("stage: workers write gzip CSV parts to S3", m["staged"] - m["listed"]),
+        ("check the accepted parts, write the manifests", m["transforming"] - m["staged"]),
+    ]
+    phases += [(f"COPY {c['table']} ({c['parts']} parts, {c['rows']:,} rows)", c["s"]) for c in f["copies"]]
+    phases.append(("transform (MERGE and INSERT steps)", f["transform_s"]))
+    phases += [(f"  of which: {label}", secs) for label, secs in f["transform_steps"]]
+    phases += [
+        ("data-quality checks", f["checks_s"]),
+        ("rest of the transaction (LOCK, run state, between statements)", rest),
+        ("finish + COMMIT + remove the staging parts", m["removed"] - m["checked"]),
+        ("counts + exit", end - m["removed"]),
+    ]
+    return [(name, max(0.0, secs)) for name, secs in phases]
+
+
 # ----------------------------------------------------------------------------------------------
 # Report
 
@@ -840,6 +1068,8 @@ class Report:
         rows = []
         for c in b.cases:
             name, wall = c["case"], c.get("wall_s")
+            if name.startswith(CASE_REDSHIFT):
+                continue  # its own table: its timings are the stand-in's
             to_base = to_ceil = None
             rss = "—"
             if name.startswith((CASE_FILE, CASE_S3)):
@@ -927,6 +1157,54 @@ class Report:
             add("coordinator scheduler alone", "—", f"≥ {TARGET_TASKS_PER_S:,}", None, "")
         return out
 
+    def redshift_rows(self):
+        """The Redshift case's figures, as (figure, value) rows; None when it did not run."""
+        c = next((c for c in self.b.cases if c["case"].startswith(CASE_REDSHIFT)), None)
+        if c is None:
+            return None
+        if c.get("wall_s") is None:
+            why = (c.get("error") or "no figure").strip().splitlines()
+            return [("wall time", "FAILED: " + " … ".join(dict.fromkeys([why[0][:200], why[-1][:300]])))]
+        f, a = c["redshift"], self.b.args
+        rows = [("wall time", f"{c['wall_s']:.2f} s"),
+                ("sources, staging", f"s3://{a.bucket}/song_data/ and log_data/; parts under "
+                                     f"s3://{a.staging_bucket}/bench_redshift/ (same S3 server), {f['slices']} slices")]
+        # The transform's own steps are in latest.json (cases[].phases).
+        rows += [(f"phase: {name}", f"{secs:.2f} s") for name, secs in c.get("phases") or []
+                 if not name.startswith(" ")]
+        rows += [
+            ("files listed / to stage / tasks", f"{f['listed_files']:,} / {f['files_to_stage']:,} / {f['tasks']:,}"),
+            ("parts written", f"{f['parts']:,}"),
+            ("compressed bytes", f"{f['compressed_mb']:,.2f} MB (the log's figure, to 0.01 MB)"),
+            ("compression ratio", f"{f['compression_ratio']:.1f} × (CSV bytes over gzip bytes)"),
+            ("part sizes", f["part_sizes"]),
+            ("objects Redshift reads vs source files",
+             f"{f['parts']:,} parts for {f['listed_files']:,} listed files = {fmt(f['objects_per_file'], 3)} per file "
+             f"(+ {len(f['copies'])} manifests, one per COPY)"),
+            ("COPY rows", ", ".join(f"{x['table']} {x['rows']:,}" for x in f["copies"])),
+            ("CPU s: loadstar / PostgreSQL / stand-in / S3 server",
+             f"{c['cpu_s']['case_processes']:.1f} / {c['cpu_s']['postgres']:.1f} / "
+             f"{c['cpu_s']['redshift_standin']:.1f} / {c['cpu_s']['s3_server']:.1f}"),
+            ("star tables", "; ".join(c[k] for k in ("star_check", "figures_check") if c.get(k))),
+            ("the run's account", c.get("accounts_check", "—")),
+            ("staging objects left after the run", f"{c.get('staging_left', '—')}"),
+        ]
+        return rows
+
+    def redshift_markdown(self):
+        rows = self.redshift_rows()
+        if rows is None:
+            return []
+        lines = ["", f"## {CASE_REDSHIFT}, {self.b.args.s3_workers} workers: the stand-in's timings "
+                 "(a Python proxy in front of PostgreSQL), not Redshift's", "",
+                 "The stand-in (tests/tools/redshift_standin, docs/REDSHIFT_STANDIN.md) reads each COPY's parts "
+                 "from S3 one after the other in Python and loads them into this bench's PostgreSQL; the "
+                 "transform's MERGE runs on PostgreSQL. The figures of loadstar's own work (listing, staging, "
+                 "parts, bytes) are loadstar's; the COPY, transform and commit times say nothing about a "
+                 "Redshift cluster.", "", "| figure | value |", "| --- | --- |"]
+        lines += [f"| {name} | {value} |" for name, value in rows]
+        return lines
+
     def markdown(self):
         b, a = self.b, self.b.args
         s = b.summary
@@ -960,23 +1238,28 @@ class Report:
                   "| target | measured | goal | status | how |", "| --- | ---: | ---: | --- | --- |"]
         for t in self.targets():
             lines.append(f"| {t['target']} | {t['measured']} | {t['goal']} | {t['status']} | {t['how']} |")
+        lines += self.redshift_markdown()
         lines += ["", "## Phases (s)", "", "| case | phase | s |", "| --- | --- | ---: |"]
         for c in b.cases:
+            if c["case"].startswith(CASE_REDSHIFT):
+                continue  # in its own table
             for name, secs in c.get("phases") or []:
                 lines.append(f"| {c['case']} | {name} | {secs:.2f} |")
         lines += ["", "## CPU seconds during each case", "",
                   "`case` is the processes the case started (loadstar: coordinator + workers; psql; curl), "
                   "`other` is everything else the machine ran meanwhile (noise).", "",
-                  "| case | wall s | case | of which coordinator | PostgreSQL | S3 server | other | machine busy |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| case | wall s | case | of which coordinator | PostgreSQL | S3 server | Redshift stand-in | other "
+                  "| machine busy |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for c in b.cases:
             cpu, wall = c.get("cpu_s"), c.get("process_wall_s", c.get("wall_s"))
             if not cpu or not wall:
                 continue
             coord = fmt(cpu["root_process"], 1) if "coordinator_rss_mb" in c else "—"
             busy = cpu["machine"] / (wall * (os.cpu_count() or 1))
+            standin = fmt(cpu["redshift_standin"], 1) if c["case"].startswith(CASE_REDSHIFT) else "—"
             lines.append(f"| {c['case']} | {wall:.2f} | {cpu['case_processes']:.1f} | {coord} | {cpu['postgres']:.1f} "
-                         f"| {cpu['s3_server']:.1f} | {cpu['other']:.1f} | {busy:.0%} |")
+                         f"| {cpu['s3_server']:.1f} | {standin} | {cpu['other']:.1f} | {busy:.0%} |")
         if b.failures:
             lines += ["", "## Failures", ""] + [f"- {f}" for f in b.failures]
         return "\n".join(lines) + "\n"
@@ -985,7 +1268,7 @@ class Report:
         keep = ("case", "wall_s", "walls_s", "phases", "cpu_s", "load_1m", "bytes", "files", "workers",
                 "coordinator_rss_mb", "worker_rss_mb", "root_hwm_mb", "child_hwm_mb", "star_rows", "star_check",
                 "figures_check", "accounts", "accounts_check", "parse_mb_s", "parse_mrec_s", "process_wall_s", "tasks_per_s", "tasks_per_s_bench", "rates", "concurrency",
-                "log_file_mb", "error", "processes")
+                "log_file_mb", "error", "processes", "redshift", "staging_left")
         return {
             "started_utc": self.started, "commit": self.b.commit, "binary_built_utc": self.b.binary_built, "cores": os.cpu_count(),
             "warnings": self.b.warnings, "transform_sql": self.b.transform_sql, "session_sql": self.b.session_sql,
@@ -994,6 +1277,7 @@ class Report:
             "data": self.b.summary,
             "cases": [{k: c[k] for k in keep if k in c} for c in self.b.cases],
             "table": self.rows(), "targets": self.targets(), "failures": self.b.failures,
+            "redshift_table": [{"figure": n, "value": v} for n, v in self.redshift_rows() or []],
         }
 
 
@@ -1025,6 +1309,7 @@ CASE_MANY = "loadstar memory: many files listed"
 
 
 CASE_FILE = "loadstar file:// end to end"
+CASE_REDSHIFT = "loadstar → Redshift stand-in, S3 staging"
 
 
 def case_file(workers):
@@ -1047,6 +1332,9 @@ def main():
     p.add_argument("--s3-workers", type=int, default=4)
     p.add_argument("--worker-concurrency", type=int, default=2)
     p.add_argument("--fetch-concurrency", type=int, default=16)
+    p.add_argument("--staging-bucket", default="loadstar-staging")
+    p.add_argument("--redshift-slices", type=int, default=2)
+    p.add_argument("--standin-python", default="/usr/bin/python3")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--memory-cases", action="store_true")
     p.add_argument("--big-file-mb", type=float, default=2000)
@@ -1095,6 +1383,7 @@ def main():
     bench.run_case(f"{CASE_S3}, {args.s3_workers} workers", bench.case_loadstar_s3)
     bench.run_case(CASE_S3_GET, bench.case_s3_get_ceiling)
     bench.run_case(CASE_S3_SONGS, bench.case_s3_songs)
+    bench.run_case(f"{CASE_REDSHIFT}, {args.s3_workers} workers", bench.case_redshift)
     bench.run_case(CASE_PARSE, bench.case_parse)
     bench.run_case(CASE_SCHEDULER, bench.case_scheduler)
     if args.memory_cases:
