@@ -68,8 +68,9 @@ Result<Plan> BuildPlan(const std::vector<SourceSpec>& sources, Warehouse* wh, in
   bool checked = false;
   LOADSTAR_RETURN_IF_ERROR(wh->QueryFileEach("ledger_all", {}, [&](const QueryResult& row) {
     if (!checked) {
-      LOADSTAR_RETURN_IF_ERROR(row.RequireColumns({"file_id", "uri", "etag", "state", "run_id"})
-                                   .WithContext(SqlFilePath("ledger_all", wh->dialect())));
+      Status columns = row.RequireColumns({"file_id", "uri", "etag", "state", "run_id"})
+                           .WithContext(SqlFilePath("ledger_all", wh->dialect()));
+      if (!columns.ok()) return columns;
       checked = true;
     }
     auto state = ParseFileState(row.text(0, "state"));

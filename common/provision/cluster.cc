@@ -197,7 +197,12 @@ Result<ClusterInfo> Provisioner::WaitFor(const std::string& name, const std::str
   while (true) {
     LOADSTAR_ASSIGN_OR_RETURN(std::optional<ClusterInfo> c, Describe(name));
     const auto waited = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
-    if (until == "gone" && !c) return ClusterInfo{name, "gone"};
+    if (until == "gone" && !c) {
+      ClusterInfo gone;
+      gone.name = name;
+      gone.status = "gone";
+      return gone;
+    }
     if (!c) return Status::FailedPrecondition("cluster " + name + " disappeared while waiting for it to be " + until);
     if (wait.progress) wait.progress(*c, waited);
     if (c->status == until) return *c;

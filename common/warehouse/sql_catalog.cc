@@ -168,7 +168,7 @@ Result<std::string> SqlCatalog::Resolve(std::string_view name, Dialect dialect) 
 
 std::vector<std::string> SqlCatalog::NamesUnder(std::string_view folder, Dialect dialect) const {
   std::set<std::string> names;
-  for (const std::string prefix : {std::string(DialectName(dialect)) + "/" + std::string(folder),
+  for (const std::string& prefix : {std::string(DialectName(dialect)) + "/" + std::string(folder),
                                    std::string(kCommonFolder) + std::string(folder)}) {
     for (auto it = files_->lower_bound(prefix); it != files_->end() && it->first.compare(0, prefix.size(), prefix) == 0;
          ++it) {

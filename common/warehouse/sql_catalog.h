@@ -29,7 +29,7 @@ struct SqlVars {
   std::string schema;   // raw name; quoted on substitution
   int64_t run_id = -1;  // substituted only where the file uses {{run_id}}
   Dialect dialect = Dialect::kPostgres;  // whose text of each statement
-  std::map<std::string, std::string> literals;  // NAME -> value, substituted as 'value'
+  std::map<std::string, std::string> literals = {};  // NAME -> value, substituted as 'value'
 };
 
 // A set of SQL files, keyed "<folder>/<name>" ("postgres/transform", "common/star_counts").
