@@ -29,7 +29,7 @@ TEST(MessageJsonTest, FieldsInDeclarationOrderNumbersAsNumbers) {
   file->set_kind(wire::FILE_KIND_EVENT);
   EXPECT_EQ(MessageToJson(task),
             R"({"task_id":18446744073709551615,"attempt":2,"run_id":-7,"schema":"s\"q\\l\n",)"
-            R"("files":[{"uri":"s3://b/k","size":10,"etag":"","kind":"file_kind_event"}],"max_record_bytes":0})");
+            R"("files":[{"uri":"s3://b/k","size":10,"etag":"","kind":"file_kind_event","file_id":0}],"max_record_bytes":0,"staging":""})");
 
   wire::Task back;
   ASSERT_TRUE(JsonToMessage(MessageToJson(task), &back).ok());
@@ -64,7 +64,7 @@ TEST(MessageJsonTest, OneofsMapsBytesAndPresence) {
   s.set_elapsed_s(std::numeric_limits<double>::infinity());
   std::string json = MessageToJson(s);
   EXPECT_NE(json.find(R"("elapsed_s":null,)"), std::string::npos) << json;
-  EXPECT_NE(json.find(R"("recent_bytes_per_s":null,"eta_s":null,"task_latency":null,"workers":[]})"),
+  EXPECT_NE(json.find(R"("recent_bytes_per_s":null,"eta_s":null,"task_latency":null,"workers":[],"workers_unfit":[]})"),
             std::string::npos)
       << json;
   s.set_eta_s(0);

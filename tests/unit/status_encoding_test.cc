@@ -124,13 +124,13 @@ TEST(StatusJsonTest, EveryFieldReadsBackWithSimdjson) {
   ASSERT_EQ(workers.size(), 3u);
   i = 0;
   for (simdjson::dom::element w : workers) {
-    const WorkerStatus& want = s.workers(static_cast<int>(i++));
-    EXPECT_EQ(String(w, "name"), want.name());
-    EXPECT_EQ(Uint(w, "credit"), want.credit());
-    EXPECT_EQ(Uint(w, "in_flight"), want.in_flight());
-    EXPECT_EQ(Uint(w, "tasks_done"), want.tasks_done());
-    EXPECT_EQ(Uint(w, "tasks_failed"), want.tasks_failed());
-    EXPECT_DOUBLE_EQ(Double(w, "last_heartbeat_age_s"), want.last_heartbeat_age_s());
+    const WorkerStatus& expected = s.workers(static_cast<int>(i++));
+    EXPECT_EQ(String(w, "name"), expected.name());
+    EXPECT_EQ(Uint(w, "credit"), expected.credit());
+    EXPECT_EQ(Uint(w, "in_flight"), expected.in_flight());
+    EXPECT_EQ(Uint(w, "tasks_done"), expected.tasks_done());
+    EXPECT_EQ(Uint(w, "tasks_failed"), expected.tasks_failed());
+    EXPECT_DOUBLE_EQ(Double(w, "last_heartbeat_age_s"), expected.last_heartbeat_age_s());
   }
 }
 
@@ -190,7 +190,7 @@ TEST(StatusJsonTest, TheDocumentOfAKnownSnapshot) {
       R"("workers":[{"name":"worker-1","credit":2,"in_flight":1,"tasks_done":6,"tasks_failed":0,)"
       R"("last_heartbeat_age_s":0.25},)"
       R"({"name":"worker-2","credit":2,"in_flight":2,"tasks_done":5,"tasks_failed":1,"last_heartbeat_age_s":1.5},)"
-      R"({"name":"host-b/812","credit":4,"in_flight":1,"tasks_done":0,"tasks_failed":0,"last_heartbeat_age_s":0}]})";
+      R"({"name":"host-b/812","credit":4,"in_flight":1,"tasks_done":0,"tasks_failed":0,"last_heartbeat_age_s":0}],"workers_unfit":[]})";
   StatusSnapshot s = KnownSnapshot();
   EXPECT_EQ(EncodeStatusJson(s), want);
 
