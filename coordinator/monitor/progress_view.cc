@@ -101,6 +101,7 @@ void AppendProgressLines(const StatusSnapshot& s, int width, std::vector<std::st
                    WithThousands(s.tasks_done()) + "/" + WithThousands(s.tasks_total()) + " done, " +
                    WithThousands(s.tasks_failed()) + " failed, " + WithThousands(s.tasks_retried()) + " retried, " +
                    Plural(s.workers_lost(), "worker", "workers") + " lost");
+  for (const std::string& unfit : s.workers_unfit()) lines->push_back("worker unfit, left: " + unfit);
 }
 
 }  // namespace

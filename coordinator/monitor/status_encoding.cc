@@ -162,6 +162,8 @@ std::string RenderPrometheusMetrics(const StatusSnapshot& s) {
   w.Gauge("loadstar_workers", "Workers connected now", static_cast<size_t>(s.workers_size()));
   w.Family("loadstar_workers_lost_total", "counter", "Workers declared dead after missing their heartbeats");
   w.Sample("loadstar_workers_lost_total", "", s.workers_lost());
+  w.Gauge("loadstar_workers_unfit", "Workers that came only to say they cannot take part (e.g. no route to the warehouse)",
+          static_cast<size_t>(s.workers_unfit_size()));
 
   w.Family("loadstar_task_latency_seconds", "histogram", "Seconds from a task's lease to its acknowledgement");
   uint64_t cumulative = 0;
