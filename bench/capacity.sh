@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# How many workers one coordinator serves: 1,000 simulated workers against a real coordinator.
+#
+#   bench/capacity.sh            1,000 workers (4 processes x 250 sockets), 100,000 song files in
+#                                10,000 tasks of 10; writes bench/results/capacity.md (and .json)
+#   bench/capacity.sh --smoke    50 workers, 2,000 files in 200 tasks (< 30 s); checks that every
+#                                task was acknowledged and the ledger holds every file, not how fast
+#
+# Options:
+#   --workers N       simulated workers (default 1000)
+#   --procs N         simulator processes they are spread over (default 4)
+#   --files N         song files; tasks are N / --task-files (default 100000)
+#   --task-files N    files per task (default 10)
+#   --credit N        tasks each worker may hold (default 2)
+#   --stagers N       staging threads (each one warehouse connection) per simulator process (default 2)
+#   --idle-s S        the heartbeat window: every worker registered, none leased anything (default 15)
+#   --no-perf         do not profile the coordinator with perf
+#   --results FILE    the markdown to write (default bench/results/capacity.md; --smoke: a
+#                     temporary file, so a smoke run never replaces a real result)
+#   --keep            leave PostgreSQL and the work directory in place, and say where they are
+#   -h, --help        this text
+#
+# It starts a private PostgreSQL, `loadstar generate`s the song files into a work directory, and
+# runs bench/capacity.py: `loadstar coordinator` on tcp://127.0.0.1 with --insecure-plaintext
+# (loopback only), and build/bench/loadstar_capacity_sim processes whose workers speak the real
+# protocol (common/transport, proto/) and stage every task with the worker's own stager, so the
+# coordinator's checks against the ledger pass. It measures the heartbeat load (coordinator CPU
+# while every worker is registered with credit 0), the dispatch rate (tasks leased, staged,
+# reported and confirmed per second), the coordinator's peak RSS, and where its loop thread's
+# time goes (perf, and /proc samples of the thread's state). Everything it starts is stopped on
+# the way out; each simulator also exits by itself after its deadline. Needs build/loadstar and
+# build/bench/loadstar_capacity_sim (it builds them if missing), PostgreSQL's server binaries and
+# psql; perf is optional. Exit code 0 when every task was acknowledged and the ledger and the
+# songs table hold every file.
+set -euo pipefail
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+source "$BENCH_DIR/../scripts/lib/common.sh"
+source "$BENCH_DIR/../scripts/lib/services.sh"
+
+WORKERS=1000 PROCS=4 FILES=100000 TASK_FILES=10 CREDIT=2 STAGERS=2 IDLE_S=15 SETTLE_S=6 PERF=1
+SMOKE=0 KEEP=0 RESULTS="" DISPATCH_TIMEOUT_S=150
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) SMOKE=1; shift ;;
+    --workers) need_value "$@"; WORKERS="$2"; shift 2 ;;
+    --procs) need_value "$@"; PROCS="$2"; shift 2 ;;
+    --files) need_value "$@"; FILES="$2"; shift 2 ;;
+    --task-files) need_value "$@"; TASK_FILES="$2"; shift 2 ;;
+    --credit) need_value "$@"; CREDIT="$2"; shift 2 ;;
+    --stagers) need_value "$@"; STAGERS="$2"; shift 2 ;;
+    --idle-s) need_value "$@"; IDLE_S="$2"; shift 2 ;;
+    --no-perf) PERF=0; shift ;;
+    --results) need_value "$@"; RESULTS="$2"; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+if [ "$SMOKE" = 1 ]; then
+  WORKERS=50 PROCS=2 FILES=2000 TASK_FILES=10 IDLE_S=3 SETTLE_S=3 PERF=0 DISPATCH_TIMEOUT_S=60
+fi
+for n in "$WORKERS" "$PROCS" "$FILES" "$TASK_FILES" "$CREDIT" "$STAGERS" "$IDLE_S"; do
+  [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] || die "'$n' is not a positive whole number (see --help)"
+done
+[ "$PROCS" -le "$WORKERS" ] || die "--procs is more than --workers"
+[ $(( (WORKERS + PROCS - 1) / PROCS )) -le 1000 ] || die "at most 1,000 workers per process: raise --procs"
+
+command -v psql >/dev/null 2>&1 || die "psql is needed (run scripts/setup)"
+TARGETS=()
+[ -x "$LOADSTAR_BUILD_DIR/loadstar" ] || TARGETS+=(loadstar)
+[ -x "$LOADSTAR_BUILD_DIR/bench/loadstar_capacity_sim" ] || TARGETS+=(loadstar_capacity_sim)
+if [ ${#TARGETS[@]} -gt 0 ]; then
+  say "building ${TARGETS[*]}"
+  cmake --build "$LOADSTAR_BUILD_DIR" --target "${TARGETS[@]}" -j"$(nproc)" >/dev/null \
+    || die "could not build ${TARGETS[*]} in $LOADSTAR_BUILD_DIR"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/loadstar-capacity-XXXXXX")
+chmod 755 "$WORK"
+if [ -z "$RESULTS" ]; then
+  if [ "$SMOKE" = 1 ]; then RESULTS="$WORK/capacity.md"; else RESULTS="$BENCH_DIR/results/capacity.md"; fi
+fi
+DRIVER_PID=""
+cleanup() {
+  local rc=$?
+  if [ -n "$DRIVER_PID" ] && kill -0 "$DRIVER_PID" 2>/dev/null; then
+    kill -TERM "$DRIVER_PID" 2>/dev/null || true   # it stops the processes it started, then exits
+    wait "$DRIVER_PID" 2>/dev/null || true
+  fi
+  if [ "$KEEP" = 1 ]; then
+    say "left running: PostgreSQL $PG_URI; files and logs in $WORK"
+    echo "  stop: runuser -u postgres -- $PG_BINDIR/pg_ctl -D $WORK/pg/data stop" >&2
+    return
+  fi
+  stop_postgres "$WORK/pg"
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "starting a private PostgreSQL in $WORK"
+PG_URI=""
+start_postgres "$WORK/pg"
+say "load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+# In the background, so that a signal to this script is handled at once (the trap stops it).
+python3 "$BENCH_DIR/capacity.py" --root "$LOADSTAR_ROOT" --build "$LOADSTAR_BUILD_DIR" --work "$WORK" \
+  --pg-uri "$PG_URI" --pg-dir "$WORK/pg" --workers "$WORKERS" --procs "$PROCS" --files "$FILES" \
+  --task-files "$TASK_FILES" --credit "$CREDIT" --stagers "$STAGERS" --settle-s "$SETTLE_S" --idle-s "$IDLE_S" \
+  --dispatch-timeout-s "$DISPATCH_TIMEOUT_S" --perf "$PERF" --results "$RESULTS" $([ "$SMOKE" = 1 ] && echo --smoke) &
+DRIVER_PID=$!
+wait "$DRIVER_PID"
