@@ -298,16 +298,47 @@ class Capacity:
         except (OSError, ValueError):
             return None
 
-    def psql(self, sql_name, values):
+    def psql(self, sql_name, values, separator="|"):
         with open(os.path.join(self.args.root, "sql", sql_name + ".sql"), encoding="utf-8") as f:
             text = f.read()
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", value)
-        res = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d",
+        res = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-F", separator, "-v", "ON_ERROR_STOP=1", "-d",
                               self.args.pg_uri, "-c", text], capture_output=True, text=True, timeout=60)
         if res.returncode != 0:
             raise RunError(f"psql {sql_name} failed: {res.stderr.strip()[-500:]}")
         return res.stdout
+
+    def slow_plans(self, start, end):
+        """What auto_explain logged between two offsets of PostgreSQL's log: for each of the stager's
+        ledger joins, how many sampled slow runs there were and how many read all of load_files."""
+        kinds = {"task_files_select": "JOIN task_files t USING (uri)", "task_files_record": "FROM task_accounts a"}
+        found = {k: {"sampled": 0, "seq_scan": 0, "ms": 0.0} for k in kinds}
+        try:
+            with open(self.args.pg_log, "rb") as f:
+                f.seek(start)
+                text = f.read(max(0, end - start)).decode("utf-8", "replace")
+        except OSError:
+            return None
+        for entry in re.split(r"\n(?=\S)", text):
+            m = re.search(r"LOG:  duration: ([\d.]+) ms  plan:", entry)
+            if not m:
+                continue
+            for kind, marker in kinds.items():
+                if marker in entry:
+                    found[kind]["sampled"] += 1
+                    found[kind]["ms"] += float(m.group(1))
+                    found[kind]["seq_scan"] += "Seq Scan on load_files" in entry
+        return found
+
+    def statements(self):
+        """PostgreSQL's busiest statements since the last reset: [(calls, total ms, mean ms, text)]."""
+        rows = []
+        for row in self.psql("bench/capacity_statements", {}, separator="\x1f").splitlines():
+            parts = row.split("\x1f")
+            if len(parts) == 4:
+                rows.append((int(parts[0]), float(parts[1]), float(parts[2]), parts[3]))
+        return rows
 
     # -- the runs -----------------------------------------------------------------------------
 
@@ -404,6 +435,10 @@ class Capacity:
                 "threads_s": {k: threads_to[k] - threads_from[k] for k in threads_to}}
 
         # Dispatch: from the READY with credit to "every task is staged".
+        if a.statements:
+            sleep_until(go_at - 200)
+            self.psql("bench/capacity_statements_reset", {})
+            log_from = os.path.getsize(a.pg_log) if os.path.exists(a.pg_log) else 0
         sleep_until(go_at)
         threads_go = thread_cpu(coordinator.pid)
         sched_go = loop_schedstat(coordinator.pid)
@@ -430,6 +465,10 @@ class Capacity:
                 except subprocess.TimeoutExpired:
                     pass
         t_staged = log_time(staged_line) or t_seen
+        if a.statements:
+            fig["statements"] = self.statements()  # before the transform's statements come in
+            if os.path.exists(a.pg_log):
+                fig["slow_plans"] = self.slow_plans(log_from, os.path.getsize(a.pg_log))
         final_board = None
         while coordinator.poll() is None and time.time() < t_staged + a.timeout:
             board = self.status(metrics_port)
@@ -657,6 +696,23 @@ def write_results(cap, path, commit):
                       "| ---: | --- | --- | --- |"]
             for pct, comm, dso, sym in run["perf"]:
                 lines.append(f"| {pct:.1f} % | {comm} | {dso} | `{sym[:90]}` |")
+    per_task = [row for row in staged.get("statements") or [] if row[0] >= staged.get("tasks", 0) / 10]
+    if per_task:
+        lines += ["", "PostgreSQL while the workers staged: the statements run for every task (at least once per "
+                      "ten tasks) that took the most execution time, over every connection (the stagers' and the "
+                      "coordinator's), from pg_stat_statements:", "", "| calls | total s | mean ms | statement |",
+                  "| ---: | ---: | ---: | --- |"]
+        for calls, total_ms, mean_ms, text in per_task[:6]:
+            lines.append(f"| {calls:,} | {total_ms / 1000:,.1f} | {mean_ms:.3f} | `{text[:100]}` |")
+    slow = staged.get("slow_plans") or {}
+    if any(v["sampled"] for v in slow.values()):
+        lines += ["", "How PostgreSQL ran the stager's two ledger joins while the workers staged: auto_explain logged "
+                      "the plan of one in twenty statements slower than 2 ms.", "",
+                  "| statement | plans logged | mean ms | reading all of `load_files` (Seq Scan) |",
+                  "| --- | ---: | ---: | ---: |"]
+        for name, v in slow.items():
+            if v["sampled"]:
+                lines.append(f"| `{name}` | {v['sampled']:,} | {v['ms'] / v['sampled']:.1f} | {v['seq_scan']:,} |")
     lines += ["", "## What limits it", ""] + limits(cap)
     if cap.failures:
         lines += ["", "## This run did not check out", ""] + [f"- {x}" for x in cap.failures]
@@ -685,6 +741,27 @@ def limits(cap):
             f"{fmt(d['coordinator_cpu_s'], 1)}. The coordinator's loop waited for messages "
             f"{100 * st.get('waiting for messages (ZeroMQ poll)', 0):.0f} % of the time: it is not what the tasks "
             "wait for.")
+    slow = staged.get("slow_plans") or {}
+    scans = [name for name, v in slow.items() if v["seq_scan"] > v["sampled"] / 2]
+    if scans:
+        by_name = {"task_files_select": "SELECT f.file_id", "task_files_record": "UPDATE load_files f SET etag"}
+        rows = [r for r in staged.get("statements") or [] if r[0] >= staged.get("tasks", 0) / 10]
+        total = sum(r[1] for r in rows) or 1
+        means, share = [], 0.0
+        for name in scans:
+            for calls, total_ms, mean_ms, text in rows:
+                if text.startswith(by_name[name]):
+                    means.append(f"`{name}` {mean_ms:.1f} ms")
+                    share += total_ms
+        out.append(
+            f"- **Every task reads the whole ledger.** {' and '.join(f'`{n}`' for n in scans)} join the task's "
+            "temporary table to `load_files` with a hash join over a sequential scan of `load_files` in most of "
+            "the plans auto_explain logged: the temporary tables have no statistics, so the planner takes them for "
+            "hundreds of rows. Each task then reads every ledger row, and staging slows as the ledger grows"
+            + (f": at {staged.get('files', 0):,} files they took {', '.join(means)} a task on average, "
+               f"{100 * share / total:.0f} % of PostgreSQL's time in the per-task statements. " if means else ". ") +
+            "Looking the task's files up by index (as `ledger_confirm` does with `uri = ANY($1)`), or ANALYZE of the "
+            "two scratch tables after their COPY, would make the cost per task independent of the ledger.")
     if pre.get("dispatch"):
         st, d = pre.get("loop_states", {}), pre["dispatch"]
         pg = st.get("in PostgreSQL (libpq poll)", 0)
@@ -694,7 +771,11 @@ def limits(cap):
         out.append(
             f"- **The coordinator alone: one loop thread.** With staging out of the way it confirms "
             f"{fmt(pre['tasks_per_s'], 0)} tasks/s ({fmt(pre['files_per_s'], 0)} files/s) for {pre['registered']:,} "
-            f"workers, and its loop thread never waits for a message: it is the bottleneck. The thread is on a "
+            f"workers, " + (f"and its loop thread never waits for a message: it is the bottleneck. "
+                            if st.get("waiting for messages (ZeroMQ poll)", 0) < 0.1 else
+                            f"its loop thread waiting for messages {100 * st.get('waiting for messages (ZeroMQ poll)', 0):.0f} "
+                            "% of the time. ") +
+            f"The thread is on a "
             f"CPU {100 * cpu:.0f} % of the time ({fmt(1e6 * d['loop_on_cpu_s'] / pre['tasks'], 0)} us a task), "
             f"waiting for a CPU {100 * queued:.0f} % (the cores are shared), and in libpq {100 * pg:.0f} %: every "
             "result waits for `ledger_confirm`, a synchronous round trip to PostgreSQL made on the loop, during "
@@ -714,8 +795,8 @@ def limits(cap):
         out.append(
             f"- **Idle workers are cheap; memory grows with connections.** {staged['registered']:,} heartbeating "
             f"workers cost {100 * idle['coordinator_cpu_s'] / idle['seconds']:.1f} % of a core "
-            f"({1e6 * idle['coordinator_cpu_s'] / max(1, msgs):.0f} us per heartbeat sent or received, the "
-            f"scans above included). RSS grew by {1024 * grow:.0f} KB per registered worker (ZeroMQ's "
+            f"({1e6 * idle['coordinator_cpu_s'] / max(1, msgs):.0f} us per heartbeat sent or received, its "
+            f"scans of every worker on each loop turn included). RSS grew by {1024 * grow:.0f} KB per registered worker (ZeroMQ's "
             "per-connection state and the per-worker entries); the coordinator needs a descriptor per worker "
             "(this bench raises its RLIMIT_NOFILE soft limit to the hard one; the coordinator does not itself).")
     out.append(
@@ -740,11 +821,13 @@ def main():
     p.add_argument("--task-files", type=int, default=10)
     p.add_argument("--credit", type=int, default=2)
     p.add_argument("--stagers", type=int, default=2)
-    p.add_argument("--settle-s", type=float, default=6)
-    p.add_argument("--idle-s", type=float, default=15)
+    p.add_argument("--settle-s", type=float, default=5)
+    p.add_argument("--idle-s", type=float, default=10)
     p.add_argument("--dispatch-timeout-s", type=float, default=150)
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--perf", type=int, default=1)
+    p.add_argument("--statements", type=int, default=0, help="1: pg_stat_statements and auto_explain are loaded")
+    p.add_argument("--pg-log", default="", help="PostgreSQL's log, where auto_explain writes")
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--results", required=True, help="the markdown file to write (and .json beside it)")
     a = p.parse_args()

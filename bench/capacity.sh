@@ -13,7 +13,7 @@
 #   --task-files N    files per task (default 10)
 #   --credit N        tasks each worker may hold (default 2)
 #   --stagers N       staging threads (each one warehouse connection) per simulator process (default 2)
-#   --idle-s S        the heartbeat window: every worker registered, none leased anything (default 15)
+#   --idle-s S        the heartbeat window: every worker registered, none leased anything (default 10)
 #   --no-perf         do not profile the coordinator with perf
 #   --results FILE    the markdown to write (default bench/results/capacity.md; --smoke: a
 #                     temporary file, so a smoke run never replaces a real result)
@@ -37,7 +37,7 @@ BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
 source "$BENCH_DIR/../scripts/lib/common.sh"
 source "$BENCH_DIR/../scripts/lib/services.sh"
 
-WORKERS=1000 PROCS=4 FILES=100000 TASK_FILES=10 CREDIT=2 STAGERS=2 IDLE_S=15 SETTLE_S=6 PERF=1
+WORKERS=1000 PROCS=4 FILES=100000 TASK_FILES=10 CREDIT=2 STAGERS=2 IDLE_S=10 SETTLE_S=5 PERF=1
 SMOKE=0 KEEP=0 RESULTS="" DISPATCH_TIMEOUT_S=150
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
@@ -104,11 +104,27 @@ trap 'exit 130' INT TERM
 say "starting a private PostgreSQL in $WORK"
 PG_URI=""
 start_postgres "$WORK/pg"
-say "load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+# pg_stat_statements (what PostgreSQL spends its time on while tasks are staged) and auto_explain
+# (the plans it ran them with, a sample of the slower ones logged): optional.
+AS_PG=()
+[ "$(id -u)" -eq 0 ] && AS_PG=(runuser -u postgres --)
+STATEMENTS=0
+if psql -X -q -d "$PG_URI" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'auto_explain'" \
+     >/dev/null 2>&1 \
+  && "${AS_PG[@]}" "$PG_BINDIR/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/pg.log" -w -t 30 -m fast restart >/dev/null \
+  && psql -X -q -d "$PG_URI" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+       -c "ALTER SYSTEM SET auto_explain.log_min_duration = '2ms'" -c "ALTER SYSTEM SET auto_explain.sample_rate = 0.05" \
+       -c "SELECT pg_reload_conf()" >/dev/null 2>&1; then
+  STATEMENTS=1
+else
+  say "pg_stat_statements or auto_explain is not available: PostgreSQL's time by statement is left out"
+  "${AS_PG[@]}" "$PG_BINDIR/pg_ctl" -D "$WORK/pg/data" status >/dev/null 2>&1 \
+    || die "PostgreSQL did not come back after loading them; see $WORK/pg/pg.log"
+fi
 # In the background, so that a signal to this script is handled at once (the trap stops it).
 python3 "$BENCH_DIR/capacity.py" --root "$LOADSTAR_ROOT" --build "$LOADSTAR_BUILD_DIR" --work "$WORK" \
   --pg-uri "$PG_URI" --pg-dir "$WORK/pg" --workers "$WORKERS" --procs "$PROCS" --files "$FILES" \
   --task-files "$TASK_FILES" --credit "$CREDIT" --stagers "$STAGERS" --settle-s "$SETTLE_S" --idle-s "$IDLE_S" \
-  --dispatch-timeout-s "$DISPATCH_TIMEOUT_S" --perf "$PERF" --results "$RESULTS" $([ "$SMOKE" = 1 ] && echo --smoke) &
+  --dispatch-timeout-s "$DISPATCH_TIMEOUT_S" --perf "$PERF" --statements "$STATEMENTS" --pg-log "$WORK/pg/pg.log" --results "$RESULTS" $([ "$SMOKE" = 1 ] && echo --smoke) &
 DRIVER_PID=$!
 wait "$DRIVER_PID"
