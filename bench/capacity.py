@@ -4,24 +4,28 @@
 bench/capacity.sh starts a private PostgreSQL and runs this with its address; see
 `bench/capacity.sh --help` for the options. Python 3 standard library only.
 
-The run, in order:
+Two coordinator runs over the same files, each in a fresh schema:
   1. `loadstar generate` writes FILES tiny song files (one song each) under the work directory.
-  2. `loadstar coordinator` plans them into FILES / TASK_FILES tasks and listens on a loopback
-     address in plaintext (--insecure-plaintext).
-  3. PROCS processes of build/bench/loadstar_capacity_sim connect WORKERS simulated workers
-     between them. Each says READY with credit 0 first: registered and heartbeating, leased
-     nothing. Once every worker has connected (SETTLE_S), the heartbeat window (IDLE_S) measures
-     the coordinator's CPU while WORKERS idle workers heartbeat, and counts the messages.
-  4. At the end of that window every worker says READY again with CREDIT and the coordinator
-     leases every task. The simulators stage each one for real (the worker's stager, a few
-     warehouse connections per process) and report it; the coordinator checks every report
-     against the ledger before the task counts. The dispatch rate is tasks / (the moment the
-     coordinator logs "every task is staged" - that READY). Meanwhile perf samples the
-     coordinator (if perf is there) and its loop thread's state is read from /proc 100 times a
-     second: on a CPU, waiting for a CPU, in PostgreSQL (libpq's poll with no timeout), waiting
-     for messages (ZeroMQ's poll with one), or elsewhere.
-  5. The coordinator transforms and exits; the ledger must hold every file as loaded and the
-     songs table one row per file; every simulator must have been told the run is over.
+  2. staged: `loadstar coordinator` plans them into FILES / TASK_FILES tasks and listens on a
+     loopback address in plaintext (--insecure-plaintext). PROCS processes of
+     build/bench/loadstar_capacity_sim connect WORKERS simulated workers between them. Each says
+     READY with credit 0 first: registered and heartbeating, leased nothing. Once every worker has
+     connected (SETTLE_S), the heartbeat window (IDLE_S) measures the coordinator's CPU while the
+     idle workers heartbeat, and the simulators count the messages. Then every worker says READY
+     again with CREDIT, and the simulators stage every task they are leased for real (the
+     worker's stager, a few warehouse connections per process); the coordinator checks every
+     report against the ledger before the task counts.
+  3. pre-staged: a new coordinator run; the simulator stages every file for it first, then the
+     workers connect and answer each task at once with the accounts the ledger holds, so what is
+     measured is the coordinator alone.
+In both, the dispatch rate is tasks / (the moment the coordinator logs "every task is staged" -
+the READY with credit). Meanwhile perf samples the coordinator (if perf is there), its loop
+thread's time on and waiting for a CPU comes from schedstat, and the thread's state is sampled
+from /proc 100 times a second (in PostgreSQL: libpq's poll with no timeout; waiting for messages:
+ZeroMQ's poll with one); pg_stat_statements and auto_explain (when bench/capacity.sh could load
+them) say what PostgreSQL spent its time on. After each run the ledger must hold every file as
+loaded and the songs table one row per file, and every simulated worker must have been told the
+run is over.
 
 It writes RESULTS (markdown) and RESULTS with .json (every figure). Exit code 0 when the run
 checked out, 1 otherwise (the markdown is still written when the figures exist).
@@ -583,7 +587,7 @@ def per_task_us(seconds, run):
     return None if seconds is None or not run.get("tasks") else 1e6 * seconds / run["tasks"]
 
 
-def write_results(cap, path, commit):
+def write_results(cap, path, commit, wall_s):
     a = cap.args
     with open(os.path.splitext(path)[0] + ".json", "w", encoding="utf-8") as out:
         json.dump({"args": vars(a), "commit": commit, "figures": cap.figures, "failures": cap.failures}, out,
@@ -612,7 +616,7 @@ def write_results(cap, path, commit):
         "the next lease).",
         "",
         "Everything shares the same cores, so every figure is for a coordinator sharing them with PostgreSQL "
-        "and the simulators (the CPU split below says how much each took).",
+        f"and the simulators (the CPU split below says how much each took). The whole command took {wall_s:.0f} s.",
         "",
         "| run | workers | tasks (files) | dispatch rate | coordinator CPU s (dispatch) | peak RSS | heartbeat "
         "msgs/s in / out | coordinator CPU, idle |",
@@ -837,6 +841,7 @@ def main():
     signal.signal(signal.SIGTERM, stop)
 
     cap = None
+    started = time.time()
     try:
         cap = Capacity(a)
         cap.run()
@@ -851,7 +856,7 @@ def main():
             cap.stop_all()
     commit = git_head(a.root)
     if any("tasks_per_s" in cap.figures.get(k, {}) for k in ("staged", "prestaged")):
-        md = write_results(cap, a.results, commit)
+        md = write_results(cap, a.results, commit, time.time() - started)
         note(f"wrote {md}")
         print(read_text(md), end="")
     for failure in cap.failures:
