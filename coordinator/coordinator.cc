@@ -1,5 +1,7 @@
 #include "coordinator/coordinator.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -565,8 +567,30 @@ Result<std::string> StagingRegion(const CoordinatorOptions& options) {
                                  "AWS_REGION)");
 }
 
+namespace {
+
+// Every worker holds a connection, and with it a file descriptor: the soft limit (often 1,024)
+// would silently turn away workers past it. Raise it to the hard limit.
+void RaiseDescriptorLimit() {
+  struct rlimit rl {};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    struct rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 4096) {
+    log::Warn("this process may open only " + std::to_string(rl.rlim_cur) + " files (ulimit -n); each worker takes "
+              "one, so a run with more than about " + std::to_string(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0) +
+              " workers would turn the rest away. Raise the hard limit (limits.conf, LimitNOFILE=) for more");
+  }
+}
+
+}  // namespace
+
 Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const CoordinatorHooks& hooks) {
   const auto start = Clock::now();
+  RaiseDescriptorLimit();
   if (options.songs.empty() && options.events.empty()) {
     return Status::InvalidArgument("nothing to load: give --songs and/or --events");
   }

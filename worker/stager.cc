@@ -41,6 +41,7 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
     task_rows += '\n';
   }
   LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_files", task_rows).status());
+  LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("task_files_analyze"));
   LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("task_files_lock", {run}).status());
   LOADSTAR_ASSIGN_OR_RETURN(QueryResult ledger, wh_->QueryFile("task_files_select"));
   LOADSTAR_RETURN_IF_ERROR(ledger.RequireColumns({"file_id", "records", "staged", "rejected"})
@@ -100,6 +101,7 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
   if (!rejects.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_rejects", rejects).status());
   if (!accounts.empty()) {
     LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_accounts", accounts).status());
+    LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("task_accounts_analyze"));
     LOADSTAR_RETURN_IF_ERROR(wh_->QueryFile("task_files_record", {run}).status());
   }
   return outcomes;
