@@ -12,3 +12,9 @@ set_tests_properties(aws_control_plane_test PROPERTIES LABELS integration TIMEOU
 add_test(NAME cluster_e2e_test COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/cluster_test.py)
 set_tests_properties(cluster_e2e_test PROPERTIES LABELS e2e TIMEOUT 300
   ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR};LOADSTAR_BINARY=$<TARGET_FILE:loadstar>")
+
+# The README's walkthrough against both stand-ins: cluster create, run, report, export (UNLOAD to
+# Parquet, read back by DuckDB), cluster delete.
+add_test(NAME walkthrough_e2e_test COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/e2e/walkthrough_test.py)
+set_tests_properties(walkthrough_e2e_test PROPERTIES LABELS e2e TIMEOUT 600
+  ENVIRONMENT "LOADSTAR_SOURCE_DIR=${PROJECT_SOURCE_DIR};LOADSTAR_BINARY=$<TARGET_FILE:loadstar>")
