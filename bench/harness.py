@@ -16,6 +16,13 @@ PostgreSQL, behind the stand-in; they are compared with sql/bench/star_digest_cr
 which sees songplays.unmatched_key only as NULL or not (its type differs between the dialects), and
 its staging prefix must be empty after the run.
 
+Two reference rows do not run loadstar's SQL, so that they stay put when loadstar's transforms get
+faster or slower: PostgreSQL alone as a competent engineer would write it (sql/bench/competent_*.sql:
+UNLOGGED raw and staging tables, the star tables by CREATE TABLE AS ... SELECT DISTINCT ON) and
+DuckDB (bench/duckdb_load.mjs: read_json and the same DISTINCT ON SQL, from the local files).
+Their tables are not loadstar's (no lineage, ties resolved by no rule), so only their row counts
+are compared: with the generator's figures (a difference is a failure) and with loadstar's (shown).
+
 While a case runs, a sampler reads /proc every 50 ms: the peak RSS (VmHWM) of the case's
 processes (the coordinator and each worker apart), and the CPU time of the case's processes,
 PostgreSQL, the S3 server, the Redshift stand-in and the whole machine, so that what other work
@@ -47,6 +54,11 @@ TARGET_CEILING_RATIO = 1.3       # loadstar end to end <= 1.3 x typed COPY + tra
 TARGET_S3_SHARE = 0.9            # one-song files through S3 >= 90 % of the server's GET ceiling
 TARGET_RSS_MB = 256              # worker (2 GB log file) and coordinator (1,000,000 files)
 TARGET_TASKS_PER_S = 50_000      # the coordinator's scheduler alone
+TARGET_COMPETENT_RATIO = 0.5     # loadstar end to end, 2 workers <= 0.5 x PostgreSQL alone, written competently
+TARGET_WAL_RATIO = 2.0           # WAL a loadstar run writes <= 2 x the size of the star tables it leaves
+TARGET_CHECKS_SHARE = 0.10       # loadstar's data-quality checks <= 10 % of its run
+FOOTPRINT_WORKERS = 2            # the file:// run whose WAL, star size and checks are judged
+STAR_TABLES = ("songplays", "users", "songs", "artists", "time")
 
 # The Redshift case's COPY role: the stand-in checks only its form (docs/REDSHIFT_STANDIN.md).
 REDSHIFT_IAM_ROLE = "arn:aws:iam::123456789012:role/loadstar-copy"
@@ -186,6 +198,9 @@ class Bench:
         self.loadstar = snapshot(os.path.join(args.build, "loadstar"), bin_dir)
         self.parser_bench = snapshot(os.path.join(args.build, "bench", "loadstar_record_parser_bench"), bin_dir)
         self.scheduler_bench = snapshot(os.path.join(args.build, "bench", "loadstar_scheduler_bench"), bin_dir)
+        self.duckdb_script = os.path.join(bin_dir, "duckdb_load.mjs")
+        shutil.copy2(os.path.join(self.root, "bench", "duckdb_load.mjs"), self.duckdb_script)
+        self.node = shutil.which("node")
         self.commit = git_head(self.root)
         self.binary_built = datetime.datetime.fromtimestamp(
             os.path.getmtime(os.path.join(args.build, "loadstar")), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -220,7 +235,8 @@ class Bench:
         self.reference = None  # star tables of the baseline: {table: (rows, digest)}
         self.summary = {}      # what the generator wrote
         self.timeout = args.timeout
-        self.env = dict(os.environ, LOADSTAR_WAREHOUSE=args.pg_uri)
+        self.env = dict(os.environ, LOADSTAR_WAREHOUSE=args.pg_uri,
+                        LOADSTAR_TOOLS_DIR=args.tools_dir or os.path.join(self.root, ".tools"))
         self.on_case = None    # called after every case
 
     def _postmaster_pid(self):
@@ -404,6 +420,44 @@ class Bench:
                                   if cross_dialect else "same as baseline")
         return got
 
+    def wal_lsn(self, label):
+        """The server's current WAL position (read before a case)."""
+        return self.psql(f"wal_lsn_{label}", ["bench/wal_lsn"], {}, tuples=True).strip()
+
+    def wal_since(self, label, lsn):
+        """Bytes of WAL the server has written since `lsn` (pg_wal_lsn_diff)."""
+        out = self.psql(f"wal_since_{label}", ["bench/wal_since"], {"lsn": literal(lsn)}, tuples=True).strip()
+        return int(float(out))
+
+    def star_size(self, schema):
+        """The five star tables' bytes on disk: {"heap": n, "indexes": n, "total": n}."""
+        out = self.psql(f"star_size_{schema}", [self.session_sql, "bench/star_size"], {"schema": ident(schema)},
+                        tuples=True).strip()
+        heap, indexes, total = (int(x) for x in out.split("|"))
+        return {"heap": heap, "indexes": indexes, "total": total}
+
+    def star_figures(self, schema):
+        """Row counts of the star tables and the plays matched to a song (sql/bench/star_rows.sql)."""
+        out = self.psql(f"star_rows_{schema}", [self.session_sql, "bench/star_rows"], {"schema": ident(schema)},
+                        tuples=True)
+        return parse_figures(out)
+
+    def expected_figures(self):
+        """What sql/bench/star_rows.sql must give on the generated data, from the generator's figures."""
+        return dict(self.expected_star(), **{"matched plays": self.summary["matched_plays"]})
+
+    def check_reference_figures(self, case, schema, got):
+        """A reference row's star figures against the generator's: a difference is a failure (its SQL
+        is wrong, or the data set is not what the generator says)."""
+        case["star_figures"] = got
+        expected = self.expected_figures()
+        diff = [f"{k} {got.get(k)}, the generator says {n}" for k, n in expected.items() if got.get(k) != n]
+        if diff:
+            case["figures_check"] = "DIFFERS: " + ", ".join(diff)
+            self.failures.append(f"{schema}: star tables differ from the generator's figures ({', '.join(diff)})")
+        else:
+            case["figures_check"] = "same as the generator's figures"
+
     # -- cases --------------------------------------------------------------------------------
 
     def run_case(self, label, fn):
@@ -505,22 +559,83 @@ class Bench:
         self.fresh_schema(schema)
         return case
 
+    def case_competent(self, attempt):
+        """PostgreSQL alone, written the way a competent engineer would: loadstar's SQL plays no part."""
+        schema = "bench_competent"
+        self.fresh_schema(schema)
+        v = self.baseline_values(schema)
+        lsn = self.wal_lsn(schema)
+        phases = [
+            ("land raw JSON into UNLOGGED tables (COPY, pg_read_file)", self.psql_timed(
+                f"competent_raw_{attempt}", ["postgres/create_schema", self.session_sql, "bench/competent_raw"], v)),
+            ("type into UNLOGGED staging (CREATE TABLE AS, jsonb_to_record)", self.psql_timed(
+                f"competent_stage_{attempt}", [self.session_sql, "bench/competent_stage"], v)),
+            ("star tables (CREATE TABLE AS SELECT DISTINCT ON)", self.psql_timed(
+                f"competent_star_{attempt}", [self.session_sql, "bench/competent_star"], v,
+                single_transaction=True)),
+        ]
+        case = combine(phases)
+        case["wal_bytes"] = self.wal_since(schema, lsn)
+        case["star_bytes"] = self.star_size(schema)
+        case["bytes"] = self.summary["bytes"]
+        self.check_reference_figures(case, schema, self.star_figures(schema))
+        self.fresh_schema(schema)
+        return case
+
+    def case_duckdb(self, attempt):
+        """DuckDB on the local copy of the data set, into a fresh database file of its own."""
+        if not self.node:
+            raise CaseError("node is not on PATH (DuckDB runs in Node.js; run scripts/setup)")
+        db = os.path.join(self.work, "duckdb", f"bench_{attempt}.duckdb")
+        shutil.rmtree(os.path.dirname(db), ignore_errors=True)
+        os.makedirs(os.path.dirname(db))
+        base = [self.node, self.duckdb_script, "--sql", self.sql_src, "--db", db]
+        run = self.checked(self.measure(f"duckdb_{attempt}", base + ["--data", self.data]), "DuckDB load")
+        try:
+            out = json.loads(run["stdout"])
+            run["phases"] = [(name, float(secs)) for name, secs in out["phases"]]
+            run["phases"].insert(0, ("start Node.js and DuckDB, exit (the rest of the wall time)",
+                                     max(0.0, run["wall_s"] - sum(secs for _, secs in run["phases"]))))
+            run["duckdb"] = {"threads": out["threads"], "version": out["version"],
+                             "database_bytes": os.path.getsize(db)}
+        except (ValueError, KeyError, TypeError) as e:
+            raise CaseError(f"unexpected output of the DuckDB load ({e}): {run['stdout'][-300:]}")
+        res = subprocess.run(base + ["--counts"], capture_output=True, text=True, timeout=self.timeout, env=self.env)
+        if res.returncode != 0:
+            raise CaseError(f"counting DuckDB's star tables failed: {res.stderr.strip()[-500:]}")
+        try:
+            counts = {k: int(n) for k, n in json.loads(res.stdout)["counts"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise CaseError(f"unexpected output of the DuckDB counts ({e}): {res.stdout[-300:]}")
+        run["bytes"] = self.summary["bytes"]
+        self.check_reference_figures(run, "DuckDB", counts)
+        shutil.rmtree(os.path.dirname(db), ignore_errors=True)
+        return run
+
     def loadstar_run(self, label, schema, songs, events, workers, star_tables=None, figures=None, accounts=None,
-                     extra_argv=(), env=None, cross_dialect=False, inspect=None):
+                     extra_argv=(), env=None, cross_dialect=False, inspect=None, footprint=False):
         """`loadstar run` into a fresh schema; star_tables: the tables to compare with the baseline's
         (None: all, False: none); figures: the row counts the star tables must have (default: the
         generator's, for the tables compared); accounts: what the run's summary must say it staged,
         {kind: {"files": n, "records": n, "staged": n, "rejected": n}} (default: the generator's,
         for the sources loaded); extra_argv, env: more arguments, another environment;
-        cross_dialect: see check_star; inspect: called with the run before its schema is dropped."""
+        cross_dialect: see check_star; inspect: called with the run before its schema is dropped;
+        footprint: also record the WAL the run wrote (from just after the CHECKPOINT before it to
+        its end), the star tables' size, and their row counts and matched plays."""
         self.fresh_schema(schema)
+        lsn = self.wal_lsn(schema) if footprint else None
         argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers)] + list(extra_argv)
         if songs:
             argv += ["--songs", songs]
         if events:
             argv += ["--events", events]
         run = self.checked(self.measure(label, argv, env=env), f"loadstar run ({label})")
+        if footprint:
+            run["wal_bytes"] = self.wal_since(schema, lsn)
+            run["star_bytes"] = self.star_size(schema)
+            run["star_figures"] = self.star_figures(schema)
         run["phases"] = loadstar_phases(run)
+        run["checks_s"] = checks_seconds(run)
         run["coordinator_rss_mb"] = run["root_hwm_mb"]
         run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
         run["workers"] = workers
@@ -560,7 +675,8 @@ class Bench:
     def case_loadstar_file(self, workers):
         def fn(attempt):
             run = self.loadstar_run(f"loadstar_file_w{workers}_{attempt}", f"bench_file_w{workers}",
-                                    f"file://{self.data}/song_data/", f"file://{self.data}/log_data/", workers)
+                                    f"file://{self.data}/song_data/", f"file://{self.data}/log_data/", workers,
+                                    footprint=True)
             run["bytes"] = self.summary["bytes"]
             return run
         return fn
@@ -966,6 +1082,26 @@ def coordinator_lines(run):
     return out
 
 
+def checks_seconds(run):
+    """Seconds the data-quality checks took, from the coordinator's 'transform: X s  data-quality
+    checks (N)' line; None when there is none."""
+    for _, msg in coordinator_lines(run):
+        m = TRANSFORM_STEP.match(msg)
+        if m and m.group(2).strip().startswith(CHECKS_STEP):
+            return float(m.group(1))
+    return None
+
+
+def parse_figures(text):
+    """'figure|n' lines (psql -A -t) as {figure: n}."""
+    out = {}
+    for line in text.splitlines():
+        name, sep, n = line.rpartition("|")
+        if sep and n.strip().isdigit():
+            out[name] = int(n)
+    return out
+
+
 def redshift_figures(run):
     """What a Redshift load's coordinator log says it staged and loaded; CaseError when a line the
     report needs is missing (the log's wording changed: the report must follow)."""
@@ -1065,13 +1201,17 @@ class Report:
         base = self.wall(CASE_BASELINE)
         ceil = self.wall(CASE_CEILING)
         get_ceiling = self.wall(CASE_S3_GET)
+        competent = self.wall(CASE_COMPETENT)
         rows = []
         for c in b.cases:
             name, wall = c["case"], c.get("wall_s")
             if name.startswith(CASE_REDSHIFT):
                 continue  # its own table: its timings are the stand-in's
-            to_base = to_ceil = None
+            to_base = to_ceil = to_competent = None
             rss = "—"
+            if name.startswith((CASE_FILE, CASE_S3)) or name in (CASE_BASELINE, CASE_CEILING, CASE_COMPETENT,
+                                                                 CASE_DUCKDB):
+                to_competent = ratio(wall, competent)
             if name.startswith((CASE_FILE, CASE_S3)):
                 to_base = ratio(wall, base)
                 to_ceil = ratio(wall, ceil)
@@ -1083,7 +1223,7 @@ class Report:
                 to_base = 1.0 if wall else None
             if "coordinator_rss_mb" in c:
                 rss = f"coord {c['coordinator_rss_mb']:.0f} / worker {c['worker_rss_mb']:.0f}"
-            elif c.get("root_hwm_mb") and name not in (CASE_BASELINE, CASE_CEILING):
+            elif c.get("root_hwm_mb") and name not in (CASE_BASELINE, CASE_CEILING, CASE_COMPETENT):
                 rss = f"{c['root_hwm_mb']:.0f}"
             mbs = c.get("parse_mb_s") or (c["bytes"] / MB / wall if wall and c.get("bytes") else None)
             extra = ""
@@ -1093,12 +1233,73 @@ class Report:
                 extra = f"{c['tasks_per_s']:,.0f} tasks/s ({c['tasks_per_s_bench']})"
             if "parse_mrec_s" in c:
                 extra = f"{c['parse_mrec_s']:.2f} M records/s, one core"
+            if "duckdb" in c:
+                extra = f"DuckDB {c['duckdb']['version']}, {c['duckdb']['threads']} threads"
+            if name in (CASE_COMPETENT, CASE_DUCKDB) and wall:
+                extra = "; ".join(x for x in (extra, self.vs_loadstar(c)) if x)
             if c.get("error"):
                 extra = "FAILED: " + c["error"].splitlines()[0][:120]
-            rows.append({"case": name, "wall_s": wall, "to_baseline": to_base, "to_ceiling": to_ceil,
-                         "rss_mb": rss, "mb_s": mbs, "note": extra,
+            rows.append({"case": name, "wall_s": wall, "to_competent": to_competent, "to_baseline": to_base,
+                         "to_ceiling": to_ceil, "rss_mb": rss, "mb_s": mbs, "note": extra,
                          "check": "; ".join(c[k] for k in ("star_check", "figures_check", "accounts_check") if c.get(k))})
         return rows
+
+    def loadstar_figures(self):
+        """The star figures of the loadstar run the reference rows are compared with: the file://
+        run with FOOTPRINT_WORKERS workers, else the first file:// run that has them."""
+        runs = [c for c in self.b.cases if c["case"].startswith(CASE_FILE) and c.get("star_figures")]
+        runs.sort(key=lambda c: c["case"] != case_file(FOOTPRINT_WORKERS))
+        return runs[0] if runs else None
+
+    def vs_loadstar(self, c):
+        """A reference row's star table row counts (and matched plays) against loadstar's, plainly."""
+        mine, ref = c.get("star_figures"), self.loadstar_figures()
+        if not mine:
+            return ""
+        if ref is None:
+            return "row counts not compared with loadstar's: no loadstar file:// run has them"
+        theirs = ref["star_figures"]
+        diff = [f"{k} {mine.get(k, '—')} vs {theirs.get(k, '—')}" for k in dict.fromkeys(list(theirs) + list(mine))
+                if mine.get(k) != theirs.get(k)]
+        if diff:
+            return f"row counts DIFFER from loadstar's ({ref['workers']} workers): " + ", ".join(diff)
+        return f"row counts and matched plays same as loadstar's ({ref['workers']} workers)"
+
+    def counts_markdown(self):
+        """The reference rows' star table row counts next to loadstar's and the generator's."""
+        refs = [c for c in (self.by.get(CASE_COMPETENT), self.by.get(CASE_DUCKDB)) if c and c.get("star_figures")]
+        if not refs:
+            return []
+        ls = self.loadstar_figures()
+        expected = self.b.expected_figures() if self.b.summary else {}
+        cols = ([f"loadstar file://, {ls['workers']} workers"] if ls else []) + [c["case"] for c in refs] + ["generator"]
+        lines = ["", "## Star tables of the reference rows: row counts", "",
+                 "Their tables are not loadstar's (no lineage; where records share a key, DISTINCT ON keeps any "
+                 "one), so only their row counts are compared.", "",
+                 "| figure | " + " | ".join(cols) + " |", "| --- |" + " ---: |" * len(cols)]
+        for k in list(STAR_TABLES) + ["matched plays"]:
+            values = ([ls["star_figures"].get(k)] if ls else []) + [c["star_figures"].get(k) for c in refs]
+            values.append(expected.get(k))
+            lines.append(f"| {k} | " + " | ".join("—" if v is None else f"{v:,}" for v in values) + " |")
+        return lines
+
+    def footprint_markdown(self):
+        """WAL written and the star tables' size, per run that recorded them."""
+        runs = [c for c in self.b.cases if c.get("wal_bytes") is not None and c.get("star_bytes")]
+        if not runs:
+            return []
+        lines = ["", "## WAL written and star tables' size", "",
+                 "WAL: pg_wal_lsn_diff of pg_current_wal_lsn() from just after the CHECKPOINT before the case to "
+                 "its end (anything else the server wrote meanwhile included). Star size: pg_total_relation_size "
+                 "summed over the five star tables after the case (heap with TOAST, and indexes).", "",
+                 "| case | WAL MB | star tables MB | of which heap | of which indexes | WAL / star size |",
+                 "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for c in runs:
+            st = c["star_bytes"]
+            lines.append(f"| {c['case']} | {c['wal_bytes'] / MB:,.1f} | {st['total'] / MB:,.1f} | "
+                         f"{st['heap'] / MB:,.1f} | {st['indexes'] / MB:,.1f} | "
+                         f"{fmt(ratio(c['wal_bytes'], st['total']))} |")
+        return lines
 
     def targets(self):
         w4 = self.by.get(case_file(4))
@@ -1107,9 +1308,10 @@ class Report:
         base, ceil = self.wall(CASE_BASELINE), self.wall(CASE_CEILING)
         out = []
 
-        def add(name, value, goal, ok, how):
+        def add(name, value, goal, ok, how, status=None):
             out.append({"target": name, "measured": value, "goal": goal,
-                        "status": "not measured" if ok is None else ("met" if ok else "MISSED"), "how": how})
+                        "status": status or ("not measured" if ok is None else ("met" if ok else "MISSED")),
+                        "how": how})
 
         def e2e(label, factor, ref, ref_name):
             if not (w4 and w4.get("wall_s") and ref):
@@ -1123,6 +1325,49 @@ class Report:
 
         e2e("loadstar file:// vs PostgreSQL-only baseline", TARGET_BASELINE_RATIO, base, "baseline")
         e2e("loadstar file:// vs typed COPY + transforms", TARGET_CEILING_RATIO, ceil, "ceiling")
+        fp = self.by.get(case_file(FOOTPRINT_WORKERS))
+        fp = fp if fp and fp.get("wall_s") else None
+        fp_name = f"loadstar file://, {FOOTPRINT_WORKERS} workers"
+        competent = self.wall(CASE_COMPETENT)
+        label = f"{fp_name}, vs competent PostgreSQL"
+        if fp and competent:
+            r = fp["wall_s"] / competent
+            note = f"{fp['wall_s']:.1f} s vs {competent:.1f} s (sql/bench/competent_*.sql)"
+            duck = self.wall(CASE_DUCKDB)
+            if duck:
+                note += f"; vs DuckDB {duck:.1f} s: {fp['wall_s'] / duck:.2f} ×"
+            add(label, f"{r:.2f} ×", f"≤ {TARGET_COMPETENT_RATIO} ×", r <= TARGET_COMPETENT_RATIO, note)
+        else:
+            add(label, "—", f"≤ {TARGET_COMPETENT_RATIO} ×", None, "")
+        label = f"WAL written by {fp_name}, vs the star tables' size"
+        if fp and fp.get("wal_bytes") is not None and fp.get("star_bytes", {}).get("total"):
+            r = fp["wal_bytes"] / fp["star_bytes"]["total"]
+            note = (f"WAL {fp['wal_bytes'] / MB:,.1f} MB; star tables {fp['star_bytes']['total'] / MB:,.1f} MB "
+                    f"(heap {fp['star_bytes']['heap'] / MB:,.1f}, indexes {fp['star_bytes']['indexes'] / MB:,.1f})")
+            cp = self.by.get(CASE_COMPETENT)
+            if cp and cp.get("wal_bytes") is not None and cp.get("star_bytes", {}).get("total"):
+                note += (f"; competent PostgreSQL: WAL {cp['wal_bytes'] / MB:,.1f} MB, star tables "
+                         f"{cp['star_bytes']['total'] / MB:,.1f} MB")
+            add(label, f"{r:.2f} ×", f"≤ {TARGET_WAL_RATIO:g} ×", r <= TARGET_WAL_RATIO, note)
+        else:
+            add(label, "—", f"≤ {TARGET_WAL_RATIO:g} ×", None, "")
+        label = f"data-quality checks' share of {fp_name}"
+        if fp and fp.get("checks_s") is not None:
+            share = fp["checks_s"] / fp["wall_s"]
+            add(label, f"{share:.1%}", f"≤ {TARGET_CHECKS_SHARE:.0%}", share <= TARGET_CHECKS_SHARE,
+                f"{fp['checks_s']:.2f} s of {fp['wall_s']:.2f} s (the coordinator's 'transform: X s  "
+                "data-quality checks (N)' line)")
+        else:
+            add(label, "—", f"≤ {TARGET_CHECKS_SHARE:.0%}", None,
+                "no 'transform: X s  data-quality checks' line in the coordinator's log" if fp else "")
+        for c in file_cases:
+            transform = dict(c.get("phases") or []).get("transform + counts")
+            if transform is None:
+                continue
+            add(f"transform's share of {c['case'].replace(CASE_FILE, 'loadstar file://')}",
+                f"{transform / c['wall_s']:.0%}", "—", None,
+                f"{transform:.2f} s of {c['wall_s']:.2f} s (coordinator log: 'transforming:' to 'done:', the "
+                "data-quality checks and the counts included)", status="figure only")
         songs, get = self.by.get(CASE_S3_SONGS), self.by.get(CASE_S3_GET)
         if songs and get and songs.get("wall_s") and get.get("wall_s"):
             share = get["wall_s"] / songs["wall_s"]
@@ -1223,21 +1468,31 @@ class Report:
             "- the baseline and the ceiling run loadstar's transform SQL (" +
             " + ".join(f"sql/{n}.sql" for n in b.transform_sql) + ") in one transaction, with loadstar's "
             f"session settings (sql/{b.session_sql}.sql); loadstar's own transform phase may do more (its "
-            "data-quality checks): see the phases",
+            "data-quality checks): see the phases. They get faster or slower with loadstar's SQL",
+            "- the two reference rows run none of loadstar's SQL: PostgreSQL alone as a competent engineer would "
+            "write it (sql/bench/competent_*.sql: raw lines into UNLOGGED tables, typed by CREATE UNLOGGED TABLE "
+            "AS with jsonb_to_record, the star tables by CREATE TABLE AS ... SELECT DISTINCT ON, no keys, no "
+            "upserts; the column \"vs competent PostgreSQL\") and DuckDB (bench/duckdb_load.mjs: read_json of "
+            "the local files into a fresh database file, the same DISTINCT ON SQL, sql/bench/duckdb_*.sql; "
+            "Node.js start-up and the close included)",
         ] + [f"- WARNING: {w}" for w in b.warnings] + [
             "",
-            "| case | wall s | ratio to baseline | ratio to ceiling | peak RSS MB | MB/s | notes |",
-            "| --- | ---: | ---: | ---: | --- | ---: | --- |",
+            "| case | wall s | vs competent PostgreSQL | ratio to baseline | ratio to ceiling | peak RSS MB | MB/s "
+            "| notes |",
+            "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |",
         ]
         for r in self.rows():
             note = "; ".join(x for x in (r["note"], r["check"]) if x)
-            lines.append(f"| {r['case']} | {fmt(r['wall_s'])} | {fmt(r['to_baseline'])} | {fmt(r['to_ceiling'])} | "
-                         f"{r['rss_mb']} | {fmt(r['mb_s'], 1)} | {note} |")
-        lines += ["", "Ratio to ceiling: loadstar end to end over typed COPY + transforms; the S3 songs-only "
-                  "run over curl's GETs of the same files.", "", "## Targets", "",
+            lines.append(f"| {r['case']} | {fmt(r['wall_s'])} | {fmt(r['to_competent'])} | {fmt(r['to_baseline'])} "
+                         f"| {fmt(r['to_ceiling'])} | {r['rss_mb']} | {fmt(r['mb_s'], 1)} | {note} |")
+        lines += ["", "vs competent PostgreSQL: wall time over the wall time of PostgreSQL alone, as a competent "
+                  "engineer would write it. Ratio to ceiling: loadstar end to end over typed COPY + transforms; the "
+                  "S3 songs-only run over curl's GETs of the same files.", "", "## Targets", "",
                   "| target | measured | goal | status | how |", "| --- | ---: | ---: | --- | --- |"]
         for t in self.targets():
             lines.append(f"| {t['target']} | {t['measured']} | {t['goal']} | {t['status']} | {t['how']} |")
+        lines += self.counts_markdown()
+        lines += self.footprint_markdown()
         lines += self.redshift_markdown()
         lines += ["", "## Phases (s)", "", "| case | phase | s |", "| --- | --- | ---: |"]
         for c in b.cases:
@@ -1268,7 +1523,8 @@ class Report:
         keep = ("case", "wall_s", "walls_s", "phases", "cpu_s", "load_1m", "bytes", "files", "workers",
                 "coordinator_rss_mb", "worker_rss_mb", "root_hwm_mb", "child_hwm_mb", "star_rows", "star_check",
                 "figures_check", "accounts", "accounts_check", "parse_mb_s", "parse_mrec_s", "process_wall_s", "tasks_per_s", "tasks_per_s_bench", "rates", "concurrency",
-                "log_file_mb", "error", "processes", "redshift", "staging_left")
+                "log_file_mb", "error", "processes", "redshift", "staging_left", "star_figures", "wal_bytes",
+                "star_bytes", "checks_s", "duckdb")
         return {
             "started_utc": self.started, "commit": self.b.commit, "binary_built_utc": self.b.binary_built, "cores": os.cpu_count(),
             "warnings": self.b.warnings, "transform_sql": self.b.transform_sql, "session_sql": self.b.session_sql,
@@ -1299,6 +1555,8 @@ def git_head(root):
 
 CASE_BASELINE = "PostgreSQL-only baseline (raw COPY + jsonb_to_record + transforms)"
 CASE_CEILING = "ceiling: typed COPY + transforms"
+CASE_COMPETENT = "PostgreSQL alone, as a competent engineer would write it"
+CASE_DUCKDB = "DuckDB: read_json + DISTINCT ON, file://"
 CASE_S3 = "loadstar s3:// end to end"
 CASE_S3_GET = "ceiling: S3 server GETs of the song files (curl)"
 CASE_S3_SONGS = "loadstar s3:// songs only"
@@ -1341,6 +1599,7 @@ def main():
     p.add_argument("--many-files", type=int, default=1_000_000)
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--results", required=True)
+    p.add_argument("--tools-dir", default="", help="where scripts/setup installed the Node packages (.tools)")
     p.add_argument("--timeout", type=float, default=1800)
     args = p.parse_args()
     args.repeat = max(1, args.repeat)
@@ -1378,6 +1637,8 @@ def main():
         bench.failures.append(f"preparing the typed rows: {e}")
     bench.run_case(CASE_BASELINE, bench.case_baseline)
     bench.run_case(CASE_CEILING, bench.case_ceiling)
+    bench.run_case(CASE_COMPETENT, bench.case_competent)
+    bench.run_case(CASE_DUCKDB, bench.case_duckdb)
     for w in [int(x) for x in args.workers.split(",") if x.strip()]:
         bench.run_case(case_file(w), bench.case_loadstar_file(w))
     bench.run_case(f"{CASE_S3}, {args.s3_workers} workers", bench.case_loadstar_s3)
