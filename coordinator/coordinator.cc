@@ -16,6 +16,7 @@
 #include "common/transport/transport.h"
 #include "common/core/uri.h"
 #include "common/warehouse/ledger.h"
+#include "common/warehouse/transaction.h"
 #include "common/warehouse/warehouse.h"
 #include "coordinator/planner.h"
 #include "coordinator/s3_staging.h"
@@ -45,6 +46,15 @@ std::string TextArray(const std::vector<std::string_view>& values) {
     out += '"';
   }
   return out + "}";
+}
+
+// PostgreSQL: whether the ledger's staged rows of `run_id` are all in staging (see
+// sql/postgres/run_staging_intact.sql).
+Result<bool> StagingIntact(Warehouse* wh, int64_t run_id) {
+  LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh->QueryFile("run_staging_intact", {std::to_string(run_id)}));
+  LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"ledger_rows", "staged_rows"})
+                               .WithContext(SqlFilePath("run_staging_intact", wh->dialect())));
+  return rows.empty() || rows.integer(0, "ledger_rows") == rows.integer(0, "staged_rows");
 }
 
 void Publish(const StatusSnapshot& snapshot, const CoordinatorHooks& hooks) {
@@ -162,6 +172,12 @@ class Server {
   // Before the run may be called staged: the ledger, not the workers' word, must hold every
   // planned file as staged by this run.
   Status ProveEveryFileStaged() {
+    // Staging is unlogged: a server that crashed since the rows were staged has emptied it.
+    LOADSTAR_ASSIGN_OR_RETURN(bool intact, StagingIntact(wh_, run_id_));
+    if (!intact) {
+      return Status::Unavailable("the staged rows of run " + std::to_string(run_id_) + " are gone (PostgreSQL "
+                                 "restarted? staging is unlogged); run again: the files are staged again");
+    }
     LOADSTAR_ASSIGN_OR_RETURN(QueryResult rows, wh_->QueryFile("run_staged_files", {std::to_string(run_id_)}));
     LOADSTAR_RETURN_IF_ERROR(rows.RequireColumns({"files"}).WithContext(SqlFilePath("run_staged_files", wh_->dialect())));
     const uint64_t staged = rows.empty() ? 0 : static_cast<uint64_t>(rows.integer(0, "files"));
@@ -659,6 +675,19 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   const int64_t run_id = summary.run_id;
   log::Info(std::string(summary.resumed ? "resuming" : "starting") + " run " + std::to_string(run_id) +
             " into schema '" + options.schema + "'");
+  if (summary.resumed && !s3_staging) {
+    // Staged rows that a server crash took away (staging is unlogged) are staged again.
+    LOADSTAR_ASSIGN_OR_RETURN(bool intact, StagingIntact(wh.get(), run_id));
+    if (!intact) {
+      log::Warn("the staged rows of run " + std::to_string(run_id) + " are gone (PostgreSQL restarted since they "
+                "were staged; staging is unlogged): its files are staged again");
+      SqlVars vars;
+      vars.run_id = run_id;
+      LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh.get()));
+      LOADSTAR_RETURN_IF_ERROR(wh->ExecFile("run_restage", vars));
+      LOADSTAR_RETURN_IF_ERROR(tx.Commit());
+    }
+  }
 
   StatusSnapshot progress = NewStatusSnapshot();
   progress.set_schema(options.schema);

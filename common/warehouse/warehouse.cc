@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "common/core/log.h"
+#include "common/core/text.h"
 #include "common/warehouse/sql_state.h"
 
 namespace loadstar {
@@ -94,6 +95,10 @@ Status CreateSchemaSerialised(Warehouse* wh) {
 
 Status ValidateSchemaName(std::string_view schema) {
   if (schema.empty()) return Status::InvalidArgument("the schema name is empty; name the schema that holds the tables");
+  if (AsciiLower(schema.substr(0, 3)) == "pg_") {
+    return Status::InvalidArgument("schema name '" + std::string(schema) + "' starts with pg_, which PostgreSQL (and "
+                                   "Redshift) keep for system schemas; choose another --schema");
+  }
   if (schema.size() > kMaxSchemaNameBytes) {
     return Status::InvalidArgument(
         "schema name '" + std::string(schema) + "' is " + std::to_string(schema.size()) +

@@ -469,6 +469,67 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
   EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".load_files WHERE run_id <> " + run_id), 0);
 }
 
+// PostgreSQL crashes (pg_ctl -m immediate) after every file is staged, while the transform waits:
+// the unlogged staging tables come back empty, the ledger still says staged. The next run finds
+// the rows gone, stages those files again, and builds exactly the clean tables.
+TEST_F(FaultsTest, PostgresCrashBetweenStagingAndTransformStagesAgainAndLoadsRight) {
+  const std::string clean = CleanFingerprint();
+  const std::string schema = "crash_restage";
+  const int port = FreeTcpPort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> coordinator_args = CoordinatorArgs(port);
+  for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
+  auto coordinator = std::make_unique<LoadstarProcess>("coordinator", coordinator_args, s3_->AwsEnvironment());
+  ASSERT_TRUE(coordinator->started());
+  ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator->process())) << coordinator->Output();
+  std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
+  ASSERT_GE(WaitForStagedFiles(schema, 1), 1) << coordinator->Output();
+
+  // Hold the transform at its first write: a session of ours keeps the songs table locked.
+  Subprocess::Options lock;
+  lock.argv = {"psql", "-X", "-q", PostgresServer::Shared().Uri(kDatabase), "-c",
+               "BEGIN; LOCK TABLE " + schema + ".songs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"};
+  lock.stdout_path = lock.stderr_path = TempDir("pg-crash-lock") + "/psql.log";
+  auto holder = Subprocess::Spawn(lock);
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return Sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'loadstar-coordinator' AND "
+                   "wait_event_type = 'Lock' AND datname = '" + std::string(kDatabase) + "'") == "1" ||
+               !coordinator->process()->Running();
+      },
+      milliseconds(120000), milliseconds(100)))
+      << coordinator->Output();
+  ASSERT_TRUE(coordinator->process()->Running()) << coordinator->Output();
+  EXPECT_EQ(StagedFiles(schema), TotalFiles()) << "the transform started before every file was staged";
+  EXPECT_EQ(Sql("SELECT state FROM " + schema + ".runs"), "transforming");
+  const long staged_rows = SqlLong("SELECT count(*) FROM " + schema + ".staging_events");
+  EXPECT_EQ(staged_rows, static_cast<long>(summary_->events));
+
+  ASSERT_TRUE(PostgresServer::Shared().CrashAndRestart());
+  ExitStatus ended = coordinator->Finish(seconds(60));
+  EXPECT_EQ(ended.code, 1) << ended.ToString() << "\n" << coordinator->Output();
+  for (auto& w : workers) (void)w->Finish(seconds(60));
+  (void)holder->Wait(seconds(10));
+  // What the crash left: an empty staging, a ledger that says staged, empty star tables.
+  EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".staging_events"), 0);
+  EXPECT_EQ(StagedFiles(schema), TotalFiles());
+  EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".songplays"), 0);
+
+  CommandResult again = Run(schema, {"--workers", "3"});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(Contains(again.output, "are gone (PostgreSQL restarted since they were staged")) << again.output;
+  const PlanLine plan = ReadPlanLine(again.output);
+  EXPECT_EQ(plan.to_stage, TotalFiles()) << again.output;
+  EXPECT_EQ(StarFingerprint(kDatabase, schema), clean);
+  ExpectLedgerComplete(schema);
+  EXPECT_EQ(Sql("SELECT count(*) || ' ' || min(state) FROM " + schema + ".runs"), "1 done");
+  // Unlogged staging really is unlogged (the point of the change).
+  EXPECT_EQ(Sql("SELECT string_agg(relpersistence::text, '') FROM pg_class WHERE oid IN ('" + schema +
+                ".staging_events'::regclass, '" + schema + ".staging_songs'::regclass)"),
+            "uu");
+}
+
 // S3 through a proxy that breaks 18% of the requests: 503 SlowDown, 500, resets before and in
 // the middle of a response, truncated bodies, slow bodies. Retries must absorb all of it.
 TEST_F(FaultsTest, S3FaultsOnEveryKindOfRequestAreRetriedAway) {

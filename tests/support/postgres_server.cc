@@ -86,12 +86,19 @@ bool PostgresServer::Start(std::string* error) {
       *error = "initdb failed; see " + dir_ + "/initdb.log";
       return false;
     }
-    std::string start = as_pg + bindir_ + "/pg_ctl -D '" + dir_ + "/data' -l '" + dir_ + "/pg.log' -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p " +
-                        std::to_string(port_) + " -k " + dir_ + " -c fsync=off -c max_connections=200\" start >/dev/null 2>&1";
-    started_ = std::system(start.c_str()) == 0;
+    start_command_ = as_pg + bindir_ + "/pg_ctl -D '" + dir_ + "/data' -l '" + dir_ + "/pg.log' -w -t 30 -o \"-c listen_addresses=127.0.0.1 -p " +
+                     std::to_string(port_) + " -k " + dir_ + " -c fsync=off -c max_connections=200\" start >/dev/null 2>&1";
+    started_ = std::system(start_command_.c_str()) == 0;
   }
   if (!started_) *error = "pg_ctl start failed; see " + dir_ + "/pg.log";
   return started_;
+}
+
+bool PostgresServer::CrashAndRestart() {
+  std::string as_pg = geteuid() == 0 ? "runuser -u postgres -- " : "";
+  std::string crash = as_pg + bindir_ + "/pg_ctl -D '" + dir_ + "/data' -m immediate -w stop >/dev/null 2>&1";
+  if (std::system(crash.c_str()) != 0) return false;
+  return std::system(start_command_.c_str()) == 0;
 }
 
 PostgresServer::~PostgresServer() {

@@ -21,6 +21,10 @@ class PostgresServer {
   // Runs `sql` through psql against `database`; returns psql's stdout (tuples only, '|'-separated).
   std::string Psql(const std::string& database, const std::string& sql) const;
 
+  // Stops the server the way a crash would (pg_ctl -m immediate: no checkpoint, recovery on the
+  // next start) and starts it again on the same port. False if either step fails.
+  bool CrashAndRestart();
+
   ~PostgresServer();
 
  private:
@@ -31,6 +35,7 @@ class PostgresServer {
   std::string dir_;
   int port_ = 0;
   bool started_ = false;
+  std::string start_command_;
 };
 
 }  // namespace loadstar::testing
