@@ -33,6 +33,7 @@ LAYERS = {
     "coordinator/report": 3,
     "worker": 4,
     "coordinator": 4,
+    "coordinator/lake": 4,
     "cli": 5,
 }
 
