@@ -89,7 +89,7 @@ try {
   if (target === '') usage('name a Parquet file or, with --hive, a folder');
   const source = hive
     ? `read_parquet(${quote(path.join(target, '**', '*.parquet'))}, hive_partitioning = true, filename = true)`
-    : `read_parquet(${quote(target)})`;
+    : `read_parquet(${quote(target)}, hive_partitioning = false)`;
 
   // The columns and their types, then every value as text of its own kind.
   const described = await rowsOf(connection, `DESCRIBE SELECT * FROM ${source}`);
@@ -103,11 +103,13 @@ try {
     if (c.type === 'BOOLEAN') return `CASE WHEN ${q} THEN 'true' WHEN NOT ${q} THEN 'false' END AS ${q}`;
     return `CAST(${q} AS VARCHAR) AS ${q}`;
   });
+  // The order is decided on the columns' own types (a row number), not on their text.
   const order = orderBy !== '' ? orderBy : hive ? 'filename, file_row_number' : 'file_row_number';
   const fileSource = hive
     ? `read_parquet(${quote(path.join(target, '**', '*.parquet'))}, hive_partitioning = true, filename = true, file_row_number = true)`
-    : `read_parquet(${quote(target)}, file_row_number = true)`;
-  const data = await rowsOf(connection, `SELECT ${select.join(', ')} FROM ${fileSource} ORDER BY ${order}`);
+    : `read_parquet(${quote(target)}, hive_partitioning = false, file_row_number = true)`;
+  const data = await rowsOf(connection,
+    `SELECT ${select.join(', ')} FROM (SELECT *, row_number() OVER (ORDER BY ${order}) AS parquet_read_order FROM ${fileSource}) ORDER BY parquet_read_order`);
   const out = { columns, rows: data.rows.map((r) => r.map(plain)) };
 
   if (!hive) {
