@@ -294,6 +294,7 @@ class Session:
             kind, body, raw = self.ureader.read_message()
             if kind == b"T":
                 res = pgwire.Result()
+                res.description = pgwire.decode_row_description(body)
             elif kind == b"D":
                 res.rows.append(pgwire.decode_data_row(body))
             elif kind == b"C":
@@ -557,12 +558,21 @@ class Session:
 
     # --- COPY from S3 and UNLOAD ------------------------------------------------------------
 
+    def send_notice(self, text):
+        """An INFO notice to the client, as Redshift sends when a load or an unload completes."""
+        self._to_client(pgwire.notice_response(text))
+
     def _run_unload(self, plan):
         try:
             tag = unload.run_unload(plan, self)
         except copyload.CopyFailure as f:
             self.log("UNLOAD failed: %s" % f.message)
             self._fail_in_session(f.message, f.sqlstate, f.detail)
+            return
+        except PgError as e:
+            self.log("UNLOAD failed upstream: %s" % e)
+            self._to_client(e.raw)
+            self._ready()
             return
         self._to_client(message(b"C", tag.encode() + b"\0"))
         self._ready()
