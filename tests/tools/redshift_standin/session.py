@@ -528,7 +528,8 @@ class Session:
             text = rules.refusal_sql(rules.Refusal("COPY from Amazon S3 through the extended query protocol is not "
                                                    "implemented by the stand-in (send it as a simple query)"), nparams)
         elif plan.action == "unload":
-            text = rules.refusal_sql(rules.Refusal("UNLOAD is not implemented by the stand-in"), nparams)
+            text = rules.refusal_sql(rules.Refusal("UNLOAD through the extended query protocol is not implemented by "
+                                                   "the stand-in (send it as a simple query)"), nparams)
         elif plan.action == "truncate" and self.tx_status == "T" and self.unsynced == 1:
             self.unsynced = 0
             try:
