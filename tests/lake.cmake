@@ -7,6 +7,9 @@ target_link_libraries(loadstar_parquet_support PUBLIC loadstar_test_support PRIV
 loadstar_test(NAME parquet_writer_test SOURCES integration/parquet_writer_test.cc
               LIBS loadstar_parquet loadstar_parquet_support LABEL integration TIMEOUT 120)
 
+# The export's pure parts: timestamps, Hive folder values, JSON, the manifest, both dialects' SQL.
+loadstar_test(NAME lake_export_test SOURCES unit/lake_export_test.cc LIBS loadstar_lake LABEL unit)
+
 # `loadstar export` end to end: the sample loaded by `loadstar run`, exported to the local S3
 # server, to a folder and through the Redshift stand-in (UNLOAD), each lake read back by DuckDB
 # and compared with the star tables, its manifest with the objects there are.
