@@ -53,7 +53,7 @@ void PrintSummary(const lake::ExportSummary& summary) {
 
 }  // namespace
 
-std::function<int()> AddExportCommand(CLI::App* cmd) {
+std::function<int()> AddExportCommand(CLI::App* cmd, StopToken stop) {
   auto flags = std::make_shared<ExportFlags>();
   cmd->add_option("--to", flags->to, "where the lake goes: s3://bucket/prefix/ or file:///path/")
       ->required()
@@ -106,7 +106,7 @@ std::function<int()> AddExportCommand(CLI::App* cmd) {
       "  loadstar export --to file:///srv/lake/ --schema sparkify\n"
       "  loadstar export --dialect redshift --to s3://sparkify-lake/star/ \\\n"
       "      --iam-role arn:aws:iam::123456789012:role/redshift-unload --region us-west-2");
-  return [cmd, flags]() -> int {
+  return [cmd, flags, stop]() -> int {
     WarnOfPasswordOnCommandLine(cmd);
     auto uri = ParseUri(flags->to);
     if (!uri.ok()) return Fail(uri.status());
@@ -125,6 +125,7 @@ std::function<int()> AddExportCommand(CLI::App* cmd) {
     options.iam_role = flags->iam_role;
     options.region = flags->region;
     options.max_rows_per_file = flags->max_rows_per_file;
+    options.stop = stop;
     if (!flags->quiet) {
       options.progress = [](const std::string& line) {
         std::fprintf(stderr, "export: %s\n", line.c_str());

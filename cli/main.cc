@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   add("generate", "write a deterministic Sparkify-shaped data set", cli::AddGenerateCommand);
   add("report", "answer the analysts' standing questions from the star tables", cli::AddReportCommand);
   add("export", "write the star tables as a Parquet data lake (Hive partitions and a manifest) to S3 or a folder",
-      cli::AddExportCommand);
+      [&](CLI::App* c) { return cli::AddExportCommand(c, stop.token()); });
   add("runs", "list the latest runs: state, timings, files and records", cli::AddRunsCommand);
   add("status", "show a running coordinator's progress (needs its --metrics-listen)", cli::AddStatusCommand);
   add("cluster", "create, show or delete a Redshift cluster and the IAM role loadstar loads with",

@@ -14,6 +14,6 @@ loadstar_test(NAME lake_export_test SOURCES unit/lake_export_test.cc LIBS loadst
 # server, to a folder and through the Redshift stand-in (UNLOAD), each lake read back by DuckDB
 # and compared with the star tables, its manifest with the objects there are.
 loadstar_test(NAME export_e2e_test SOURCES e2e/export_test.cc
-              LIBS loadstar_parquet_support loadstar_redshift_support loadstar_faults_support loadstar_storage
+              LIBS loadstar_parquet_support loadstar_redshift_support loadstar_faults_support loadstar_lake
                    simdjson::simdjson LABEL e2e TIMEOUT 300)
 add_dependencies(export_e2e_test loadstar)

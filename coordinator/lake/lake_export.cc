@@ -109,6 +109,8 @@ std::string PartitionPath(const std::vector<std::pair<std::string, std::optional
   return path;
 }
 
+Status Stopped() { return Status::Cancelled("the export was stopped; the previous export, if any, is as it was"); }
+
 // Converts a value as PostgreSQL prints it (sql/postgres/lake/snapshot.sql fixes the styles)
 // into the column's Parquet value; a string is a view of `text`.
 Result<parquet::Value> Convert(const std::string& text, ColumnType type) {
@@ -156,6 +158,7 @@ class TableWriter {
         columns_(ColumnsOf(table.name)), files_(files), written_(written) {}
 
   Status Row(const QueryResult& row) {
+    if (options_.stop.stop_requested()) return Stopped();
     if (!checked_) {
       LOADSTAR_RETURN_IF_ERROR(CheckColumns(row));
       checked_ = true;
@@ -255,6 +258,10 @@ Status ExportWithParquetWriter(Warehouse* wh, ObjectStore* store, const ExportOp
   Status s = wh->ExecFile("lake/snapshot");
   for (const LakeTable& table : LakeTables()) {
     if (!s.ok()) break;
+    if (options.stop.stop_requested()) {
+      s = Stopped();
+      break;
+    }
     if (options.progress) options.progress(std::string(table.name) + ": reading");
     TableWriter writer(store, options, base, summary->folder, table, &summary->files, written);
     s = wh->QueryFileEach(std::string("lake/") + table.name, {}, [&](const QueryResult& row) { return writer.Row(row); });
@@ -324,6 +331,10 @@ Status ExportWithUnload(Warehouse* wh, ObjectStore* store, const ExportOptions& 
   LOADSTAR_RETURN_IF_ERROR(wh->Begin());
   Status s;
   for (const LakeTable& table : LakeTables()) {
+    if (options.stop.stop_requested()) {
+      s = Stopped();
+      break;
+    }
     const std::string to_key = base + summary->folder + table.name + "/";
     if (options.progress) options.progress(std::string(table.name) + ": UNLOAD to " + store->UriFor(to_key));
     written->push_back(to_key);  // a prefix: UNLOAD may have written some of it before failing
@@ -574,6 +585,7 @@ Result<ExportSummary> ExportLake(Warehouse* wh, ObjectStore* store, const Export
     summary.tables.push_back(std::move(t));
   }
   // The switch: from here on the manifest names this export's folder.
+  if (s.ok() && options.stop.stop_requested()) s = Stopped();
   if (s.ok()) {
     const std::string engine(DialectName(wh->dialect()));
     s = store->Put(base + "manifest.json", ManifestJson(summary, wh->schema(), engine))

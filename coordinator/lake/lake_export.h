@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "common/core/status.h"
+#include "common/core/stop.h"
 #include "common/core/uri.h"
 #include "common/storage/object_store.h"
 #include "common/warehouse/warehouse.h"
@@ -54,6 +55,9 @@ struct ExportOptions {
   std::string region;
   // A line for a person as the export goes: each table as it starts and ends.
   std::function<void(const std::string& line)> progress;
+  // Polled between rows and between statements: once a stop is requested the export ends as
+  // Cancelled, like any failure (its files removed, the previous export as it was).
+  StopToken stop;
 };
 
 // One file of the lake, as the manifest lists it.

@@ -19,8 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "common/core/stop.h"
 #include "common/core/uri.h"
 #include "common/storage/object_store.h"
+#include "common/warehouse/warehouse.h"
+#include "coordinator/lake/lake_export.h"
 #include "tests/support/parquet_reader.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/redshift_standin.h"
@@ -417,6 +420,95 @@ TEST_F(ExportTest, UsageAndFailuresExitAsTheOtherCommandsDo) {
   CommandResult r = Export({"--to", "file://" + dir + "/", "--warehouse", *db_, "--schema", "no_such_schema"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(LocalObjects(dir).empty());
+}
+
+// An object store that refuses the PUT of any key containing `fail_on`, and otherwise is the
+// store it wraps.
+class FailingStore : public ObjectStore {
+ public:
+  FailingStore(ObjectStore* inner, std::string fail_on) : inner_(inner), fail_on_(std::move(fail_on)) {}
+  Status List(std::string_view prefix, const std::function<Status(ObjectInfo)>& sink) override {
+    return inner_->List(prefix, sink);
+  }
+  Result<std::string> Get(std::string_view key) override { return inner_->Get(key); }
+  void GetMany(const std::vector<std::string>& keys, size_t concurrency,
+               const std::function<void(size_t, Result<std::string>)>& done) override {
+    inner_->GetMany(keys, concurrency, done);
+  }
+  Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length, std::string_view etag) override {
+    return inner_->GetRange(key, offset, length, etag);
+  }
+  Result<ObjectInfo> Head(std::string_view key) override { return inner_->Head(key); }
+  Status Put(std::string_view key, std::string_view body) override {
+    if (!fail_on_.empty() && key.find(fail_on_) != std::string_view::npos) {
+      return Status::Unavailable("injected: PUT " + std::string(key) + " failed");
+    }
+    return inner_->Put(key, body);
+  }
+  Status Delete(std::string_view key) override { return inner_->Delete(key); }
+  std::string UriFor(std::string_view key) const override { return inner_->UriFor(key); }
+
+ private:
+  ObjectStore* const inner_;
+  const std::string fail_on_;
+};
+
+// An export that stops or fails part way leaves the previous one exactly as it was: the same
+// manifest, every file it lists, and nothing of the export that did not finish.
+TEST_F(ExportTest, AnExportThatStopsOrFailsLeavesThePreviousOneAsItWas) {
+  const std::string dir = TempDir("lake-failures") + "/lake";
+  auto uri = ParseUri("file://" + dir + "/");
+  ASSERT_TRUE(uri.ok());
+  auto store = OpenObjectStore(*uri);
+  ASSERT_TRUE(store.ok());
+  WarehouseOptions wo;
+  wo.conninfo = *db_;
+  wo.schema = kSchema;
+  auto wh = Warehouse::Connect(wo);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+
+  lake::ExportOptions options;
+  options.destination = *uri;
+  options.max_rows_per_file = 1000;
+  auto first = lake::ExportLake(wh->get(), store->get(), options);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string manifest = ReadFile(dir + "/manifest.json");
+  const std::map<std::string, uint64_t> objects = LocalObjects(dir);
+
+  auto unchanged = [&](const char* what) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(ReadFile(dir + "/manifest.json"), manifest);
+    EXPECT_EQ(LocalObjects(dir), objects);
+  };
+
+  // Stopped while songs are read: songplays and time were written, and are removed.
+  StopSource stop;
+  options.stop = stop.token();
+  options.progress = [&](const std::string& line) {
+    if (line == "songs: reading") stop.request_stop();
+  };
+  auto stopped = lake::ExportLake(wh->get(), store->get(), options);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().code(), StatusCode::kCancelled) << stopped.status().ToString();
+  unchanged("stopped");
+
+  // A file that cannot be written, and then the manifest itself.
+  options.stop = StopToken();
+  options.progress = nullptr;
+  for (const char* fail_on : {"/users/", "manifest.json"}) {
+    FailingStore failing(store->get(), fail_on);
+    auto failed = lake::ExportLake(wh->get(), &failing, options);
+    ASSERT_FALSE(failed.ok()) << fail_on;
+    EXPECT_NE(failed.status().message().find("injected"), std::string::npos) << failed.status().ToString();
+    unchanged(fail_on);
+  }
+
+  // The warehouse connection is still good for the next one, which replaces the first.
+  auto next = lake::ExportLake(wh->get(), store->get(), options);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NE(next->folder, first->folder);
+  EXPECT_GT(next->stale_objects_deleted, 0u);
+  ExpectLakeMatchesTables(dir, LocalObjects(dir), "parquet");
 }
 
 TEST_F(ExportTest, ThroughTheRedshiftStandinUnloadWritesTheSameLake) {
