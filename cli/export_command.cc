@@ -35,16 +35,19 @@ int Fail(const Status& s) {
 // The summary on stdout: a line per table, the totals, where the manifest is.
 void PrintSummary(const lake::ExportSummary& summary) {
   uint64_t files = 0, rows = 0, bytes = 0;
-  std::printf("exported %s to %s\n", summary.export_id.c_str(), summary.manifest_url.c_str());
+  std::printf("exported %s (%s) to %s\n", summary.folder.c_str(),
+              summary.method == "unload" ? "written by Redshift's UNLOAD" : "Parquet", summary.manifest_url.c_str());
+  auto line = [](const std::string& table, const std::string& f, const std::string& r, const std::string& b) {
+    std::printf("  %-10s %7s %12s %15s\n", table.c_str(), f.c_str(), r.c_str(), b.c_str());
+  };
+  line("table", "files", "rows", "bytes");
   for (const lake::TableSummary& t : summary.tables) {
-    std::printf("  %-10s %8s files %12s rows %15s bytes\n", t.table.c_str(), WithThousands(t.files).c_str(),
-                WithThousands(t.rows).c_str(), WithThousands(t.bytes).c_str());
+    line(t.table, WithThousands(t.files), WithThousands(t.rows), WithThousands(t.bytes));
     files += t.files;
     rows += t.rows;
     bytes += t.bytes;
   }
-  std::printf("  %-10s %8s files %12s rows %15s bytes\n", "total", WithThousands(files).c_str(),
-              WithThousands(rows).c_str(), WithThousands(bytes).c_str());
+  line("total", WithThousands(files), WithThousands(rows), WithThousands(bytes));
   if (summary.stale_objects_deleted > 0) {
     std::printf("removed %s objects of earlier exports\n", WithThousands(summary.stale_objects_deleted).c_str());
   }

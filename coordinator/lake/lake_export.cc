@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
@@ -107,6 +108,20 @@ std::string PartitionPath(const std::vector<std::pair<std::string, std::optional
   std::string path;
   for (const auto& [name, value] : partition) path += name + "=" + HiveEscape(value) + "/";
   return path;
+}
+
+// "songplays: 1 file, 6,820 rows, 1,295,191 bytes", once a table is written.
+void TableDone(const ExportOptions& options, const char* table, const std::vector<LakeFile>& files) {
+  if (!options.progress) return;
+  uint64_t n = 0, rows = 0, bytes = 0;
+  for (const LakeFile& f : files) {
+    if (f.table != table) continue;
+    ++n;
+    rows += f.rows;
+    bytes += f.bytes;
+  }
+  options.progress(std::string(table) + ": " + Plural(n, "file", "files") + ", " + Plural(rows, "row", "rows") + ", " +
+                   Plural(bytes, "byte", "bytes"));
 }
 
 Status Stopped() { return Status::Cancelled("the export was stopped; the previous export, if any, is as it was"); }
@@ -266,6 +281,7 @@ Status ExportWithParquetWriter(Warehouse* wh, ObjectStore* store, const ExportOp
     TableWriter writer(store, options, base, summary->folder, table, &summary->files, written);
     s = wh->QueryFileEach(std::string("lake/") + table.name, {}, [&](const QueryResult& row) { return writer.Row(row); });
     if (s.ok()) s = writer.Close();
+    if (s.ok()) TableDone(options, table.name, summary->files);
   }
   Status ended = wh->Rollback();  // nothing was written: this only ends the snapshot
   return s.ok() ? ended : s;
@@ -345,6 +361,7 @@ Status ExportWithUnload(Warehouse* wh, ObjectStore* store, const ExportOptions& 
     s = wh->ExecFile(std::string("lake/unload_") + table.name, vars);
     if (s.ok()) s = ReadUnloadManifest(store, base, options.destination.bucket, summary->folder, table, &summary->files);
     if (!s.ok()) break;
+    TableDone(options, table.name, summary->files);
   }
   Status ended = wh->Rollback();  // nothing was written in the warehouse
   return s.ok() ? ended : s;
@@ -366,8 +383,20 @@ void RemoveWritten(ObjectStore* store, const std::vector<std::string>& written) 
   }
 }
 
+// A local folder keeps the directories its objects were in: removes those left empty under
+// `dir` (and `dir` itself when empty). Directories with anything in them stay.
+void RemoveEmptyDirectories(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_directory(ec) && !entry.is_symlink(ec)) RemoveEmptyDirectories(entry.path());
+  }
+  std::filesystem::remove(dir, ec);  // fails, harmlessly, unless empty
+}
+
 // Deletes every object in an export-*/ folder under `base` other than `folder`.
-Result<uint64_t> RemoveStaleExports(ObjectStore* store, const std::string& base, const std::string& folder) {
+Result<uint64_t> RemoveStaleExports(ObjectStore* store, const std::string& base, const std::string& folder,
+                                    bool local) {
   std::vector<std::string> stale;
   Status listed = store->List(base, [&](ObjectInfo info) {
     if (info.key.compare(0, base.size(), base) != 0) return Status::Ok();
@@ -379,6 +408,13 @@ Result<uint64_t> RemoveStaleExports(ObjectStore* store, const std::string& base,
   });
   if (!listed.ok() && listed.code() != StatusCode::kNotFound) return listed;
   for (const std::string& key : stale) LOADSTAR_RETURN_IF_ERROR(store->Delete(key));
+  if (local) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(base, ec)) {
+      const std::string name = entry.path().filename().string() + "/";
+      if (name.rfind(kFolderPrefix, 0) == 0 && name != folder) RemoveEmptyDirectories(entry.path());
+    }
+  }
   return static_cast<uint64_t>(stale.size());
 }
 
@@ -593,15 +629,12 @@ Result<ExportSummary> ExportLake(Warehouse* wh, ObjectStore* store, const Export
   }
   if (!s.ok()) {
     RemoveWritten(store, written);
+    if (options.destination.is_file()) RemoveEmptyDirectories(base + summary.folder);
     return s;
   }
-  for (const TableSummary& t : summary.tables) {
-    if (options.progress) {
-      options.progress(t.table + ": " + Plural(t.files, "file", "files") + ", " + Plural(t.rows, "row", "rows") + ", " +
-                       Plural(t.bytes, "byte", "bytes"));
-    }
-  }
-  LOADSTAR_ASSIGN_OR_RETURN(summary.stale_objects_deleted, RemoveStaleExports(store, base, summary.folder));
+  if (options.progress) options.progress("wrote " + summary.manifest_url);
+  LOADSTAR_ASSIGN_OR_RETURN(summary.stale_objects_deleted,
+                            RemoveStaleExports(store, base, summary.folder, options.destination.is_file()));
   return summary;
 }
 

@@ -410,6 +410,16 @@ TEST_F(ExportTest, ToAFolderWithSmallFilesAndRowGroups) {
   const Manifest m = ParseManifest(ReadFile(dir + "/manifest.json"));
   EXPECT_EQ(m.table_files.at("songplays"), 14u);
   for (const ManifestFile& f : m.files) EXPECT_LE(f.rows, 500u) << f.key;
+
+  // Again: the folder holds the manifest and the new export's folder, no empty directories of
+  // the first.
+  CommandResult again = Export({"--to", "file://" + dir + "/", "--warehouse", *db_, "--schema", kSchema});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  const Manifest m2 = ParseManifest(ReadFile(dir + "/manifest.json"));
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir)) top.insert(e.path().filename().string());
+  EXPECT_EQ(top, (std::set<std::string>{"manifest.json", m2.folder.substr(0, m2.folder.size() - 1)}));
+  ExpectLakeMatchesTables(dir, LocalObjects(dir), "parquet");
 }
 
 TEST_F(ExportTest, UsageAndFailuresExitAsTheOtherCommandsDo) {
