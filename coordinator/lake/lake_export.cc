@@ -24,6 +24,9 @@ using parquet::ColumnType;
 
 constexpr std::string_view kDefaultPartition = "__HIVE_DEFAULT_PARTITION__";
 constexpr std::string_view kFolderPrefix = "export-";
+// A file is built in memory and PUT whole: past this size the partition goes on in a new file,
+// whatever the row count.
+constexpr uint64_t kMaxFileBytes = 512ull * 1024 * 1024;
 
 // The columns of each table's file, with their types, as sql/common/lake/TABLE.sql returns them
 // after the partition columns. The SELECT and this list must agree (checked on the first row).
@@ -184,7 +187,8 @@ class TableWriter {
       partition.emplace_back(table_.partition_by[p], std::nullopt);
       if (v && !v->empty()) partition.back().second = *v;  // "" is the default partition too, as in Hive
     }
-    if (writer_ == nullptr || partition != partition_ || writer_->rows() >= options_.max_rows_per_file) {
+    if (writer_ == nullptr || partition != partition_ || writer_->rows() >= options_.max_rows_per_file ||
+        writer_->estimated_bytes() >= kMaxFileBytes) {
       LOADSTAR_RETURN_IF_ERROR(Close());
       LOADSTAR_RETURN_IF_ERROR(Open(std::move(partition)));
     }

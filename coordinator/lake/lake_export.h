@@ -46,7 +46,8 @@ namespace loadstar::lake {
 
 struct ExportOptions {
   Uri destination;  // s3://bucket/prefix/ or file:///path/ (Redshift: s3:// only)
-  // PostgreSQL: rows per file (a partition of more rows gets several files) and per row group.
+  // PostgreSQL: rows per file (a partition of more rows gets several files; so does one whose
+  // file would pass 512 MiB) and per row group.
   uint64_t max_rows_per_file = 1'000'000;
   uint64_t rows_per_row_group = 128 * 1024;
   // Redshift: the IAM role UNLOAD writes to S3 with, and the bucket's region (empty:
