@@ -977,7 +977,7 @@ class UnloadTest(StandinTest):
                             % (query.replace("'", "''"), BUCKET, to or self.prefix, ROLE, options))
 
     def objects(self):
-        return dict(SERVICES.s3.list(BUCKET, self.prefix))
+        return dict(SERVICES.s3.list_objects(BUCKET, self.prefix))
 
     def read(self, key):
         path = os.path.join(self.tmp, key.replace("/", "_"))

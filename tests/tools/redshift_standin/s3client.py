@@ -71,6 +71,10 @@ class S3Client:
 
 
     def list(self, bucket, prefix):
+        """The keys of every object whose key starts with prefix, in key order."""
+        return [key for key, _size in self.list_objects(bucket, prefix)]
+
+    def list_objects(self, bucket, prefix):
         """[(key, size)] of every object whose key starts with prefix (ListObjectsV2, every page)."""
         out, token = [], None
         for _ in range(100000):

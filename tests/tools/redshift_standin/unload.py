@@ -321,7 +321,7 @@ def run_unload(plan, session):
     if existing and not cmd.allowoverwrite:
         if cmd.cleanpath:
             # r_UNLOAD: with PARTITION BY, only the partition folders that receive new files.
-            doomed = [k for k, _ in existing
+            doomed = [k for k in existing
                       if not cmd.partition_by or any(k.startswith(key_prefix + f) for f in groups)]
             for k in doomed:
                 s3.delete(bucket, k)
@@ -329,7 +329,7 @@ def run_unload(plan, session):
         else:
             raise CopyFailure("Specified unload destination on S3 is not empty. Consider using a different bucket / "
                               "prefix, manually removing the target files in S3, or using the ALLOWOVERWRITE option.",
-                              detail="s3://%s/%s holds %s" % (bucket, key_prefix, existing[0][0]))
+                              detail="s3://%s/%s holds %s" % (bucket, key_prefix, existing[0]))
 
     # Parts: a file per partition, split where its rows' text passes MAXFILESIZE (Redshift
     # approximates the size too); all from slice 0.
