@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/cluster_command.h"
+#include "cli/export_command.h"
 #include "cli/flags.h"
 #include "cli/generate_command.h"
 #include "cli/keygen_command.h"
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
   add("keygen", "make a CURVE key pair for a coordinator or a worker (NAME.key, NAME.pub)", cli::AddKeygenCommand);
   add("generate", "write a deterministic Sparkify-shaped data set", cli::AddGenerateCommand);
   add("report", "answer the analysts' standing questions from the star tables", cli::AddReportCommand);
+  add("export", "write the star tables as a Parquet data lake (Hive partitions and a manifest) to S3 or a folder",
+      [&](CLI::App* c) { return cli::AddExportCommand(c, stop.token()); });
   add("runs", "list the latest runs: state, timings, files and records", cli::AddRunsCommand);
   add("status", "show a running coordinator's progress (needs its --metrics-listen)", cli::AddStatusCommand);
   add("cluster", "create, show or delete a Redshift cluster and the IAM role loadstar loads with",

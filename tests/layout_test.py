@@ -23,6 +23,7 @@ LAYERS = {
     "proto": 1,
     "common/storage": 1,
     "common/warehouse": 1,
+    "common/parquet": 1,
     "common/transport": 2,
     "common/generator": 2,
     "common/provision": 2,
@@ -32,6 +33,7 @@ LAYERS = {
     "coordinator/report": 3,
     "worker": 4,
     "coordinator": 4,
+    "coordinator/lake": 4,
     "cli": 5,
 }
 

@@ -149,6 +149,7 @@ class Reader:
 class Result:
     def __init__(self):
         self.columns = []
+        self.description = []  # [(name, type_oid, typmod)], where the reader decodes it
         self.rows = []
         self.tag = None
         self.notices = []
@@ -212,6 +213,19 @@ class Client:
         except OSError:
             pass
         self.sock.close()
+
+
+def decode_row_description(body):
+    """RowDescription -> [(name, type_oid, typmod)]."""
+    (n,) = struct.unpack_from("!h", body, 0)
+    i, out = 2, []
+    for _ in range(n):
+        j = body.index(b"\0", i)
+        name = body[i:j].decode()
+        _table, _attnum, oid, _typlen, typmod, _fmt = struct.unpack_from("!ihihih", body, j + 1)
+        out.append((name, oid, typmod))
+        i = j + 1 + 18
+    return out
 
 
 def decode_data_row(body):

@@ -1,5 +1,6 @@
-"""GET and PUT against an S3-compatible endpoint (path-style), signed with botocore's SigV4."""
+"""GET, PUT, LIST and DELETE against an S3-compatible endpoint (path-style), signed with botocore's SigV4."""
 
+import html
 import http.client
 import os
 import re
@@ -37,8 +38,12 @@ class S3Client:
             raise ValueError("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
         self.credentials = Credentials(access_key, secret_key, session_token)
 
-    def _request(self, method, bucket, key, body=b""):
+    def _request(self, method, bucket, key, body=b"", query=""):
         path = "/%s/%s" % (urllib.parse.quote(bucket, safe=""), urllib.parse.quote(key, safe="/~"))
+        if not key:
+            path = "/%s" % urllib.parse.quote(bucket, safe="")
+        if query:
+            path += "?" + query
         url = self.endpoint + path
         req = AWSRequest(method=method, url=url, data=body)
         S3SigV4Auth(self.credentials, "s3", self.region).add_auth(req)
@@ -62,6 +67,41 @@ class S3Client:
     def put(self, bucket, key, body):
         status, data = self._request("PUT", bucket, key, body)
         if status != 200:
+            raise _error(status, data, "s3://%s/%s" % (bucket, key))
+
+
+    def list(self, bucket, prefix):
+        """The keys of every object whose key starts with prefix, in key order."""
+        return [key for key, _size in self.list_objects(bucket, prefix)]
+
+    def list_objects(self, bucket, prefix):
+        """[(key, size)] of every object whose key starts with prefix (ListObjectsV2, every page)."""
+        out, token = [], None
+        for _ in range(100000):
+            params = [("list-type", "2"), ("prefix", prefix)]
+            if token:
+                params.append(("continuation-token", token))
+            query = "&".join("%s=%s" % (k, urllib.parse.quote(v, safe="")) for k, v in sorted(params))
+            status, data = self._request("GET", bucket, "", query=query)
+            if status != 200:
+                raise _error(status, data, "s3://%s/%s" % (bucket, prefix))
+            text = data.decode("utf-8", "replace")
+            for m in re.finditer(r"<Contents>(.*?)</Contents>", text, re.S):
+                key = re.search(r"<Key>(.*?)</Key>", m.group(1), re.S)
+                size = re.search(r"<Size>(\d+)</Size>", m.group(1))
+                if key:
+                    out.append((html.unescape(key.group(1)), int(size.group(1)) if size else 0))
+            more = re.search(r"<IsTruncated>true</IsTruncated>", text)
+            nxt = re.search(r"<NextContinuationToken>(.*?)</NextContinuationToken>", text, re.S)
+            if not more or not nxt:
+                return out
+            token = html.unescape(nxt.group(1))
+        return out
+
+    def delete(self, bucket, key):
+        """Removes the object; one that is not there is no error (as S3 answers 204 either way)."""
+        status, data = self._request("DELETE", bucket, key)
+        if status not in (200, 204, 404):
             raise _error(status, data, "s3://%s/%s" % (bucket, key))
 
 

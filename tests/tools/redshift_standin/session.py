@@ -294,6 +294,7 @@ class Session:
             kind, body, raw = self.ureader.read_message()
             if kind == b"T":
                 res = pgwire.Result()
+                res.description = pgwire.decode_row_description(body)
             elif kind == b"D":
                 res.rows.append(pgwire.decode_data_row(body))
             elif kind == b"C":
@@ -527,7 +528,8 @@ class Session:
             text = rules.refusal_sql(rules.Refusal("COPY from Amazon S3 through the extended query protocol is not "
                                                    "implemented by the stand-in (send it as a simple query)"), nparams)
         elif plan.action == "unload":
-            text = rules.refusal_sql(rules.Refusal("UNLOAD is not implemented by the stand-in"), nparams)
+            text = rules.refusal_sql(rules.Refusal("UNLOAD through the extended query protocol is not implemented by "
+                                                   "the stand-in (send it as a simple query)"), nparams)
         elif plan.action == "truncate" and self.tx_status == "T" and self.unsynced == 1:
             self.unsynced = 0
             try:
@@ -557,12 +559,21 @@ class Session:
 
     # --- COPY from S3 and UNLOAD ------------------------------------------------------------
 
+    def send_notice(self, text):
+        """An INFO notice to the client, as Redshift sends when a load or an unload completes."""
+        self._to_client(pgwire.notice_response(text))
+
     def _run_unload(self, plan):
         try:
             tag = unload.run_unload(plan, self)
         except copyload.CopyFailure as f:
             self.log("UNLOAD failed: %s" % f.message)
             self._fail_in_session(f.message, f.sqlstate, f.detail)
+            return
+        except PgError as e:
+            self.log("UNLOAD failed upstream: %s" % e)
+            self._to_client(e.raw)
+            self._ready()
             return
         self._to_client(message(b"C", tag.encode() + b"\0"))
         self._ready()
