@@ -328,14 +328,14 @@ TEST_F(RedshiftTest, SampleLoadsExactlyAsOnPostgres) {
                                        "--schema", "rs_sample", "--format", format},
                                       {}, 60);
     EXPECT_EQ(report.exit_code, 0) << format << "\n" << report.output;
-    CommandResult reference = RunCommand({LoadstarBinary(), "report", "--warehouse", *db_, "--schema", "ref_sample",
-                                          "--format", format},
-                                         {}, 60);
-    EXPECT_EQ(reference.exit_code, 0) << reference.output;
+    CommandResult on_postgres = RunCommand({LoadstarBinary(), "report", "--warehouse", *db_, "--schema", "ref_sample",
+                                            "--format", format},
+                                           {}, 60);
+    EXPECT_EQ(on_postgres.exit_code, 0) << on_postgres.output;
     // The same answers, word for word (but for the schema's name and the log's warning).
     std::string answers = WithoutLogLines(report.output);
     for (size_t at; (at = answers.find("rs_sample")) != std::string::npos;) answers.replace(at, 9, "ref_sample");
-    EXPECT_EQ(answers, WithoutLogLines(reference.output)) << format;
+    EXPECT_EQ(answers, WithoutLogLines(on_postgres.output)) << format;
     EXPECT_TRUE(Contains(answers, "6820")) << answers;
   }
 
