@@ -167,6 +167,10 @@ WHEN MATCHED THEN UPDATE SET song_id = c.song_id, artist_id = c.artist_id
 WHEN NOT MATCHED THEN INSERT (match_key, title, artist_name, duration, song_id, artist_id)
   VALUES (c.match_key, c.title, c.artist_name, c.duration, c.song_id, c.artist_id);
 
+-- Fresh statistics for the song matches just merged, so that the plays are joined to them by hash
+-- rather than one scan of them per play.
+ANALYZE song_matches;
+
 -- Songplays: one per NextSong event, matched to the song record whose own title, artist_name and
 -- duration equal the play's song, artist and length (song_matches: where several records match,
 -- the lowest song_id). A play that matches nothing keeps the match key of (song, artist, length)
