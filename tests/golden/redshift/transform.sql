@@ -167,9 +167,11 @@ WHEN MATCHED THEN UPDATE SET song_id = c.song_id, artist_id = c.artist_id
 WHEN NOT MATCHED THEN INSERT (match_key, title, artist_name, duration, song_id, artist_id)
   VALUES (c.match_key, c.title, c.artist_name, c.duration, c.song_id, c.artist_id);
 
--- Fresh statistics for the song matches just merged, so that the plays are joined to them by hash
--- rather than one scan of them per play.
+-- Fresh statistics for the song matches just merged and the plays just COPYed (COPY runs with
+-- STATUPDATE OFF), so that plays are joined to matches by hash rather than one scan of the
+-- matches per play.
 ANALYZE song_matches;
+ANALYZE staging_events (run_id, page, song, artist, length);
 
 -- Songplays: one per NextSong event, matched to the song record whose own title, artist_name and
 -- duration equal the play's song, artist and length (song_matches: where several records match,
