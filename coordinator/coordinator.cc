@@ -517,6 +517,14 @@ Result<std::unique_ptr<transport::Router>> BindRouter(const CoordinatorOptions& 
   return router;
 }
 
+// The files the accepted attempts hold, URI -> the ETag they were staged with.
+void HeldFiles(const std::vector<staging::StagedParts>& attempts, std::unordered_map<std::string, std::string>* held) {
+  held->clear();
+  for (const auto& m : attempts) {
+    for (const auto& f : m.files()) held->emplace(f.uri(), f.etag());
+  }
+}
+
 // What a Redshift load needs besides the warehouse, checked before any work starts.
 Status CheckRedshiftOptions(const CoordinatorOptions& options) {
   if (options.staging.empty()) {
@@ -620,8 +628,6 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
     if (!source->empty()) LOADSTAR_RETURN_IF_ERROR(ParseUri(*source).status());
   }
 
-  if (options.dialect == Dialect::kRedshift) LOADSTAR_RETURN_IF_ERROR(CheckRedshiftOptions(options));
-
   WarehouseOptions wo;
   wo.conninfo = options.warehouse;
   wo.schema = options.schema;
@@ -716,48 +722,44 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   std::unique_ptr<StagingArea> staging;
   std::vector<staging::StagedParts> inherited;
   std::unordered_map<std::string, std::string> staged_elsewhere;  // uri -> etag
+  std::vector<std::string> accepted;  // the accepted records' keys, one per inherited attempt
   if (s3_staging) {
     plan_options.task_multiple = slices;
     auto opened = StagingArea::Open(options.staging, run_id);
     if (!opened.ok()) return fail(opened.status());
     staging = std::move(opened).value();
-    std::vector<std::string> accepted_keys;
-    auto loaded = staging->LoadAccepted(nullptr, &accepted_keys);
+    auto loaded = staging->LoadAccepted(nullptr, &accepted);
     if (!loaded.ok()) return fail(loaded.status().WithContext("reading the accepted attempts of run " + std::to_string(run_id)));
     inherited = std::move(loaded).value();
-    for (const auto& m : inherited) {
-      for (const auto& f : m.files()) staged_elsewhere.emplace(f.uri(), f.etag());
-    }
+    HeldFiles(inherited, &staged_elsewhere);
     plan_options.staged_elsewhere = &staged_elsewhere;
     if (!inherited.empty()) {
       log::Info("run " + std::to_string(run_id) + " has " + std::to_string(inherited.size()) +
                 " accepted attempts in " + staging->run_prefix_uri() + " (" + std::to_string(staged_elsewhere.size()) +
                 " files)");
     }
-    // A file changed since an accepted attempt staged it: that attempt is withdrawn, so that all
-    // its files are staged again, from the bytes there are now.
-    auto first = BuildPlan(sources, wh.get(), run_id, plan_options);
-    if (!first.ok()) return fail(first.status());
-    if (!first->changed_since_staged.empty()) {
-      std::unordered_set<std::string> changed(first->changed_since_staged.begin(), first->changed_since_staged.end());
-      for (size_t i = 0; i < inherited.size(); ++i) {
-        bool stale = false;
-        for (const auto& f : inherited[i].files()) stale = stale || changed.count(f.uri()) > 0;
-        if (!stale) continue;
-        log::Warn("a file of the accepted attempt " + accepted_keys[i] + " has changed since; its files are staged again");
-        if (Status forgot = staging->Forget(accepted_keys[i]); !forgot.ok()) return fail(forgot);
-      }
-      auto reloaded = staging->LoadAccepted();
-      if (!reloaded.ok()) return fail(reloaded.status());
-      inherited = std::move(reloaded).value();
-      staged_elsewhere.clear();
-      for (const auto& m : inherited) {
-        for (const auto& f : m.files()) staged_elsewhere.emplace(f.uri(), f.etag());
-      }
-    }
   }
   auto planned = BuildPlan(sources, wh.get(), run_id, plan_options);
   if (!planned.ok()) return fail(planned.status());
+  if (s3_staging && !planned->changed_since_staged.empty()) {
+    // A file changed since an accepted attempt staged it: that attempt is withdrawn, so that all
+    // its files are staged again, from the bytes there are now; then the plan is made anew.
+    std::unordered_set<std::string> changed(planned->changed_since_staged.begin(),
+                                            planned->changed_since_staged.end());
+    for (size_t i = 0; i < inherited.size(); ++i) {
+      bool stale = false;
+      for (const auto& f : inherited[i].files()) stale = stale || changed.count(f.uri()) > 0;
+      if (!stale) continue;
+      log::Warn("a file of the accepted attempt " + accepted[i] + " has changed since; its files are staged again");
+      if (Status forgot = staging->Forget(accepted[i]); !forgot.ok()) return fail(forgot);
+    }
+    auto reloaded = staging->LoadAccepted();
+    if (!reloaded.ok()) return fail(reloaded.status());
+    inherited = std::move(reloaded).value();
+    HeldFiles(inherited, &staged_elsewhere);
+    planned = BuildPlan(sources, wh.get(), run_id, plan_options);
+    if (!planned.ok()) return fail(planned.status());
+  }
   Plan& plan = planned.value();
   if (s3_staging) {
     // New files get ids above every id the ledger or an accepted attempt has used.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/storage/http_client.h"
+#include "common/storage/s3_internal.h"
 #include "common/storage/sigv4.h"
 
 namespace loadstar {
@@ -38,88 +39,23 @@ std::string FormEncode(std::string_view value) {
 
 namespace {
 
-std::string DecodeEntities(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    if (semi == std::string_view::npos) {
-      out += s[i];
-      continue;
-    }
-    std::string_view name = s.substr(i + 1, semi - i - 1);
-    if (name == "amp") out += '&';
-    else if (name == "lt") out += '<';
-    else if (name == "gt") out += '>';
-    else if (name == "quot") out += '"';
-    else if (name == "apos") out += '\'';
-    else if (!name.empty() && name[0] == '#') {
-      unsigned long cp = name.size() > 1 && (name[1] == 'x' || name[1] == 'X')
-                             ? std::strtoul(std::string(name.substr(2)).c_str(), nullptr, 16)
-                             : std::strtoul(std::string(name.substr(1)).c_str(), nullptr, 10);
-      if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
-    } else {
-      out.append(s.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-  return out;
-}
-
 std::string Env(const EnvLookup& env, std::string_view name) { return env(name).value_or(""); }
 
 }  // namespace
 
 std::vector<std::string_view> XmlElements(std::string_view xml, std::string_view tag) {
   std::vector<std::string_view> out;
-  const std::string open = "<" + std::string(tag);
-  const std::string close = "</" + std::string(tag) + ">";
   size_t pos = 0;
-  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
-    size_t after = pos + open.size();
-    if (after >= xml.size()) break;
-    char next = xml[after];
-    if (next != '>' && next != ' ' && next != '/') {  // another element whose name starts so
-      pos = after;
-      continue;
-    }
-    size_t gt = xml.find('>', after);
-    if (gt == std::string_view::npos) break;
-    if (xml[gt - 1] == '/') {  // <Tag/>
-      out.push_back(std::string_view());
-      pos = gt + 1;
-      continue;
-    }
-    size_t end = xml.find(close, gt + 1);
-    if (end == std::string_view::npos) break;
-    out.push_back(xml.substr(gt + 1, end - gt - 1));
-    pos = end + close.size();
-  }
+  std::string_view inner;
+  while (s3_internal::NextElement(xml, tag, &pos, &inner)) out.push_back(inner);
   return out;
 }
 
 std::optional<std::string> XmlText(std::string_view xml, std::string_view tag) {
-  auto all = XmlElements(xml, tag);
-  if (all.empty()) return std::nullopt;
-  return DecodeEntities(all.front());
+  size_t pos = 0;
+  std::string_view inner;
+  if (!s3_internal::NextElement(xml, tag, &pos, &inner)) return std::nullopt;
+  return s3_internal::DecodeXmlText(inner);
 }
 
 struct AwsQueryClient::Impl {

@@ -18,37 +18,6 @@ namespace {
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-// Finds the next <name>...</name> (or <name/>) at or after `*pos`; on success stores the element's
-// inner text and moves `*pos` past it. Tags in S3's responses carry no attributes except the
-// root's namespace, which is allowed for.
-bool NextElement(std::string_view xml, std::string_view name, size_t* pos, std::string_view* inner) {
-  const std::string open = "<" + std::string(name);
-  size_t at = *pos;
-  while ((at = xml.find(open, at)) != std::string_view::npos) {
-    size_t after = at + open.size();
-    if (after >= xml.size()) return false;
-    char c = xml[after];
-    if (c != '>' && c != ' ' && c != '/' && c != '\t' && c != '\n' && c != '\r') {
-      at = after;  // a longer tag name that starts the same way, e.g. <KeyCount> for <Key>
-      continue;
-    }
-    size_t gt = xml.find('>', after);
-    if (gt == std::string_view::npos) return false;
-    if (xml[gt - 1] == '/') {  // <name/>
-      *inner = {};
-      *pos = gt + 1;
-      return true;
-    }
-    const std::string close = "</" + std::string(name) + ">";
-    size_t end = xml.find(close, gt + 1);
-    if (end == std::string_view::npos) return false;
-    *inner = xml.substr(gt + 1, end - gt - 1);
-    *pos = end + close.size();
-    return true;
-  }
-  return false;
-}
-
 std::string ElementText(std::string_view xml, std::string_view name) {
   size_t pos = 0;
   std::string_view inner;
@@ -90,6 +59,37 @@ std::string Subject(const ErrorContext& c) {
 }
 
 }  // namespace
+
+// Finds the next <name>...</name> (or <name/>) at or after `*pos`; on success stores the element's
+// inner text and moves `*pos` past it. Tags in S3's responses carry no attributes except the
+// root's namespace, which is allowed for.
+bool NextElement(std::string_view xml, std::string_view name, size_t* pos, std::string_view* inner) {
+  const std::string open = "<" + std::string(name);
+  size_t at = *pos;
+  while ((at = xml.find(open, at)) != std::string_view::npos) {
+    size_t after = at + open.size();
+    if (after >= xml.size()) return false;
+    char c = xml[after];
+    if (c != '>' && c != ' ' && c != '/' && c != '\t' && c != '\n' && c != '\r') {
+      at = after;  // a longer tag name that starts the same way, e.g. <KeyCount> for <Key>
+      continue;
+    }
+    size_t gt = xml.find('>', after);
+    if (gt == std::string_view::npos) return false;
+    if (xml[gt - 1] == '/') {  // <name/>
+      *inner = {};
+      *pos = gt + 1;
+      return true;
+    }
+    const std::string close = "</" + std::string(name) + ">";
+    size_t end = xml.find(close, gt + 1);
+    if (end == std::string_view::npos) return false;
+    *inner = xml.substr(gt + 1, end - gt - 1);
+    *pos = end + close.size();
+    return true;
+  }
+  return false;
+}
 
 std::string DecodeXmlText(std::string_view text) {
   std::string out;

@@ -48,6 +48,11 @@ class Addressing {
 // Replaces XML's predefined entities and numeric character references with their text.
 std::string DecodeXmlText(std::string_view text);
 
+// Finds the next <name>...</name> (or <name/>) at or after `*pos`; on success stores the element's
+// inner text and moves `*pos` past it. Enough for AWS's answers (S3 and the Query APIs), whose
+// tags carry no attributes but the root's namespace.
+bool NextElement(std::string_view xml, std::string_view name, size_t* pos, std::string_view* inner);
+
 // Parses a ListObjectsV2 response body: keys decoded, ETag quotes stripped, sizes as numbers.
 // Parse error when the body is not a ListBucketResult or a size is not a number.
 Result<ListPage> ParseListObjectsV2(std::string_view xml);

@@ -26,6 +26,7 @@
 #include "tests/support/fault_proxy_process.h"
 #include "tests/support/generated_objects.h"
 #include "tests/support/loadstar_schema.h"
+#include "tests/support/loadstar_process.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/s3_server.h"
@@ -48,13 +49,6 @@ constexpr uint64_t kSongs = 2'000;
 constexpr uint32_t kDays = 30;
 // Small tasks, so that every worker holds several leases at any moment of the run.
 const std::vector<std::string> kSmallTasks = {"--task-files", "20", "--task-bytes", "262144"};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
@@ -89,50 +83,6 @@ PlanLine ReadPlanLine(const std::string& output) {
   return p;
 }
 
-// A loadstar process (coordinator, worker or `run`) whose output goes to a file.
-class LoadstarProcess {
- public:
-  LoadstarProcess(const std::string& name, std::vector<std::string> args, std::map<std::string, std::string> env) {
-    log_ = TempDir("faults-" + name) + "/output";
-    Subprocess::Options o;
-    o.argv = {LoadstarBinary()};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env = std::move(env);
-    o.unset_env = LocalS3Server::ConflictingAwsVariables();
-    o.unset_env.push_back("LOADSTAR_WAREHOUSE");
-    o.stdout_path = log_;
-    o.stderr_path = log_;
-    auto spawned = Subprocess::Spawn(o);
-    if (!spawned.ok()) {
-      ADD_FAILURE() << "cannot start loadstar " << args.front() << ": " << spawned.status().ToString();
-      return;
-    }
-    process_ = std::make_unique<Subprocess>(std::move(spawned).value());
-  }
-
-  bool started() const { return process_ != nullptr; }
-  Subprocess* process() { return process_.get(); }
-  std::string Output() const { return ReadFile(log_); }
-  void KillHard() {
-    if (process_) process_->Kill(SIGKILL);
-    if (process_) (void)process_->Wait(seconds(10));
-  }
-  // Waits for the process to end; fails the test (and kills it) if it outlives `timeout`.
-  ExitStatus Finish(seconds timeout) {
-    if (!process_) return ExitStatus{};
-    auto ended = process_->Wait(timeout);
-    if (!ended) {
-      ADD_FAILURE() << "still running after " << timeout.count() << " s; its output:\n" << Output();
-      process_->Kill(SIGKILL);
-      ended = process_->Wait(seconds(10));
-    }
-    return ended.value_or(ExitStatus{});
-  }
-
- private:
-  std::string log_;
-  std::unique_ptr<Subprocess> process_;
-};
 
 class FaultsTest : public ::testing::Test {
  protected:
@@ -251,7 +201,7 @@ class FaultsTest : public ::testing::Test {
   static std::vector<std::unique_ptr<LoadstarProcess>> StartWorkers(int port, int n) {
     std::vector<std::unique_ptr<LoadstarProcess>> workers;
     for (int i = 1; i <= n; ++i) {
-      workers.push_back(std::make_unique<LoadstarProcess>("worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
+      workers.push_back(std::make_unique<LoadstarProcess>("faults-worker", WorkerArgs(port, "w" + std::to_string(i), *db_),
                                                           s3_->AwsEnvironment()));
       if (!workers.back()->started()) ADD_FAILURE() << "worker w" << i << " did not start";
     }
@@ -336,7 +286,7 @@ TEST_F(FaultsTest, WorkerKilledMidRunLosesAndDoublesNothing) {
   const std::string monitor = "127.0.0.1:" + std::to_string(monitor_port);
   std::vector<std::string> coordinator_args = Concat(CoordinatorArgs(port), {"--metrics-listen", monitor});
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
-  LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
+  LoadstarProcess coordinator("faults-coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator.started());
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator.process())) << coordinator.Output();
 
@@ -403,7 +353,7 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
   ASSERT_GT(port, 0);
   std::vector<std::string> coordinator_args = CoordinatorArgs(port);
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
-  auto first = std::make_unique<LoadstarProcess>("coordinator", coordinator_args, s3_->AwsEnvironment());
+  auto first = std::make_unique<LoadstarProcess>("faults-coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(first->started());
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), first->process())) << first->Output();
   const std::string run_id = Sql("SELECT max(run_id) FROM " + schema + ".runs");
@@ -439,7 +389,7 @@ TEST_F(FaultsTest, CoordinatorKilledAndRestartedResumesTheSameRun) {
       milliseconds(10000)));
 
   // Same arguments, same port.
-  LoadstarProcess second("coordinator", coordinator_args, s3_->AwsEnvironment());
+  LoadstarProcess second("faults-coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(second.started());
   ExitStatus ended = second.Finish(seconds(150));
   const std::string out = second.Output();
@@ -479,7 +429,7 @@ TEST_F(FaultsTest, PostgresCrashBetweenStagingAndTransformStagesAgainAndLoadsRig
   ASSERT_GT(port, 0);
   std::vector<std::string> coordinator_args = CoordinatorArgs(port);
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
-  auto coordinator = std::make_unique<LoadstarProcess>("coordinator", coordinator_args, s3_->AwsEnvironment());
+  auto coordinator = std::make_unique<LoadstarProcess>("faults-coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator->started());
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator->process())) << coordinator->Output();
   std::vector<std::unique_ptr<LoadstarProcess>> workers = StartWorkers(port, 3);
@@ -578,7 +528,7 @@ TEST_F(FaultsTest, WorkerWarehouseConnectionsDroppedMidTaskAreRetried) {
   // retried task stages exactly what a first attempt would have.
   std::vector<std::string> argv = {"run"};
   for (const std::string& a : SourceArgs(schema, {"--workers", "3", "--max-attempts", "10"})) argv.push_back(a);
-  LoadstarProcess run("run", argv, s3_->AwsEnvironment());
+  LoadstarProcess run("faults-run", argv, s3_->AwsEnvironment());
   ASSERT_TRUE(run.started());
 
   // Terminate the backends of workers that are in the middle of something (running a statement,
@@ -688,11 +638,11 @@ TEST_F(FaultsTest, AWorkerThatCannotReachTheWarehouseLeavesAndTheRunFinishesWith
   ASSERT_GT(port, 0);
   std::vector<std::string> coordinator_args = CoordinatorArgs(port);
   for (const std::string& a : SourceArgs(schema)) coordinator_args.push_back(a);
-  LoadstarProcess coordinator("coordinator", coordinator_args, s3_->AwsEnvironment());
+  LoadstarProcess coordinator("faults-coordinator", coordinator_args, s3_->AwsEnvironment());
   ASSERT_TRUE(coordinator.started());
   ASSERT_TRUE(WaitForTcpPort(port, milliseconds(30000), coordinator.process())) << coordinator.Output();
 
-  LoadstarProcess bad("worker", WorkerArgs(port, "w-bad", "postgresql://postgres@127.0.0.1:1/none"),
+  LoadstarProcess bad("faults-worker", WorkerArgs(port, "w-bad", "postgresql://postgres@127.0.0.1:1/none"),
                       s3_->AwsEnvironment());
   ExitStatus bad_ended = bad.Finish(seconds(30));
   // A worker that fails exits 1 (130 is for a worker stopped by a signal), saying why.
@@ -702,7 +652,7 @@ TEST_F(FaultsTest, AWorkerThatCannotReachTheWarehouseLeavesAndTheRunFinishesWith
       << bad.Output();
   EXPECT_TRUE(Contains(bad.Output(), "127.0.0.1:1")) << bad.Output();
 
-  LoadstarProcess good("worker", WorkerArgs(port, "w-good", *db_), s3_->AwsEnvironment());
+  LoadstarProcess good("faults-worker", WorkerArgs(port, "w-good", *db_), s3_->AwsEnvironment());
   auto ended = coordinator.process()->Wait(seconds(120));
   const std::string out = coordinator.Output();
   ASSERT_TRUE(ended.has_value()) << out;

@@ -23,6 +23,7 @@
 #include "common/storage/object_store.h"
 #include "tests/support/fault_proxy_process.h"
 #include "tests/support/generated_objects.h"
+#include "tests/support/loadstar_process.h"
 #include "tests/support/postgres_server.h"
 #include "tests/support/process.h"
 #include "tests/support/redshift_standin.h"
@@ -49,13 +50,6 @@ constexpr const char* kRole = "arn:aws:iam::123456789012:role/loadstar-copy";
 constexpr uint64_t kEvents = 30'000;
 constexpr uint64_t kSongs = 600;
 constexpr uint32_t kDays = 10;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
@@ -99,48 +93,6 @@ std::string WithoutLogLines(const std::string& output) {
   return out;
 }
 
-// A loadstar process whose output goes to a file.
-class LoadstarProcess {
- public:
-  LoadstarProcess(const std::string& name, std::vector<std::string> args, std::map<std::string, std::string> env) {
-    log_ = TempDir("redshift-" + name) + "/output";
-    Subprocess::Options o;
-    o.argv = {LoadstarBinary()};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.env = std::move(env);
-    o.unset_env = LocalS3Server::ConflictingAwsVariables();
-    o.unset_env.push_back("LOADSTAR_WAREHOUSE");
-    o.stdout_path = log_;
-    o.stderr_path = log_;
-    auto spawned = Subprocess::Spawn(o);
-    if (!spawned.ok()) {
-      ADD_FAILURE() << "cannot start loadstar " << args.front() << ": " << spawned.status().ToString();
-      return;
-    }
-    process_ = std::make_unique<Subprocess>(std::move(spawned).value());
-  }
-  bool started() const { return process_ != nullptr; }
-  bool running() const { return process_ != nullptr && process_->Running(); }
-  std::string Output() const { return ReadFile(log_); }
-  void KillHard() {
-    if (process_) process_->Kill(SIGKILL);
-    if (process_) (void)process_->Wait(seconds(10));
-  }
-  ExitStatus Finish(seconds timeout) {
-    if (!process_) return ExitStatus{};
-    auto ended = process_->Wait(timeout);
-    if (!ended) {
-      ADD_FAILURE() << "still running after " << timeout.count() << " s; its output:\n" << Output();
-      process_->Kill(SIGKILL);
-      ended = process_->Wait(seconds(10));
-    }
-    return ended.value_or(ExitStatus{});
-  }
-
- private:
-  std::string log_;
-  std::unique_ptr<Subprocess> process_;
-};
 
 class RedshiftTest : public ::testing::Test {
  protected:
@@ -374,7 +326,7 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
   const std::string reference = PostgresGenerated();
   const std::string schema = "rs_kills";
   const int port = FreeTcpPort();
-  auto coordinator = std::make_unique<LoadstarProcess>("coordinator", CoordinatorArgs(schema, port),
+  auto coordinator = std::make_unique<LoadstarProcess>("redshift-coordinator", CoordinatorArgs(schema, port),
                                                        s3_->AwsEnvironment());
   std::vector<std::unique_ptr<LoadstarProcess>> workers;
   for (int i = 1; i <= 3; ++i) workers.push_back(StartWorker(port, "w" + std::to_string(i)));
@@ -391,7 +343,7 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
   coordinator->KillHard();
   EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".songplays"), 0) << "something was published before the commit";
 
-  auto again = std::make_unique<LoadstarProcess>("coordinator-again", CoordinatorArgs(schema, port),
+  auto again = std::make_unique<LoadstarProcess>("redshift-coordinator-again", CoordinatorArgs(schema, port),
                                                  s3_->AwsEnvironment());
   ExitStatus ended = again->Finish(seconds(150));
   const std::string out = again->Output();
@@ -408,7 +360,7 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
 TEST_F(RedshiftTest, OneCoordinatorPerSchemaAndATakeoverOnceItIsGone) {
   const std::string schema = "rs_two";
   const int port = FreeTcpPort();
-  auto first = std::make_unique<LoadstarProcess>("coordinator-first", CoordinatorArgs(schema, port),
+  auto first = std::make_unique<LoadstarProcess>("redshift-coordinator-first", CoordinatorArgs(schema, port),
                                                  s3_->AwsEnvironment());
   ASSERT_TRUE(WaitUntil([&] { return Contains(first->Output(), "listening for workers") || !first->running(); },
                         seconds(30), milliseconds(50)))
@@ -433,7 +385,7 @@ TEST_F(RedshiftTest, CoordinatorKilledBetweenTheCopiesAndTheCommit) {
   std::vector<std::string> argv = Concat(Concat({"run"}, Sources(kDataBucket)), RedshiftArgs(schema));
   argv.push_back("--workers");
   argv.push_back("2");
-  auto run = std::make_unique<LoadstarProcess>("run-held", argv, s3_->AwsEnvironment());
+  auto run = std::make_unique<LoadstarProcess>("redshift-run-held", argv, s3_->AwsEnvironment());
   const bool held = WaitUntil([&] { return fs::exists(*hold_file_ + ".held") || !run->running(); }, seconds(120),
                               milliseconds(50));
   ASSERT_TRUE(held && fs::exists(*hold_file_ + ".held")) << run->Output();
