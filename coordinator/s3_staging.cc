@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -85,9 +86,18 @@ Status StagingArea::Probe(const std::string& uri) {
                                 "s3:DeleteObject on it and s3:ListBucket on its bucket (see the README's IAM section)");
   };
   if (Status s = store->Put(key, body); !s.ok()) return explain(s, "writing a test object failed:");
-  auto read = store->Get(key);
+  // S3 reads its writes at once; some S3-compatible servers take a moment, so a few tries.
+  Result<std::string> read = std::string();
+  for (int attempt = 1; attempt <= 10; ++attempt) {
+    read = store->Get(key);
+    if (read.ok() && *read == body) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+  }
   if (!read.ok()) return explain(read.status(), "reading a test object back failed:");
-  if (*read != body) return Status::DataLoss("the staging area " + uri + " returned other bytes than were written");
+  if (*read != body) {
+    return Status::DataLoss("the staging area " + uri + " returned " + std::to_string(read->size()) +
+                            " other bytes than the " + std::to_string(body.size()) + " written");
+  }
   if (Status s = store->Delete(key); !s.ok()) return explain(s, "removing a test object failed:");
   return Status::Ok();
 }
