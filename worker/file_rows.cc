@@ -19,7 +19,7 @@ void AppendReject(const std::string& prefix, const RejectedRecord& rej, std::str
   *rejects += '\n';
 }
 
-void ParseWholeFile(RecordParser* parser, const FetchedFile& f, const std::string& prefix, std::string* rows,
+void ParseWholeFile(RecordParser* parser, const FetchedFile& f, const std::string& prefix, StagedRows* rows,
                     std::string* rejects, FileOutcome* out) {
   std::string inflated;
   std::string_view body = f.body;
@@ -37,7 +37,17 @@ void ParseWholeFile(RecordParser* parser, const FetchedFile& f, const std::strin
     inflated = std::move(unzipped).value();
     body = inflated;
   }
-  FileParseResult parsed = parser->Parse(f.kind, body, prefix, rows);
+  std::string typed;
+  FileParseResult parsed = parser->Parse(f.kind, body, prefix, &typed);
+  const uint64_t before = rows->rows;
+  if (f.kind == FileKind::kSong) {
+    ShapeSongRows(typed, rows);
+  } else {
+    EventShaper shaper(prefix);
+    shaper.Add(typed, rows);
+    shaper.Finish(rows);
+  }
+  out->staged_rows += rows->rows - before;
   out->records += parsed.records;
   out->staged += parsed.staged;
   out->rejected += parsed.rejects.size();
@@ -45,10 +55,12 @@ void ParseWholeFile(RecordParser* parser, const FetchedFile& f, const std::strin
 }
 
 Status ParseStreamedFile(RecordParser* parser, const StagerOptions& options, const FetchedFile& file,
-                         const std::string& prefix, const std::function<Status(std::string_view rows)>& put_rows,
+                         const std::string& prefix, const std::function<Status(const StagedRows& rows)>& put_rows,
                          FileOutcome* out, std::string* rejects) {
   std::string buffer;  // the carried-over tail of the previous piece, then the next piece
-  std::string rows;
+  std::string typed;
+  StagedRows rows;
+  EventShaper shaper(prefix);
   uint64_t offset = 0;        // next byte to read
   uint64_t buffer_start = 0;  // file offset of buffer[0]
   uint64_t line = 1;          // line buffer[0] is on
@@ -104,8 +116,15 @@ Status ParseStreamedFile(RecordParser* parser, const StagerOptions& options, con
     }
     size_t take = last ? cut : cut + 1;
     std::string_view body(buffer.data(), take);
+    typed.clear();
     rows.clear();
-    FileParseResult parsed = parser->Parse(file.kind, body, prefix, &rows, ParsePosition{line, buffer_start});
+    FileParseResult parsed = parser->Parse(file.kind, body, prefix, &typed, ParsePosition{line, buffer_start});
+    if (file.kind == FileKind::kSong) {
+      ShapeSongRows(typed, &rows);
+    } else {
+      shaper.Add(typed, &rows);
+    }
+    out->staged_rows += rows.rows;
     out->records += parsed.records;
     out->staged += parsed.staged;
     out->rejected += parsed.rejects.size();
@@ -114,6 +133,12 @@ Status ParseStreamedFile(RecordParser* parser, const StagerOptions& options, con
     line += static_cast<uint64_t>(std::count(body.begin(), body.end(), '\n'));
     buffer_start += take;
     buffer.erase(0, take);
+  }
+  if (status.ok()) {
+    rows.clear();
+    shaper.Finish(&rows);
+    out->staged_rows += rows.rows;
+    if (!rows.empty()) status = put_rows(rows);
   }
   return status;
 }

@@ -10,27 +10,6 @@
 namespace loadstar::worker {
 namespace {
 
-// Unescapes one COPY text value (see AppendCopyText) into `*out`.
-void Unescape(std::string_view v, std::string* out) {
-  for (size_t i = 0; i < v.size(); ++i) {
-    char c = v[i];
-    if (c != '\\' || i + 1 == v.size()) {
-      out->push_back(c);
-      continue;
-    }
-    char e = v[++i];
-    switch (e) {
-      case 't': out->push_back('\t'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'v': out->push_back('\v'); break;
-      default: out->push_back(e); break;  // "\\" and any other escaped character stand for themselves
-    }
-  }
-}
-
 // The first `n` tab-separated fields of a COPY text row.
 std::vector<std::string_view> LeadingFields(std::string_view row, size_t n) {
   std::vector<std::string_view> fields;
@@ -57,7 +36,7 @@ bool AppendCsvRecord(std::string_view copy_row, size_t max_field_bytes, std::str
     if (index > 0) out->push_back(',');
     if (raw != "\\N") {
       value.clear();
-      Unescape(raw, &value);
+      AppendUnescapedCopyText(raw, &value);
       if (value.size() > max_field_bytes) {
         out->resize(start);
         *field = index;
@@ -154,6 +133,7 @@ Status S3PartStager::PutRows(std::string_view rows, Table* table, const std::str
     rej.excerpt = std::string(Utf8Prefix(row.substr(0, 1024), 256));
     AppendReject(prefix, rej, rejects);
     --out->staged;
+    --out->staged_rows;
     ++out->rejected;
   }
   return table->Append(csv, count);
@@ -161,7 +141,9 @@ Status S3PartStager::PutRows(std::string_view rows, Table* table, const std::str
 
 Result<std::vector<FileOutcome>> S3PartStager::StageTask(int64_t run_id, std::vector<FetchedFile>& files) {
   const std::string run = std::to_string(run_id);
-  Table events(target_, parts_, "staging_events");
+  Table plays(target_, parts_, "staging_plays");
+  Table users(target_, parts_, "staging_users");
+  Table times(target_, parts_, "staging_time");
   Table songs(target_, parts_, "staging_songs");
   Table rejects_table(target_, parts_, "rejects");
   Table accounts(target_, parts_, "staging_files");
@@ -181,17 +163,23 @@ Result<std::vector<FileOutcome>> S3PartStager::StageTask(int64_t run_id, std::ve
     out.uri = f.uri;
     out.bytes = f.size;
     const std::string prefix = run + '\t' + std::to_string(f.file_id) + '\t';
-    Table* table = f.kind == FileKind::kSong ? &songs : &events;
     std::string rejects;
+    // Song rows are one per record: one too wide for Redshift rejects its record. The parser
+    // already rejects any record with a value that wide (ParserOptions::max_value_bytes), so for
+    // the other tables, whose rows stand for several records or part of one, it is an error.
+    auto put = [&](const StagedRows& rows) -> Status {
+      LOADSTAR_RETURN_IF_ERROR(PutRows(rows.songs, &songs, prefix, &out, &rejects));
+      LOADSTAR_RETURN_IF_ERROR(PutRows(rows.plays, &plays, prefix, &out, nullptr));
+      LOADSTAR_RETURN_IF_ERROR(PutRows(rows.users, &users, prefix, &out, nullptr));
+      return PutRows(rows.times, &times, prefix, &out, nullptr);
+    };
     if (f.store != nullptr) {
-      LOADSTAR_RETURN_IF_ERROR(ParseStreamedFile(
-          parser_, options_, f, prefix,
-          [&](std::string_view rows) { return PutRows(rows, table, prefix, &out, &rejects); }, &out, &rejects));
+      LOADSTAR_RETURN_IF_ERROR(ParseStreamedFile(parser_, options_, f, prefix, put, &out, &rejects));
     } else {
-      std::string rows;
+      StagedRows rows;
       ParseWholeFile(parser_, f, prefix, &rows, &rejects, &out);
       std::string().swap(f.body);  // a task's memory is its largest file, not its sum
-      LOADSTAR_RETURN_IF_ERROR(PutRows(rows, table, prefix, &out, &rejects));
+      LOADSTAR_RETURN_IF_ERROR(put(rows));
     }
     // Rejects are COPY text rows too; none is ever too wide (reasons and excerpts are short).
     LOADSTAR_RETURN_IF_ERROR(PutRows(rejects, &rejects_table, prefix, &out, nullptr));
@@ -204,7 +192,8 @@ Result<std::vector<FileOutcome>> S3PartStager::StageTask(int64_t run_id, std::ve
     sf->set_records(out.records);
     sf->set_staged(out.staged);
     sf->set_rejected(out.rejected);
-    // run_id, file_id, uri, kind, etag, size, records, staged, rejected
+    sf->set_staged_rows(out.staged_rows);
+    // run_id, file_id, uri, kind, etag, size, records, staged, rejected, staged_rows
     account_rows.clear();
     account_rows += prefix;
     AppendCopyText(f.uri, &account_rows);
@@ -213,11 +202,12 @@ Result<std::vector<FileOutcome>> S3PartStager::StageTask(int64_t run_id, std::ve
     account_rows += '\t';
     AppendCopyText(f.etag, &account_rows);
     account_rows += '\t' + std::to_string(f.size) + '\t' + std::to_string(out.records) + '\t' +
-                    std::to_string(out.staged) + '\t' + std::to_string(out.rejected) + '\n';
+                    std::to_string(out.staged) + '\t' + std::to_string(out.rejected) + '\t' +
+                    std::to_string(out.staged_rows) + '\n';
     LOADSTAR_RETURN_IF_ERROR(PutRows(account_rows, &accounts, prefix, &out, nullptr));
     outcomes.push_back(std::move(out));
   }
-  for (Table* t : {&events, &songs, &rejects_table, &accounts}) {
+  for (Table* t : {&plays, &users, &times, &songs, &rejects_table, &accounts}) {
     LOADSTAR_RETURN_IF_ERROR(t->Flush());
     for (const staging::Part& p : t->parts()) *marker.add_parts() = p;
   }

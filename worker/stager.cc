@@ -56,7 +56,8 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
 
   std::vector<FileOutcome> outcomes;
   outcomes.reserve(files.size());
-  std::string events, songs, rejects, accounts;
+  StagedRows rows;
+  std::string rejects, accounts;
   for (auto& f : files) {
     auto it = by_uri.find(f.uri);
     if (it == by_uri.end()) return Status::Internal("the ledger has no row for " + f.uri + " after creating it");
@@ -85,19 +86,22 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
     if (f.store != nullptr) {
       LOADSTAR_RETURN_IF_ERROR(StageStreamed(f, prefix, &out, &rejects));
     } else {
-      ParseWholeFile(parser_, f, prefix, f.kind == FileKind::kSong ? &songs : &events, &rejects, &out);
+      ParseWholeFile(parser_, f, prefix, &rows, &rejects, &out);
     }
     accounts += file_id + '\t';
     AppendCopyText(f.etag, &accounts);
     accounts += '\t' + std::to_string(f.size) + '\t' + std::to_string(out.records) + '\t' +
-                std::to_string(out.staged) + '\t' + std::to_string(out.rejected) + '\n';
+                std::to_string(out.staged) + '\t' + std::to_string(out.rejected) + '\t' +
+                std::to_string(out.staged_rows) + '\n';
     // Release the body as soon as it is parsed: a task's memory is its largest file, not its sum.
     std::string().swap(f.body);
     outcomes.push_back(std::move(out));
   }
 
-  if (!events.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_events", events).status());
-  if (!songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", songs).status());
+  if (!rows.plays.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_plays", rows.plays).status());
+  if (!rows.users.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_users", rows.users).status());
+  if (!rows.times.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_time", rows.times).status());
+  if (!rows.songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", rows.songs).status());
   if (!rejects.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_rejects", rejects).status());
   if (!accounts.empty()) {
     LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_accounts", accounts).status());
@@ -109,12 +113,25 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
 
 Status PostgresStager::StageStreamed(const FetchedFile& file, const std::string& prefix, FileOutcome* out,
                                      std::string* rejects) {
-  LOADSTAR_RETURN_IF_ERROR(wh_->CopyStart(file.kind == FileKind::kSong ? "copy_staging_songs" : "copy_staging_events"));
+  // Plays go through one open COPY as they are made; the file's songs, users and times (a large
+  // file's are few: reduced over the file, or one per song record) are copied after it.
+  StagedRows rest;
+  LOADSTAR_RETURN_IF_ERROR(wh_->CopyStart("copy_staging_plays"));
   Status status = ParseStreamedFile(parser_, options_, file, prefix,
-                                    [&](std::string_view rows) { return wh_->CopyPut(rows); }, out, rejects);
+                                    [&](const StagedRows& rows) {
+                                      rest.songs += rows.songs;
+                                      rest.users += rows.users;
+                                      rest.times += rows.times;
+                                      return rows.plays.empty() ? Status::Ok() : wh_->CopyPut(rows.plays);
+                                    },
+                                    out, rejects);
   auto copied = wh_->CopyEnd();  // always end the COPY so the connection stays usable
   LOADSTAR_RETURN_IF_ERROR(status);
-  return copied.status();
+  LOADSTAR_RETURN_IF_ERROR(copied.status());
+  if (!rest.users.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_users", rest.users).status());
+  if (!rest.times.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_time", rest.times).status());
+  if (!rest.songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", rest.songs).status());
+  return Status::Ok();
 }
 
 }  // namespace loadstar::worker

@@ -38,6 +38,7 @@ struct FileOutcome {
   uint64_t records = 0;
   uint64_t staged = 0;
   uint64_t rejected = 0;
+  uint64_t staged_rows = 0;  // rows staged across the staging tables (docs/STAGING_ROWS.md)
   bool already_staged = false;  // an earlier attempt of this run staged it with the same ETag
 };
 

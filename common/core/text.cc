@@ -89,6 +89,26 @@ bool AppendCopyText(std::string_view value, std::string* out) {
   return true;
 }
 
+void AppendUnescapedCopyText(std::string_view v, std::string* out) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i];
+    if (c != '\\' || i + 1 == v.size()) {
+      out->push_back(c);
+      continue;
+    }
+    char e = v[++i];
+    switch (e) {
+      case 't': out->push_back('\t'); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 'b': out->push_back('\b'); break;
+      case 'f': out->push_back('\f'); break;
+      case 'v': out->push_back('\v'); break;
+      default: out->push_back(e); break;  // "\\" and any other escaped character stand for themselves
+    }
+  }
+}
+
 std::string WithThousands(uint64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");

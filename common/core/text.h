@@ -31,6 +31,10 @@ std::string_view Utf8Prefix(std::string_view s, size_t max_bytes);
 // false, having appended the part before it, if `value` holds one.
 bool AppendCopyText(std::string_view value, std::string* out);
 
+// Appends the value one COPY text field stands for (the reverse of AppendCopyText; also reads
+// \b, \f and \v) to `*out`. The field must not be \N (NULL).
+void AppendUnescapedCopyText(std::string_view field, std::string* out);
+
 // `n` with a comma every three digits: 1234567 -> "1,234,567".
 std::string WithThousands(uint64_t n);
 
