@@ -516,7 +516,9 @@ class Bench:
             "schema": ident(schema), "run_id": 1,
             "songs_root": literal(os.path.join(self.data, "song_data")),
             "events_root": literal(os.path.join(self.data, "log_data")),
-            "events_file": literal(os.path.join(typed, "staging_events.tsv")),
+            "plays_file": literal(os.path.join(typed, "staging_plays.tsv")),
+            "users_file": literal(os.path.join(typed, "staging_users.tsv")),
+            "time_file": literal(os.path.join(typed, "staging_time.tsv")),
             "songs_file": literal(os.path.join(typed, "staging_songs.tsv")),
         }
 

@@ -29,36 +29,53 @@ CREATE TABLE IF NOT EXISTS load_files (
   records    bigint      NOT NULL DEFAULT 0,
   staged     bigint      NOT NULL DEFAULT 0,
   rejected   bigint      NOT NULL DEFAULT 0,
-  updated_at timestamptz NOT NULL DEFAULT now()
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  staged_rows bigint     DEFAULT 0  -- rows staged across the staging tables; NULL: staged by an older loadstar
 );
 CREATE INDEX IF NOT EXISTS load_files_run ON load_files (run_id, state);
 
--- Staging: typed rows as loaded, each traceable to its file and line. UNLOGGED: a buffer between
--- the workers and the transform need not be written twice (heap and WAL). A server crash empties
--- it; the coordinator then finds the ledger's staged rows missing and stages those files again
--- (run_staging_intact.sql, run_restage.sql).
-CREATE UNLOGGED TABLE IF NOT EXISTS staging_events (
+-- Staging: the rows workers shaped for the star (docs/STAGING_ROWS.md), each traceable to its
+-- file (and line). UNLOGGED: a buffer between the workers and the transform need not be written
+-- twice (heap and WAL). A server crash empties it; the coordinator then finds the ledger's staged
+-- rows missing and stages those files again (run_staging_intact.sql, run_restage.sql).
+CREATE UNLOGGED TABLE IF NOT EXISTS staging_plays (
+  run_id      bigint NOT NULL,
+  file_id     bigint NOT NULL,
+  line        bigint NOT NULL,
+  songplay_id bigint NOT NULL,
+  ts          bigint NOT NULL,
+  user_id     text,
+  level       text,
+  session_id  bigint,
+  location    text,
+  user_agent  text,
+  match_key   bigint
+);
+
+CREATE UNLOGGED TABLE IF NOT EXISTS staging_users (
   run_id          bigint NOT NULL,
   file_id         bigint NOT NULL,
   line            bigint NOT NULL,
-  artist          text,
-  auth            text,
+  user_id         text   NOT NULL,
   first_name      text,
-  gender          text,
-  item_in_session integer,
   last_name       text,
-  length          double precision,
+  gender          text,
   level           text,
-  location        text,
-  method          text,
-  page            text,
-  registration    double precision,
-  session_id      bigint,
-  song            text,
-  status          integer,
   ts              bigint NOT NULL,
-  user_agent      text,
-  user_id         text
+  session_id      bigint,
+  item_in_session integer
+);
+
+CREATE UNLOGGED TABLE IF NOT EXISTS staging_time (
+  run_id  bigint  NOT NULL,
+  file_id bigint  NOT NULL,
+  ts      bigint  NOT NULL,
+  hour    integer NOT NULL,
+  day     integer NOT NULL,
+  week    integer NOT NULL,
+  month   integer NOT NULL,
+  year    integer NOT NULL,
+  weekday integer NOT NULL
 );
 
 CREATE UNLOGGED TABLE IF NOT EXISTS staging_songs (
@@ -74,21 +91,24 @@ CREATE UNLOGGED TABLE IF NOT EXISTS staging_songs (
   song_id          text NOT NULL,
   title            text,
   duration         double precision,
-  year             integer
+  year             integer,
+  match_key        bigint
 );
 
--- Staging tables of schemas made before staging was unlogged become so (cheap: they are empty
--- between runs).
+-- Schemas made by an older loadstar: staging_songs gains its match key and becomes unlogged, and
+-- the events table it staged into goes (a run it left staged is staged again: its files have no
+-- staged_rows count, see run_staging_intact.sql).
+ALTER TABLE staging_songs ADD COLUMN IF NOT EXISTS match_key bigint;
 DO $$
 BEGIN
-  IF (SELECT relpersistence FROM pg_class WHERE oid = to_regclass('staging_events')) = 'p' THEN
-    ALTER TABLE staging_events SET UNLOGGED;
-  END IF;
   IF (SELECT relpersistence FROM pg_class WHERE oid = to_regclass('staging_songs')) = 'p' THEN
     ALTER TABLE staging_songs SET UNLOGGED;
   END IF;
 END
 $$;
+DROP TABLE IF EXISTS staging_events;
+ALTER TABLE load_files ADD COLUMN IF NOT EXISTS staged_rows bigint;
+ALTER TABLE load_files ALTER COLUMN staged_rows SET DEFAULT 0;
 
 -- Records that could not be loaded, with where they came from and why.
 CREATE TABLE IF NOT EXISTS rejects (

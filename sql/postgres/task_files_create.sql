@@ -4,5 +4,5 @@ CREATE TEMP TABLE IF NOT EXISTS task_files (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS task_accounts (
   file_id bigint PRIMARY KEY, etag text NOT NULL, size bigint NOT NULL,
-  records bigint NOT NULL, staged bigint NOT NULL, rejected bigint NOT NULL
+  records bigint NOT NULL, staged bigint NOT NULL, rejected bigint NOT NULL, staged_rows bigint NOT NULL
 ) ON COMMIT DELETE ROWS;

@@ -15,9 +15,13 @@
 SET LOCAL work_mem = '256MB';
 
 -- Fresh statistics for the rows just staged (the columns the transforms join and filter on), so
--- the planner sizes its hash joins and sorts for them.
-ANALYZE staging_events (run_id, file_id, page, user_id, song, artist, length);
-ANALYZE staging_songs (run_id, file_id, song_id, artist_id, title, artist_name, duration);
+-- the planner sizes its hash joins and sorts for them. A small sample is enough for that (the
+-- default one reads nearly every page of a million plays).
+SET LOCAL default_statistics_target = 10;
+ANALYZE staging_plays (run_id, songplay_id, match_key);
+ANALYZE staging_users (run_id, user_id);
+ANALYZE staging_time (run_id, ts);
+ANALYZE staging_songs (run_id, file_id, song_id, artist_id, match_key);
 ANALYZE load_files;
 
 -- Songs: every version seen in this run plus the one already loaded; the first by attributes wins.
@@ -53,14 +57,16 @@ SET name = excluded.name, location = excluded.location, latitude = excluded.lati
 WHERE (t.name, t.location, t.latitude, t.longitude)
       IS DISTINCT FROM (excluded.name, excluded.location, excluded.latitude, excluded.longitude);
 
--- Users: attributes of each user's latest event in this run; a user already loaded keeps theirs
--- if their latest event overall is older than that.
+-- Users: attributes of each user's latest event in this run (the workers sent each file's latest
+-- per user; the same order picks among them); a user already loaded keeps theirs if their latest
+-- event overall is older than that.
 INSERT INTO users AS t (user_id, first_name, last_name, gender, level, as_of)
 SELECT DISTINCT ON (user_id) user_id, first_name, last_name, gender, level,
        timestamp 'epoch' + ts * interval '1 millisecond'
-FROM staging_events
-WHERE run_id = {{run_id}} AND user_id <> ''
-ORDER BY user_id, ts DESC, session_id DESC NULLS LAST, item_in_session DESC NULLS LAST
+FROM staging_users
+WHERE run_id = {{run_id}}
+ORDER BY user_id, ts DESC, session_id DESC NULLS LAST, item_in_session DESC NULLS LAST,
+         first_name COLLATE "C", last_name COLLATE "C", gender COLLATE "C", level COLLATE "C"
 ON CONFLICT (user_id) DO UPDATE
 SET first_name = excluded.first_name, last_name = excluded.last_name, gender = excluded.gender,
     level = excluded.level, as_of = excluded.as_of
@@ -75,7 +81,7 @@ WITH candidates AS (
   SELECT DISTINCT ON (match_key, title, artist_name, duration)
          match_key, title, artist_name, duration, song_id, artist_id
   FROM (
-    SELECT song_match_key(title, artist_name, duration) AS match_key, title, artist_name, duration, song_id, artist_id
+    SELECT match_key, title, artist_name, duration, song_id, artist_id
     FROM staging_songs
     WHERE run_id = {{run_id}} AND title IS NOT NULL AND artist_name IS NOT NULL AND duration IS NOT NULL
   ) s
@@ -97,34 +103,51 @@ INSERT INTO song_matches (match_key, title, artist_name, duration, song_id, arti
 SELECT match_key, title, artist_name, duration, song_id, artist_id FROM better;
 
 ANALYZE song_matches;
+RESET default_statistics_target;
 
--- Songplays: one per NextSong event, matched to the song record whose own title, artist_name and
--- duration equal the play's song, artist and length (song_matches: where several records match,
--- the lowest song_id). A play that matches nothing keeps song_match_key(song, artist, length) in
--- unmatched_key for later catalogue loads. Where several events share a songplay_id, the first
--- by all their columns is kept.
-INSERT INTO songplays AS t (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
-                            user_agent, unmatched_key)
-SELECT DISTINCT ON (songplay_id) *
+-- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
+-- length) to the song records with the same title, artist_name and duration (song_matches; where
+-- several keys collide or several records match, the lowest song_id). A play that matches
+-- nothing keeps its key in unmatched_key for later catalogue loads. Where several events share a
+-- songplay_id, the first by all their columns is kept (ts orders as start_time does).
+--
+-- Written as an update of the rows that changed and a plain insert of new keys in key order, not
+-- as INSERT ... ON CONFLICT: its speculative insertion costs about twice as much per row, and
+-- nothing else writes these tables while the run holds its lock. A first load finds songplays
+-- empty, and the update stops before reading the run's plays.
+CREATE TEMP VIEW run_plays AS
+SELECT r.songplay_id, timestamp 'epoch' + r.ts * interval '1 millisecond' AS start_time, r.user_id, r.level,
+       r.song_id, r.artist_id, r.session_id, r.location, r.user_agent, r.unmatched_key
 FROM (
-  SELECT e.session_id * 16777216 + e.item_in_session AS songplay_id,
-         timestamp 'epoch' + e.ts * interval '1 millisecond' AS start_time,
-         NULLIF(e.user_id, '') AS user_id, e.level, m.song_id, m.artist_id, e.session_id, e.location, e.user_agent,
-         CASE WHEN m.song_id IS NULL THEN song_match_key(e.song, e.artist, e.length) END AS unmatched_key
-  FROM staging_events e
-  LEFT JOIN song_matches m ON m.title = e.song AND m.artist_name = e.artist AND m.duration = e.length
-  WHERE e.run_id = {{run_id}} AND e.page = 'NextSong'
-) v
-ORDER BY songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent
-ON CONFLICT (songplay_id) DO UPDATE
-SET start_time = excluded.start_time, user_id = excluded.user_id, level = excluded.level,
-    song_id = excluded.song_id, artist_id = excluded.artist_id, session_id = excluded.session_id,
-    location = excluded.location, user_agent = excluded.user_agent, unmatched_key = excluded.unmatched_key
-WHERE (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
+  SELECT DISTINCT ON (p.songplay_id) p.songplay_id, p.ts, p.user_id, p.level, m.song_id, m.artist_id, p.session_id,
+         p.location, p.user_agent, CASE WHEN m.song_id IS NULL THEN p.match_key END AS unmatched_key
+  FROM staging_plays p
+  LEFT JOIN (SELECT DISTINCT ON (match_key) match_key, song_id, artist_id
+             FROM song_matches
+             ORDER BY match_key, song_id, artist_id) m ON m.match_key = p.match_key
+  WHERE p.run_id = {{run_id}}
+  ORDER BY p.songplay_id, p.ts, p.user_id, p.level, m.song_id, m.artist_id, p.session_id, p.location, p.user_agent
+) r;
+
+UPDATE songplays t
+SET start_time = r.start_time, user_id = r.user_id, level = r.level, song_id = r.song_id,
+    artist_id = r.artist_id, session_id = r.session_id, location = r.location, user_agent = r.user_agent,
+    unmatched_key = r.unmatched_key
+FROM run_plays r
+WHERE EXISTS (SELECT 1 FROM songplays)
+  AND t.songplay_id = r.songplay_id
+  AND (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
        t.unmatched_key)
-      IS DISTINCT FROM (excluded.start_time, excluded.user_id, excluded.level, excluded.song_id,
-                        excluded.artist_id, excluded.session_id, excluded.location, excluded.user_agent,
-                        excluded.unmatched_key);
+      IS DISTINCT FROM (r.start_time, r.user_id, r.level, r.song_id, r.artist_id, r.session_id, r.location,
+                        r.user_agent, r.unmatched_key);
+
+INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
+                       user_agent, unmatched_key)
+SELECT r.*
+FROM run_plays r
+WHERE NOT EXISTS (SELECT 1 FROM songplays t WHERE t.songplay_id = r.songplay_id);
+
+DROP VIEW run_plays;
 
 -- Plays loaded by earlier runs before their song: match them against the song records this run
 -- loaded, by the same rule (the record's own artist_name; the lowest matching song_id), so the
@@ -134,23 +157,18 @@ SET song_id = c.song_id, artist_id = c.artist_id, unmatched_key = NULL
 FROM (
   SELECT DISTINCT ON (m.match_key) m.match_key, m.song_id, m.artist_id
   FROM song_matches m
-  WHERE m.match_key IN (SELECT song_match_key(title, artist_name, duration) FROM staging_songs
-                        WHERE run_id = {{run_id}})
+  WHERE m.match_key IN (SELECT match_key FROM staging_songs WHERE run_id = {{run_id}})
   ORDER BY m.match_key, m.song_id, m.artist_id
 ) c
 WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
 
--- Time: one row per distinct songplay start time, straight from the run's NextSong events (the
--- same expression the songplays take their start_time from). date_part, not extract: extract
--- returns numeric, several times slower to compute and cast.
+-- Time: one row per distinct songplay start time (the same expression the songplays take theirs
+-- from), with the parts the workers computed (PostgreSQL's date_part: ISO week, 0 = Sunday). A
+-- time already there is the same row: only new ones go in, in key order.
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
-SELECT start_time,
-       date_part('hour', start_time)::int, date_part('day', start_time)::int,
-       date_part('week', start_time)::int, date_part('month', start_time)::int,
-       date_part('year', start_time)::int, date_part('dow', start_time)::int
-FROM (
-  SELECT DISTINCT timestamp 'epoch' + ts * interval '1 millisecond' AS start_time
-  FROM staging_events
-  WHERE run_id = {{run_id}} AND page = 'NextSong'
-) t
-ON CONFLICT (start_time) DO NOTHING;
+SELECT DISTINCT ON (s.ts) timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month,
+       s.year, s.weekday
+FROM staging_time s
+WHERE s.run_id = {{run_id}}
+  AND NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond')
+ORDER BY s.ts;

@@ -11,9 +11,9 @@
 -- The two counts are scalar subqueries in the select list, so they are computed only when there is
 -- an offending row to show; a passing check costs one anti-join.
 WITH staged AS NOT MATERIALIZED (
-  SELECT e.session_id * 16777216 + e.item_in_session AS songplay_id, e.file_id, e.line, e.ts
-  FROM staging_events e
-  WHERE e.run_id = {{run_id}} AND e.page = 'NextSong'
+  SELECT p.songplay_id, p.file_id, p.line, p.ts
+  FROM staging_plays p
+  WHERE p.run_id = {{run_id}}
 )
 SELECT s.songplay_id, f.uri AS file, s.line, s.ts,
        (SELECT count(DISTINCT songplay_id) FROM staged) AS expected_songplays,

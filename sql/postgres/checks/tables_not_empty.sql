@@ -8,8 +8,8 @@
 -- table must have rows.
 WITH fed AS (
   SELECT EXISTS (SELECT 1 FROM staging_songs WHERE run_id = {{run_id}}) AS songs,
-         EXISTS (SELECT 1 FROM staging_events WHERE run_id = {{run_id}} AND page = 'NextSong') AS plays,
-         EXISTS (SELECT 1 FROM staging_events WHERE run_id = {{run_id}} AND user_id <> '') AS users,
+         EXISTS (SELECT 1 FROM staging_plays WHERE run_id = {{run_id}}) AS plays,
+         EXISTS (SELECT 1 FROM staging_users WHERE run_id = {{run_id}}) AS users,
          EXISTS (SELECT 1 FROM load_files WHERE state IN ('staged', 'loaded')) AS any_file
 )
 SELECT t.table_name
