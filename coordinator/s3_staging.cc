@@ -141,7 +141,10 @@ Result<std::string> StagingArea::Doubt(uint64_t task_id, uint32_t attempt, const
   }
   std::unordered_map<std::string_view, const ReportedAccount*> said;
   for (const ReportedAccount& r : reported) said.emplace(r.uri, &r);
-  uint64_t want_rows[4] = {0, 0, 0, 0};  // staging_files, staging_songs, staging_events, rejects
+  // Rows wanted per table, as the files' accounts give them. An event file's rows are spread over
+  // staging_plays, staging_users and staging_time in proportions no account records: those three
+  // are checked together, against the event files' staged_rows.
+  uint64_t want_files = 0, want_song_rows = 0, want_event_rows = 0, want_rejects = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     const ExpectedFile& e = files[i];
     const staging::StagedFile& f = m.files(static_cast<int>(i));
@@ -156,16 +159,25 @@ Result<std::string> StagingArea::Doubt(uint64_t task_id, uint32_t attempt, const
     if (r->second->records != f.records() || r->second->staged != f.staged() || r->second->rejected != f.rejected()) {
       return "it reports other counts for " + e.uri + " than its marker holds";
     }
-    want_rows[0] += 1;
-    want_rows[e.kind == FileKind::kSong ? 1 : 2] += f.staged();
-    want_rows[3] += f.rejected();
+    want_files += 1;
+    if (e.kind == FileKind::kSong) {
+      // One staging_songs row per staged song record.
+      if (f.staged_rows() != f.staged()) {
+        return "its marker's account of " + e.uri + " has " + std::to_string(f.staged_rows()) + " staged rows for " +
+               std::to_string(f.staged()) + " staged song records";
+      }
+      want_song_rows += f.staged_rows();
+    } else {
+      want_event_rows += f.staged_rows();
+    }
+    want_rejects += f.rejected();
   }
-  uint64_t got_rows[4] = {0, 0, 0, 0};
+  std::map<std::string, uint64_t> got_rows;
   for (const staging::Part& p : m.parts()) {
     auto t = std::find(StagingTables().begin(), StagingTables().end(), p.table());
     if (t == StagingTables().end()) return "its marker lists a part for an unknown table '" + p.table() + "'";
     if (p.key().rfind(prefix, 0) != 0) return "its marker lists a part outside the attempt: " + p.key();
-    got_rows[t - StagingTables().begin()] += p.rows();
+    got_rows[p.table()] += p.rows();
     auto head = store_->Head(p.key());
     if (!head.ok()) {
       if (head.status().code() == StatusCode::kNotFound) return "its part " + p.key() + " is not in S3";
@@ -176,10 +188,20 @@ Result<std::string> StagingArea::Doubt(uint64_t task_id, uint32_t attempt, const
              std::to_string(p.content_length()) + " in the marker";
     }
   }
-  for (size_t t = 0; t < 4; ++t) {
-    if (got_rows[t] != want_rows[t]) {
-      return "its " + StagingTables()[t] + " parts hold " + std::to_string(got_rows[t]) + " rows, its accounts " +
-             std::to_string(want_rows[t]);
+  const struct {
+    std::string tables;
+    uint64_t got, want;
+  } sums[] = {
+      {"staging_files", got_rows["staging_files"], want_files},
+      {"staging_songs", got_rows["staging_songs"], want_song_rows},
+      {"staging_plays, staging_users and staging_time",
+       got_rows["staging_plays"] + got_rows["staging_users"] + got_rows["staging_time"], want_event_rows},
+      {"rejects", got_rows["rejects"], want_rejects},
+  };
+  for (const auto& sum : sums) {
+    if (sum.got != sum.want) {
+      return "its " + sum.tables + " parts hold " + std::to_string(sum.got) + " rows, its accounts " +
+             std::to_string(sum.want);
     }
   }
   *marker = std::move(m);

@@ -15,9 +15,10 @@
 
 namespace loadstar::coordinator {
 
-// The staging tables, in the order they are loaded.
+// The staging tables, in the order they are loaded (docs/STAGING_ROWS.md for the rows of each).
 inline const std::vector<std::string>& StagingTables() {
-  static const std::vector<std::string> tables = {"staging_files", "staging_songs", "staging_events", "rejects"};
+  static const std::vector<std::string> tables = {"staging_files", "staging_songs", "staging_plays",
+                                                  "staging_users", "staging_time",  "rejects"};
   return tables;
 }
 
@@ -69,7 +70,10 @@ class StagingArea {
 
   // The marker of attempt `attempt` of task `task_id` of this process, checked against the plan
   // and what the worker reported: "" when everything agrees (the parts are there, with the sizes
-  // and row counts the marker says), else what does not. An error Status when S3 cannot be read.
+  // and row counts the marker says, and those counts add up to the files' accounts: one
+  // staging_files row per file, a song file's staged rows in staging_songs, an event file's in
+  // staging_plays, staging_users and staging_time together, its rejects in rejects), else what
+  // does not. An error Status when S3 cannot be read.
   Result<std::string> Doubt(uint64_t task_id, uint32_t attempt, const std::vector<ExpectedFile>& files,
                             const std::vector<ReportedAccount>& reported, staging::StagedParts* marker);
   // Records, durably, that the attempt is the one this task's files load from.

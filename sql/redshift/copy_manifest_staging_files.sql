@@ -4,7 +4,7 @@
 -- error means the parts are not what they claim: MAXERROR 0. Statistics and compression are
 -- left alone for a table that is emptied at the end of every run. {{manifest}}, {{iam_role}}
 -- and {{region}} are substituted as string literals.
-COPY staging_files (run_id, file_id, uri, kind, etag, size, records, staged, rejected)
+COPY staging_files (run_id, file_id, uri, kind, etag, size, records, staged, rejected, staged_rows)
 FROM {{manifest}}
 IAM_ROLE {{iam_role}} REGION {{region}}
 MANIFEST CSV GZIP EMPTYASNULL MAXERROR 0 COMPUPDATE OFF STATUPDATE OFF

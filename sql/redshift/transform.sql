@@ -14,8 +14,13 @@
 -- split into runs: the version that sorts first by its attributes wins (songs: title, artist_id,
 -- year, duration; artists: name, location, latitude, longitude; NULLs last; song matches: the
 -- lowest song_id, then artist_id), and for users the attributes of the latest event by ts (ties:
--- the higher session_id, then item_in_session, NULLs last). Text sorts by its UTF-8 bytes, as in
--- PostgreSQL under the C collation.
+-- the higher session_id, then item_in_session, NULLs last; then the lowest first_name, last_name,
+-- gender, level, NULLs last). Text sorts by its UTF-8 bytes, as in PostgreSQL under the C
+-- collation.
+--
+-- The staging rows are those the workers shaped for the star (docs/STAGING_ROWS.md): plays with
+-- their songplay_id and match key, each file's latest row per user, each file's distinct play
+-- times with their parts, and song records with their match key.
 --
 -- Written for both engines where they differ:
 --   - A play's start time is TIMESTAMP 'epoch' + CAST(ts AS DOUBLE PRECISION) * INTERVAL '0.001
@@ -23,20 +28,21 @@
 --     PostgreSQL computes for ts * interval '1 millisecond', so the timestamps equal the postgres
 --     transform's for every ts. Redshift documents a double times INTERVAL '1 second'
 --     (r_Dateparts_for_datetime_functions, EPOCH) and fractional quantities (r_interval_literals).
---   - DATE_PART returns DOUBLE PRECISION on Redshift: cast to INTEGER.
 --   - ROW_NUMBER()'s ORDER BY uses the default NULL placement (last ascending, first descending,
 --     on both engines), and "DESC NULLS LAST" is spelled as a CASE that sorts NULLs after the
 --     rest: Redshift's list of unsupported PostgreSQL features names the NULLS clause of window
 --     functions (though its window function syntax shows one).
 --   - Current time: TIMESTAMP 'now' (see run_create.sql).
---   - The match key is an md5 in hex (Redshift has no hashtextextended).
+--   - The match keys are the workers' (PostgreSQL's hashtextextended, which Redshift lacks), staged
+--     as BIGINTs with the plays and the song records; the SQL only compares them.
 -- One difference remains: Redshift compares VARCHARs ignoring trailing blanks, so keys that differ
 -- only in them (a user_id "42" and "42 ") are one key there and two in PostgreSQL. Song matching
--- does not depend on it (see the songplays below).
+-- does not depend on it: plays are matched on the match key alone, whose hash tells "Song " from
+-- "Song".
 
 -- Temporary tables of an earlier run in this session, if it failed before dropping them.
-DROP TABLE IF EXISTS merge_load_files, merge_songs, merge_artists, merge_users, merge_song_matches, merge_songplays,
-                     merge_rematch;
+DROP TABLE IF EXISTS merge_load_files, merge_songs, merge_artists, merge_users, merge_song_matches, merge_matches,
+                     merge_songplays, merge_rematch;
 
 -- The run's file accounts, to merge into the ledger: the coordinator writes one per file (a second
 -- would fail the MERGE, or give load_files a duplicate that checks/load_files_primary_key reports).
@@ -106,8 +112,9 @@ WHEN MATCHED THEN UPDATE SET name = m.name, location = m.location, latitude = m.
 WHEN NOT MATCHED THEN INSERT (artist_id, name, location, latitude, longitude)
   VALUES (m.artist_id, m.name, m.location, m.latitude, m.longitude);
 
--- Users: attributes of each user's latest event in this run; a user already loaded keeps theirs
--- if their stored as_of is later than that event (or unknown), so such a user is left out here.
+-- Users: attributes of each user's latest event in this run (the workers staged each file's latest
+-- per user; the same order picks among them); a user already loaded keeps theirs if their stored
+-- as_of is later than that event (or unknown), so such a user is left out here.
 CREATE TEMP TABLE merge_users AS
 SELECT r.user_id, r.first_name, r.last_name, r.gender, r.level, r.as_of
 FROM (
@@ -116,9 +123,10 @@ FROM (
          ROW_NUMBER() OVER (PARTITION BY user_id
                             ORDER BY ts DESC,
                                      CASE WHEN session_id IS NULL THEN 1 ELSE 0 END, session_id DESC,
-                                     CASE WHEN item_in_session IS NULL THEN 1 ELSE 0 END, item_in_session DESC) AS pick
-  FROM staging_events
-  WHERE run_id = {{run_id}} AND user_id <> ''
+                                     CASE WHEN item_in_session IS NULL THEN 1 ELSE 0 END, item_in_session DESC,
+                                     first_name, last_name, gender, level) AS pick
+  FROM staging_users
+  WHERE run_id = {{run_id}}
 ) r
 WHERE r.pick = 1
   AND NOT EXISTS (SELECT 1 FROM users u
@@ -134,8 +142,8 @@ WHEN NOT MATCHED THEN INSERT (user_id, first_name, last_name, gender, level, as_
 
 -- Song matches, from this run's song records: per (title, artist_name, duration), the lowest
 -- (song_id, artist_id) among this run's records and the row already there, so the table ends as
--- a single load of every record would leave it. The md5 match key is written the same way here
--- and for songplays.unmatched_key below.
+-- a single load of every record would leave it. The match key is the one the workers staged with
+-- each song record, the same key they staged with each play.
 CREATE TEMP TABLE merge_song_matches AS
 SELECT match_key, title, artist_name, duration, song_id, artist_id
 FROM (
@@ -143,14 +151,13 @@ FROM (
          ROW_NUMBER() OVER (PARTITION BY v.match_key, v.title, v.artist_name, v.duration
                             ORDER BY v.song_id, v.artist_id) AS pick
   FROM (
-    SELECT md5(title || chr(31) || artist_name || chr(31) || CAST(duration + 0 AS VARCHAR)) AS match_key,
-           title, artist_name, duration, song_id, artist_id
+    SELECT match_key, title, artist_name, duration, song_id, artist_id
     FROM staging_songs
     WHERE run_id = {{run_id}} AND title IS NOT NULL AND artist_name IS NOT NULL AND duration IS NOT NULL
     UNION ALL
     SELECT m.match_key, m.title, m.artist_name, m.duration, m.song_id, m.artist_id
     FROM song_matches m
-    WHERE m.match_key IN (SELECT md5(title || chr(31) || artist_name || chr(31) || CAST(duration + 0 AS VARCHAR))
+    WHERE m.match_key IN (SELECT match_key
                           FROM staging_songs
                           WHERE run_id = {{run_id}} AND title IS NOT NULL AND artist_name IS NOT NULL
                             AND duration IS NOT NULL)
@@ -171,15 +178,24 @@ WHEN NOT MATCHED THEN INSERT (match_key, title, artist_name, duration, song_id, 
 -- STATUPDATE OFF), so that plays are joined to matches by hash rather than one scan of the
 -- matches per play.
 ANALYZE song_matches;
-ANALYZE staging_events (run_id, page, song, artist, length);
+ANALYZE staging_plays (run_id, songplay_id, match_key);
 
--- Songplays: one per NextSong event, matched to the song record whose own title, artist_name and
--- duration equal the play's song, artist and length (song_matches: where several records match,
--- the lowest song_id). A play that matches nothing keeps the match key of (song, artist, length)
--- in unmatched_key for later catalogue loads. Where several events share a songplay_id, the first
--- by all their columns is kept. The join takes the match key as well as the three values: Redshift
--- compares VARCHARs ignoring trailing blanks, the key does not, so "Song " matches "Song" on
--- neither engine.
+-- The song each match key names: the lowest song_id, then artist_id, among the song matches with
+-- that key (several (title, artist_name, duration) may share one). One row per key.
+CREATE TEMP TABLE merge_matches AS
+SELECT match_key, song_id, artist_id
+FROM (
+  SELECT m.match_key, m.song_id, m.artist_id,
+         ROW_NUMBER() OVER (PARTITION BY m.match_key ORDER BY m.song_id, m.artist_id) AS pick
+  FROM song_matches m
+) r
+WHERE r.pick = 1;
+
+-- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
+-- length) to the song records with the same title, artist_name and duration (merge_matches: where
+-- several keys collide or several records match, the lowest song_id). A play that matches nothing
+-- keeps its key in unmatched_key for later catalogue loads. Where several events share a
+-- songplay_id, the first by all their columns is kept.
 CREATE TEMP TABLE merge_songplays AS
 SELECT songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent, unmatched_key
 FROM (
@@ -188,18 +204,13 @@ FROM (
                             ORDER BY v.start_time, v.user_id, v.level, v.song_id, v.artist_id, v.session_id,
                                      v.location, v.user_agent) AS pick
   FROM (
-    SELECT e.session_id * 16777216 + e.item_in_session AS songplay_id,
-           TIMESTAMP 'epoch' + CAST(e.ts AS DOUBLE PRECISION) * INTERVAL '0.001 second' AS start_time,
-           NULLIF(e.user_id, '') AS user_id, e.level, m.song_id, m.artist_id, e.session_id, e.location, e.user_agent,
-           CASE WHEN m.song_id IS NULL THEN e.play_key END AS unmatched_key
-    FROM (
-      SELECT staging_events.*,
-             md5(song || chr(31) || artist || chr(31) || CAST(length + 0 AS VARCHAR)) AS play_key
-      FROM staging_events
-      WHERE run_id = {{run_id}} AND page = 'NextSong'
-    ) e
-    LEFT JOIN song_matches m
-      ON m.match_key = e.play_key AND m.title = e.song AND m.artist_name = e.artist AND m.duration = e.length
+    SELECT p.songplay_id,
+           TIMESTAMP 'epoch' + CAST(p.ts AS DOUBLE PRECISION) * INTERVAL '0.001 second' AS start_time,
+           p.user_id, p.level, m.song_id, m.artist_id, p.session_id, p.location, p.user_agent,
+           CASE WHEN m.song_id IS NULL THEN p.match_key END AS unmatched_key
+    FROM staging_plays p
+    LEFT JOIN merge_matches m ON m.match_key = p.match_key
+    WHERE p.run_id = {{run_id}}
   ) v
 ) r
 WHERE r.pick = 1;
@@ -216,17 +227,12 @@ WHEN NOT MATCHED THEN INSERT (songplay_id, start_time, user_id, level, song_id, 
           s.user_agent, s.unmatched_key);
 
 -- Earlier runs' unmatched plays: the song each match key of this run's song records now
--- names (the lowest song_id, then artist_id, should two keys collide). The keys are
--- those merge_song_matches holds: this run's records' and the rows already there with them.
+-- names (merge_matches: the lowest song_id, then artist_id, should two keys collide). The keys
+-- are those merge_song_matches holds: this run's records'.
 CREATE TEMP TABLE merge_rematch AS
-SELECT match_key, song_id, artist_id
-FROM (
-  SELECT m.match_key, m.song_id, m.artist_id,
-         ROW_NUMBER() OVER (PARTITION BY m.match_key ORDER BY m.song_id, m.artist_id) AS pick
-  FROM song_matches m
-  WHERE m.match_key IN (SELECT match_key FROM merge_song_matches)
-) r
-WHERE r.pick = 1;
+SELECT m.match_key, m.song_id, m.artist_id
+FROM merge_matches m
+WHERE m.match_key IN (SELECT match_key FROM merge_song_matches);
 
 -- Plays loaded by earlier runs before their song: matched now, by the same rule (the record's own
 -- artist_name; the lowest matching song_id), so the tables equal a single load of everything.
@@ -235,20 +241,20 @@ SET song_id = c.song_id, artist_id = c.artist_id, unmatched_key = NULL
 FROM merge_rematch c
 WHERE songplays.unmatched_key = c.match_key AND songplays.song_id IS NULL;
 
--- Time: one row per distinct songplay start time, straight from the run's NextSong events (the
--- same expression the songplays take their start_time from), for the times not there yet.
+-- Time: one row per distinct songplay start time (the same expression the songplays take their
+-- start_time from), with the parts the workers computed (PostgreSQL's date_part: ISO week,
+-- 0 = Sunday), for the times not there yet. Files that share a play time stage the same row for
+-- it: DISTINCT keeps one.
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
-SELECT t.start_time,
-       CAST(DATE_PART('hour', t.start_time) AS INTEGER), CAST(DATE_PART('day', t.start_time) AS INTEGER),
-       CAST(DATE_PART('week', t.start_time) AS INTEGER), CAST(DATE_PART('month', t.start_time) AS INTEGER),
-       CAST(DATE_PART('year', t.start_time) AS INTEGER), CAST(DATE_PART('dow', t.start_time) AS INTEGER)
+SELECT t.start_time, t.hour, t.day, t.week, t.month, t.year, t.weekday
 FROM (
-  SELECT DISTINCT TIMESTAMP 'epoch' + CAST(ts AS DOUBLE PRECISION) * INTERVAL '0.001 second' AS start_time
-  FROM staging_events
-  WHERE run_id = {{run_id}} AND page = 'NextSong'
+  SELECT DISTINCT TIMESTAMP 'epoch' + CAST(ts AS DOUBLE PRECISION) * INTERVAL '0.001 second' AS start_time,
+         hour, day, week, month, year, weekday
+  FROM staging_time
+  WHERE run_id = {{run_id}}
 ) t
 WHERE NOT EXISTS (SELECT 1 FROM time x WHERE x.start_time = t.start_time);
 
 -- The temporary tables are no longer needed.
-DROP TABLE merge_load_files, merge_songs, merge_artists, merge_users, merge_song_matches, merge_songplays,
-           merge_rematch;
+DROP TABLE merge_load_files, merge_songs, merge_artists, merge_users, merge_song_matches, merge_matches,
+           merge_songplays, merge_rematch;

@@ -92,42 +92,43 @@ class RedshiftLoadTest : public ::testing::Test {
 LocalS3Server* RedshiftLoadTest::s3_ = nullptr;
 RedshiftStandin* RedshiftLoadTest::standin_ = nullptr;
 
-std::string EventRow(int64_t run, int line, const std::string& ts) {
-  return "\"" + std::to_string(run) + "\",\"1\",\"" + std::to_string(line) +
-         "\",\"A\",\"Logged In\",\"F\",\"F\",\"1\",\"L\",\"200.5\",\"free\",\"X\",\"PUT\",\"NextSong\",\"1.5e12\",\"77\","
-         "\"S\",\"200\",\"" + ts + "\",\"UA\",\"9\"\n";
+// A staging_plays row (docs/STAGING_ROWS.md): run_id, file_id, line, songplay_id, ts, user_id,
+// level, session_id, location, user_agent, match_key.
+std::string PlayRow(int64_t run, int line, const std::string& ts) {
+  return "\"" + std::to_string(run) + "\",\"1\",\"" + std::to_string(line) + "\",\"" +
+         std::to_string(77LL * 16777216 + line) + "\",\"" + ts + "\",\"9\",\"free\",\"77\",\"X\",\"UA\",\"-4242\"\n";
 }
 
 TEST_F(RedshiftLoadTest, AFailedCopyIsExplainedFromStlLoadErrorsAndPublishesNothing) {
-  const std::string csv = EventRow(run_id_, 1, "1541990000000") + EventRow(run_id_, 2, "yesterday");
-  const std::string manifest = PutPartAndManifest("bad-events", csv);
-  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_events", manifest, 2, 1}}, Auth());
+  const std::string csv = PlayRow(run_id_, 1, "1541990000000") + PlayRow(run_id_, 2, "yesterday");
+  const std::string manifest = PutPartAndManifest("bad-plays", csv);
+  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_plays", manifest, 2, 1}}, Auth());
   ASSERT_FALSE(s.ok());
   const std::string m = s.message();
   EXPECT_NE(m.find("rolled back"), std::string::npos) << m;
-  EXPECT_NE(m.find("bad-events.csv.gz line 2, column ts"), std::string::npos) << m;
+  EXPECT_NE(m.find("bad-plays.csv.gz line 2, column ts"), std::string::npos) << m;
   EXPECT_NE(m.find("value 'yesterday'"), std::string::npos) << m;
-  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_events"), "0");
+  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_plays"), "0");
   EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".songplays"), "0");
   EXPECT_EQ(Sql("SELECT state FROM " + schema_ + ".runs WHERE run_id = " + std::to_string(run_id_)), "staging");
 }
 
 TEST_F(RedshiftLoadTest, PartsHoldingOtherRowCountsThanAcceptedAreRefused) {
-  const std::string manifest = PutPartAndManifest("short-events", EventRow(run_id_, 1, "1541990000000"));
-  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_events", manifest, 2, 1}}, Auth());
+  const std::string manifest = PutPartAndManifest("short-plays", PlayRow(run_id_, 1, "1541990000000"));
+  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_plays", manifest, 2, 1}}, Auth());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
   EXPECT_NE(s.message().find("loaded 1 rows, but the accepted parts hold 2"), std::string::npos) << s.message();
-  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_events"), "0");
+  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_plays"), "0");
 }
 
 TEST_F(RedshiftLoadTest, ARunCommittedByAnotherCoordinatorIsNotLoadedAgain) {
   ASSERT_TRUE(store_->SetState(run_id_, coordinator::RunState::kDone).ok());
-  const std::string manifest = PutPartAndManifest("events", EventRow(run_id_, 1, "1541990000000"));
-  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_events", manifest, 1, 1}}, Auth());
+  const std::string manifest = PutPartAndManifest("plays", PlayRow(run_id_, 1, "1541990000000"));
+  Status s = store_->LoadFromS3AndTransform(run_id_, {{"staging_plays", manifest, 1, 1}}, Auth());
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("was committed by another coordinator"), std::string::npos) << s.message();
-  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_events"), "0");
+  EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_plays"), "0");
 }
 
 }  // namespace

@@ -7,7 +7,9 @@ dialect through the Redshift stand-in (tests/tools/redshift_standin), which refu
 lacks and loads staging tables by COPY from the local S3 server, as a coordinator does. The input
 is the Sparkify sample (../shared/data/sparkify-sample from the checkout) plus a few files made up
 here to reach every tie-breaking rule, typed by SQL as the benchmark's baseline types it
-(sql/bench/baseline_stage.sql: jsonb_to_record on the raw documents).
+(sql/bench/baseline_stage.sql: jsonb_to_record on the raw documents), and shaped by SQL into the
+staging rows the workers emit (docs/STAGING_ROWS.md: plays, each file's latest row per user, each
+file's play times with their parts, song records with their match key).
 
 The loads, each the transaction a coordinator runs (transform, every check, transform_finish):
   full    every file in one run;
@@ -15,7 +17,7 @@ The loads, each the transaction a coordinator runs (transform, every check, tran
           song comes only in the second run, users seen in both, a later run bringing an older
           event), then the second run's rows again as a third run;
   and the full load again as a second run. Each schema pair (postgres_*, redshift_*) must hold the same rows
-in every star table (unmatched_key: the same NULLs; its hash differs by design), the incremental
+in every star table (the match keys too: both keep the workers' hash), the incremental
 load the same as the full one, and a rerun must change nothing. Every check is also run once on a
 deliberately broken table and must report it.
 
@@ -157,13 +159,19 @@ def param_count(text):
 
 # --- the input --------------------------------------------------------------------------------
 
-# The staging columns in COPY order (the worker's and the coordinator's), and which hold text.
-EVENT_COLUMNS = ["run_id", "file_id", "line", "artist", "auth", "first_name", "gender", "item_in_session",
-                 "last_name", "length", "level", "location", "method", "page", "registration", "session_id", "song",
-                 "status", "ts", "user_agent", "user_id"]
+# The staging columns in COPY order (the worker's and the coordinator's, docs/STAGING_ROWS.md), and
+# which hold text.
+PLAY_COLUMNS = ["run_id", "file_id", "line", "songplay_id", "ts", "user_id", "level", "session_id", "location",
+                "user_agent", "match_key"]
+USER_COLUMNS = ["run_id", "file_id", "line", "user_id", "first_name", "last_name", "gender", "level", "ts",
+                "session_id", "item_in_session"]
+TIME_COLUMNS = ["run_id", "file_id", "ts", "hour", "day", "week", "month", "year", "weekday"]
 SONG_COLUMNS = ["run_id", "file_id", "line", "num_songs", "artist_id", "artist_latitude", "artist_longitude",
-                "artist_location", "artist_name", "song_id", "title", "duration", "year"]
-FILE_COLUMNS = ["run_id", "file_id", "uri", "kind", "etag", "size", "records", "staged", "rejected"]
+                "artist_location", "artist_name", "song_id", "title", "duration", "year", "match_key"]
+FILE_COLUMNS = ["run_id", "file_id", "uri", "kind", "etag", "size", "records", "staged", "rejected", "staged_rows"]
+# The staging tables a run's rows go to, with their columns and where this test keeps them.
+STAGED = [("staging_plays", PLAY_COLUMNS, "src.plays"), ("staging_users", USER_COLUMNS, "src.users"),
+          ("staging_time", TIME_COLUMNS, "src.time"), ("staging_songs", SONG_COLUMNS, "src.songs")]
 REJECT_COLUMNS = ["run_id", "file_id", "line", "byte_offset", "reason", "excerpt"]
 TEXT_COLUMNS = {"artist", "auth", "first_name", "gender", "last_name", "level", "location", "method", "page",
                 "song", "user_agent", "user_id", "artist_id", "artist_location", "artist_name", "song_id", "title",
@@ -302,15 +310,14 @@ class Loader:
         c = side.conn
         run(c, "BEGIN")
         run_id = int(side.file("run_create", sources).rows[0][0])
-        run(c, "INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, records, staged, rejected) "
-               "SELECT file_id, uri, kind, etag, size, $1, 'staged', records, staged, rejected FROM src.files "
+        run(c, "INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, records, staged, rejected, "
+               "staged_rows) "
+               "SELECT file_id, uri, kind, etag, size, $1, 'staged', records, staged, rejected, staged_rows FROM src.files "
                "WHERE file_id = ANY($2::bigint[]) "
                "ON CONFLICT (uri) DO UPDATE SET etag = excluded.etag, size = excluded.size, run_id = excluded.run_id, "
                "state = 'staged', records = excluded.records, staged = excluded.staged, rejected = excluded.rejected, "
-               "updated_at = now()", run_id, ids)
-        for table, columns, source in (("staging_events", EVENT_COLUMNS, "src.events"),
-                                       ("staging_songs", SONG_COLUMNS, "src.songs"),
-                                       ("rejects", REJECT_COLUMNS, "src.rejects")):
+               "staged_rows = excluded.staged_rows, updated_at = now()", run_id, ids)
+        for table, columns, source in STAGED + [("rejects", REJECT_COLUMNS, "src.rejects")]:
             run(c, "INSERT INTO %s (%s) SELECT $1::bigint, %s FROM %s WHERE file_id = ANY($2::bigint[])" % (
                 table, ", ".join(columns), ", ".join(columns[1:]), source), run_id, ids)
         run(c, "UPDATE runs SET state = 'transforming' WHERE run_id = $1", run_id)
@@ -330,10 +337,9 @@ class Loader:
         side.file("run_create", run_id, sources)
         run(c, "COMMIT")
         self.assert_state(side, run_id, "staging")
-        copies = [self.stage(side, "staging_events", EVENT_COLUMNS, "src.events", run_id, file_ids),
-                  self.stage(side, "staging_songs", SONG_COLUMNS, "src.songs", run_id, file_ids),
-                  self.stage(side, "staging_files", FILE_COLUMNS, "src.files", run_id, file_ids),
-                  self.stage(side, "rejects", REJECT_COLUMNS, "src.rejects", run_id, file_ids)]
+        copies = [self.stage(side, table, columns, source, run_id, file_ids) for table, columns, source in STAGED]
+        copies += [self.stage(side, "staging_files", FILE_COLUMNS, "src.files", run_id, file_ids),
+                   self.stage(side, "rejects", REJECT_COLUMNS, "src.rejects", run_id, file_ids)]
         side.file("run_set_state", run_id, "transforming", None)
         run(c, "BEGIN")
         for sql, rows in copies:
@@ -355,7 +361,7 @@ class Loader:
     def stage(self, side, table, columns, source, run_id, file_ids):
         """Writes the run's rows of `table` as gzip CSV parts and a manifest to S3; returns the COPY."""
         select = ", ".join(["$1::bigint"] + [c for c in columns[1:]])
-        order = "file_id" if table == "staging_files" else "file_id, line"
+        order = {"staging_files": "file_id", "staging_time": "file_id, ts"}.get(table, "file_id, line")
         rows = run(self.direct, "SELECT %s FROM %s WHERE file_id = ANY($2::bigint[]) ORDER BY %s" % (
             select, source, order), run_id, "{%s}" % ",".join(map(str, file_ids))).rows
         lines = []
@@ -386,19 +392,17 @@ class Loader:
 
 # --- what the tables hold ---------------------------------------------------------------------
 
+# Every column, the match keys too: both dialects keep the workers' hash.
 STAR = {
     "songs": "song_id, title, artist_id, year, duration",
     "artists": "artist_id, name, location, latitude, longitude",
     "users": "user_id, first_name, last_name, gender, level, as_of",
     "time": "start_time, hour, day, week, month, year, weekday",
     "songplays": "songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent, "
-                 "unmatched_key IS NULL AS matched_or_keyless",
-    "song_matches": "title, artist_name, duration, song_id, artist_id",
+                 "unmatched_key",
+    "song_matches": "match_key, title, artist_name, duration, song_id, artist_id",
 }
-# Within one dialect the hashes must agree too.
-SAME_DIALECT = dict(STAR, songplays="songplay_id, start_time, user_id, level, song_id, artist_id, session_id, "
-                                    "location, user_agent, unmatched_key",
-                    song_matches="match_key, title, artist_name, duration, song_id, artist_id")
+SAME_DIALECT = STAR
 LEDGER = {
     "load_files": "file_id, uri, kind, etag, size, run_id, state, records, staged, rejected",
     "runs": "run_id, sources, state, finished_at IS NOT NULL AS finished, error",
@@ -515,7 +519,7 @@ def build_source(direct, sample):
     """The sample, typed by SQL into src.events / src.songs (sql/bench/baseline_stage.sql's typing)."""
     run(direct, "CREATE SCHEMA src")
     run(direct, "CREATE TABLE src.files (file_id bigint PRIMARY KEY, uri text, kind text, etag text, size bigint, "
-                "records bigint, staged bigint, rejected bigint)")
+                "records bigint, staged bigint, rejected bigint, staged_rows bigint)")
     run(direct, "CREATE TABLE src.raw (file_id bigint, line bigint, doc text)")
     run(direct, "CREATE TABLE src.rejects (file_id bigint, line bigint, byte_offset bigint, reason text, excerpt text)")
     for f in sample.files:
@@ -546,6 +550,46 @@ CROSS JOIN LATERAL jsonb_to_record(r.doc::jsonb) AS j (
   "sessionId" bigint, song text, status integer, ts bigint, "userAgent" text, "userId" text)""")
     # JSON numbers have no negative zero: the play of "Zero Point" gets its -0 here.
     run(direct, "UPDATE src.events SET length = '-0'::float8 WHERE song = 'Zero Point'")
+    shape_rows(direct)
+
+
+# The song-matching key the workers compute (worker/star_rows.h, SongMatchKey), in PostgreSQL's SQL.
+def match_key_sql(title, artist_name, duration):
+    return "hashtextextended(%s || chr(31) || %s || chr(31) || (%s + 0)::text, 0)" % (title, artist_name, duration)
+
+
+def shape_rows(direct):
+    """The typed records shaped as the workers shape them (docs/STAGING_ROWS.md, worker/star_rows.cc):
+    src.plays, src.users, src.time, src.songs' match keys, and src.files' staged_rows."""
+    run(direct, "ALTER TABLE src.songs ADD COLUMN match_key bigint")
+    run(direct, "UPDATE src.songs SET match_key = " + match_key_sql("title", "artist_name", "duration"))
+    run(direct, """
+CREATE TABLE src.plays AS
+SELECT file_id, line, session_id * 16777216 + item_in_session AS songplay_id, ts, user_id, level, session_id,
+       location, user_agent, """ + match_key_sql("song", "artist", "length") + """ AS match_key
+FROM src.events
+WHERE page = 'NextSong' AND session_id IS NOT NULL AND item_in_session IS NOT NULL""")
+    run(direct, """
+CREATE TABLE src.users AS
+SELECT DISTINCT ON (file_id, user_id) file_id, line, user_id, first_name, last_name, gender, level, ts, session_id,
+       item_in_session
+FROM src.events
+WHERE user_id <> ''
+ORDER BY file_id, user_id, ts DESC, session_id DESC NULLS LAST, item_in_session DESC NULLS LAST,
+         first_name COLLATE "C", last_name COLLATE "C", gender COLLATE "C", level COLLATE "C"
+""")
+    run(direct, """
+CREATE TABLE src.time AS
+SELECT file_id, ts, date_part('hour', t)::int AS hour, date_part('day', t)::int AS day,
+       date_part('week', t)::int AS week, date_part('month', t)::int AS month, date_part('year', t)::int AS year,
+       date_part('dow', t)::int AS weekday
+FROM (SELECT DISTINCT file_id, ts, timestamp 'epoch' + ts * interval '1 millisecond' AS t FROM src.plays) p""")
+    run(direct, """
+UPDATE src.files f SET staged_rows = COALESCE((SELECT sum(n) FROM (
+    SELECT count(*) AS n FROM src.plays WHERE file_id = f.file_id
+    UNION ALL SELECT count(*) FROM src.users WHERE file_id = f.file_id
+    UNION ALL SELECT count(*) FROM src.time WHERE file_id = f.file_id
+    UNION ALL SELECT count(*) FROM src.songs WHERE file_id = f.file_id) c), 0)""")
 
 
 def setUpModule():
@@ -683,9 +727,9 @@ class WhatTheRulesGiveTest(unittest.TestCase):
         self.assertEqual([r[0] for r in rows], ["0", "1", "2", "3", "4"])
         self.assertEqual(rows[0][1], "SOSYN0001")
         self.assertIsNone(rows[0][2])
-        self.assertRegex(rows[2][2], "^[0-9a-f]{32}$")  # p5: no song, a key
+        self.assertRegex(rows[2][2], "^-?[0-9]+$")  # p5: no song, a key
         title, artist, length = STATE["plays"]["p5"]
-        expected = run(STATE["direct"], "SELECT md5($1 || chr(31) || $2 || chr(31) || CAST($3::float8 + 0 AS VARCHAR))",
+        expected = run(STATE["direct"], "SELECT " + match_key_sql("$1", "$2", "$3::float8"),
                        title, artist, repr(length)).rows[0][0]
         self.assertEqual(rows[2][2], expected)
         self.assertEqual(rows[3][1:], [None, None])  # no artist, no length: no key
@@ -725,17 +769,17 @@ class ChecksTest(unittest.TestCase):
              "ALTER TABLE load_files ADD UNIQUE (uri) DEFERRABLE INITIALLY DEFERRED",
              "INSERT INTO load_files SELECT * FROM load_files WHERE file_id = 1"], 2),
         "checks/songplays_count_matches_run": (
-            ["INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) "
-             "VALUES (999, 1, 1, 'NextSong', 999999, 0, 1543000000796, '42')"], 1),
+            ["INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, session_id) "
+             "VALUES (999, 1, 1, 999999::bigint * 16777216, 1543000000796, '42', 999999)"], 1),
         "checks/tables_not_empty": (
             ["DELETE FROM users",
-             "INSERT INTO staging_events (run_id, file_id, line, page, ts, user_id) "
-             "VALUES (999, 1, 1, 'Home', 1543000000796, '42')"], 1),
+             "INSERT INTO staging_users (run_id, file_id, line, user_id, ts) "
+             "VALUES (999, 1, 1, '42', 1543000000796)"], 1),
         "checks/ledger_accounts_balance": (
-            ["INSERT INTO staging_files VALUES (999, 5000, 's3://sparkify/new.json', 'event', 'e', 10, 3, 2, 1)",
+            ["INSERT INTO staging_files VALUES (999, 5000, 's3://sparkify/new.json', 'event', 'e', 10, 3, 2, 1, 2)",
              "INSERT INTO load_files VALUES (5000, 's3://sparkify/new.json', 'event', 'e', 10, 999, 'loaded', 3, 2, 1, "
              "TIMESTAMP 'now')",
-             "INSERT INTO staging_files VALUES (999, 5001, 's3://sparkify/lost.json', 'event', 'e', 10, 0, 0, 0)"], 2),
+             "INSERT INTO staging_files VALUES (999, 5001, 's3://sparkify/lost.json', 'event', 'e', 10, 0, 0, 0, 0)"], 2),
         "checks/songplays_artist_in_artists": (
             ["DELETE FROM artists WHERE artist_id = (SELECT min(artist_id) FROM songplays)"], None),
         "checks/songplays_song_in_songs": (["DELETE FROM songs WHERE song_id = (SELECT min(song_id) FROM songplays)"],

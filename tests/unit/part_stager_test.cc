@@ -323,8 +323,9 @@ const char* kSong =
 constexpr int64_t kRun = 42;
 const std::string kPrefix = "p/run=42/c=x/task=7/attempt=1/";
 
-// Five records: three good, one malformed (rejected by the parser), one with a 70,000-byte song
-// title (rejected for Redshift), on lines 1..5.
+// Five records on lines 1..5: three good, one malformed (rejected by the parser), one with a
+// 70,000-byte song title (rejected by a parser told of Redshift's limit; without one, a play like
+// the others: a play's row holds its song's match key, not its title).
 std::string EventsBody() {
   return Event(7, 1541106106796, 1, 0) + "\n" + Event(8, 1541106106797, 2, 0, "tab\\there") + "\n{not json\n" +
          Event(9, 1541106106798, 3, 0, std::string(70000, 'w')) + "\n" + Event(10, 1541106106799, 4, 1) + "\n";
@@ -401,8 +402,12 @@ TEST(S3PartStagerTest, WritesPartsThatHoldWhatTheMarkerSaysAndTheMarkerLast) {
   RecordingStore store;
   RecordParser parser;
   S3PartStager stager(Target(&store), &parser);
+  std::string wide_song = kSong;
+  const size_t title = wide_song.find("\"title\": \"") + 10;
+  wide_song.replace(title, wide_song.find("\", \"duration\"") - title, std::string(70000, 'w'));
   std::vector<FetchedFile> files = {InMemory("s3://src/log_data/2018-11-01-events.json", FileKind::kEvent, 11, EventsBody()),
-                                    InMemory("s3://src/song_data/A/SO1.json", FileKind::kSong, 12, kSong)};
+                                    InMemory("s3://src/song_data/A/SO1.json", FileKind::kSong, 12, kSong),
+                                    InMemory("s3://src/song_data/A/SO2.json", FileKind::kSong, 13, wide_song)};
   auto outcomes = stager.StageTask(kRun, files);
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
 
@@ -432,17 +437,24 @@ TEST(S3PartStagerTest, WritesPartsThatHoldWhatTheMarkerSaysAndTheMarkerLast) {
 
   // The accounts: records = staged + rejected for each file, the same in the outcomes and the
   // marker, and the rows in the parts add up to them.
-  ASSERT_EQ(outcomes->size(), 2u);
-  ASSERT_EQ(marker.files_size(), 2);
+  ASSERT_EQ(outcomes->size(), 3u);
+  ASSERT_EQ(marker.files_size(), 3);
   const FileOutcome& ev = (*outcomes)[0];
   const FileOutcome& so = (*outcomes)[1];
+  const FileOutcome& wide = (*outcomes)[2];
   EXPECT_EQ(ev.records, 5u);
-  EXPECT_EQ(ev.staged, 3u);
-  EXPECT_EQ(ev.rejected, 2u);
+  EXPECT_EQ(ev.staged, 4u);
+  EXPECT_EQ(ev.rejected, 1u);
+  EXPECT_EQ(ev.staged_rows, 12u) << "4 plays, 4 users, 4 play times";
   EXPECT_EQ(so.records, 1u);
   EXPECT_EQ(so.staged, 1u);
   EXPECT_EQ(so.rejected, 0u);
-  for (int i = 0; i < 2; ++i) {
+  EXPECT_EQ(so.staged_rows, 1u);
+  EXPECT_EQ(wide.records, 1u);
+  EXPECT_EQ(wide.staged, 0u);
+  EXPECT_EQ(wide.rejected, 1u) << "a song row too wide for Redshift rejects its record";
+  EXPECT_EQ(wide.staged_rows, 0u);
+  for (int i = 0; i < 3; ++i) {
     const staging::StagedFile& f = marker.files(i);
     const FileOutcome& o = (*outcomes)[i];
     EXPECT_EQ(f.uri(), files[i].uri);
@@ -452,6 +464,7 @@ TEST(S3PartStagerTest, WritesPartsThatHoldWhatTheMarkerSaysAndTheMarkerLast) {
     EXPECT_EQ(f.records(), o.records);
     EXPECT_EQ(f.staged(), o.staged);
     EXPECT_EQ(f.rejected(), o.rejected);
+    EXPECT_EQ(f.staged_rows(), o.staged_rows);
     EXPECT_EQ(f.records(), f.staged() + f.rejected()) << f.uri();
   }
   auto rows_of = [&](const std::string& table) -> const std::vector<Record>& {
@@ -459,59 +472,79 @@ TEST(S3PartStagerTest, WritesPartsThatHoldWhatTheMarkerSaysAndTheMarkerLast) {
     auto it = back.rows.find(table);
     return it == back.rows.end() ? kNone : it->second;
   };
-  const auto& events = rows_of("staging_events");
+  const auto& plays = rows_of("staging_plays");
+  const auto& users = rows_of("staging_users");
+  const auto& times = rows_of("staging_time");
   const auto& songs = rows_of("staging_songs");
   const auto& rejects = rows_of("rejects");
   const auto& accounts = rows_of("staging_files");
-  EXPECT_EQ(events.size(), ev.staged);
-  EXPECT_EQ(songs.size(), so.staged);
-  EXPECT_EQ(rejects.size(), ev.rejected + so.rejected);
-  EXPECT_EQ(accounts.size(), 2u);
+  EXPECT_EQ(plays.size() + users.size() + times.size(), ev.staged_rows);
+  EXPECT_EQ(songs.size(), so.staged + wide.staged);
+  EXPECT_EQ(rejects.size(), ev.rejected + so.rejected + wide.rejected);
+  EXPECT_EQ(accounts.size(), 3u);
 
-  // Staging rows: run_id, file_id, line, then the parser's columns.
-  ASSERT_EQ(events.size(), 3u);
-  const size_t event_width = 3 + StagingColumns(FileKind::kEvent).size();
+  // staging_plays: run_id, file_id, line, songplay_id, ts, user_id, level, session_id, location,
+  // user_agent, match_key (docs/STAGING_ROWS.md).
+  ASSERT_EQ(plays.size(), 4u);
   std::vector<std::string> lines;
-  for (const Record& r : events) {
-    ASSERT_EQ(r.size(), event_width);
+  for (const Record& r : plays) {
+    ASSERT_EQ(r.size(), 11u);
     EXPECT_EQ(r[0], "42");
     EXPECT_EQ(r[1], "11");
     lines.push_back(r[2].value_or("NULL"));
-    EXPECT_EQ(r[3], "Artist, \"The\"") << "a comma and quotes inside a value";
+    EXPECT_EQ(r[9], "Mozilla/5.0");
+    EXPECT_TRUE(r[10].has_value()) << "every play has its song, artist and length: a match key";
   }
-  EXPECT_EQ(lines, (std::vector<std::string>{"1", "2", "5"}));
-  EXPECT_EQ(events[1][3 + 13], "tab\there") << "song, with its tab unescaped";
+  EXPECT_EQ(lines, (std::vector<std::string>{"1", "2", "4", "5"}));
+  EXPECT_EQ(plays[0][3], std::to_string(1 * 16777216 + 0)) << "songplay_id = session_id * 2^24 + item_in_session";
+  EXPECT_EQ(plays[0][4], "1541106106796");
+  EXPECT_EQ(plays[3][3], std::to_string(4 * 16777216 + 1));
+  EXPECT_NE(plays[0][10], plays[1][10]) << "another song, another match key";
+  EXPECT_EQ(plays[0][10], plays[3][10]) << "the same song, artist and length, the same match key";
+
+  // staging_users: one per user in the file; staging_time: one per distinct play time, with its
+  // parts (2018-11-01 21:01:46 UTC, a Thursday of ISO week 44).
+  ASSERT_EQ(users.size(), 4u);
+  for (const Record& r : users) ASSERT_EQ(r.size(), 11u);
+  EXPECT_EQ(users[0], (Record{"42", "11", "5", "10", "F", "L", "F", "free", "1541106106799", "4", "1"}));
+  ASSERT_EQ(times.size(), 4u);
+  EXPECT_EQ(times[0], (Record{"42", "11", "1541106106796", "21", "1", "44", "11", "2018", "4"}));
+
+  // staging_songs: run_id, file_id, line, the parser's columns, the match key.
   ASSERT_EQ(songs.size(), 1u);
-  ASSERT_EQ(songs[0].size(), 3 + StagingColumns(FileKind::kSong).size());
+  ASSERT_EQ(songs[0].size(), 3 + StagingColumns(FileKind::kSong).size() + 1);
   EXPECT_EQ(songs[0][1], "12");
   EXPECT_EQ(songs[0][3 + 2], std::nullopt) << "artist_latitude null -> NULL";
   EXPECT_EQ(songs[0][3 + 4], "") << "artist_location \"\" -> the empty string";
   EXPECT_EQ(songs[0][3 + 7], "Line\nbreak, \"quoted\"");
+  EXPECT_TRUE(songs[0].back().has_value()) << "match_key";
 
   // Rejects: run_id, file_id, line, byte_offset, reason, excerpt. The wide record names
   // Redshift's limit; the malformed one is the parser's.
   ASSERT_EQ(rejects.size(), 2u);
-  std::map<std::string, std::string> reason_by_line;
+  std::map<std::string, std::string> reason_by_file;
   for (const Record& r : rejects) {
     ASSERT_EQ(r.size(), 6u);
     EXPECT_EQ(r[0], "42");
-    EXPECT_EQ(r[1], "11");
-    reason_by_line[r[2].value_or("")] = r[4].value_or("");
+    reason_by_file[r[1].value_or("") + ":" + r[2].value_or("")] = r[4].value_or("");
     EXPECT_TRUE(r[5].has_value());
     EXPECT_LE(r[5]->size(), 256u) << "excerpts are short";
   }
-  ASSERT_EQ(reason_by_line.count("4"), 1u);
-  EXPECT_THAT(reason_by_line["4"], HasSubstr("65535"));
-  EXPECT_THAT(reason_by_line["4"], HasSubstr("70000"));
-  EXPECT_THAT(reason_by_line["4"], HasSubstr("staging_events"));
-  ASSERT_EQ(reason_by_line.count("3"), 1u);
-  EXPECT_THAT(reason_by_line["3"], ::testing::Not(HasSubstr("65535")));
+  ASSERT_EQ(reason_by_file.count("13:1"), 1u);
+  EXPECT_THAT(reason_by_file["13:1"], HasSubstr("65535"));
+  EXPECT_THAT(reason_by_file["13:1"], HasSubstr("70000"));
+  EXPECT_THAT(reason_by_file["13:1"], HasSubstr("column 11"));
+  EXPECT_THAT(reason_by_file["13:1"], HasSubstr("staging_songs"));
+  ASSERT_EQ(reason_by_file.count("11:3"), 1u);
+  EXPECT_THAT(reason_by_file["11:3"], ::testing::Not(HasSubstr("65535")));
 
-  // staging_files: run_id, file_id, uri, kind, etag, size, records, staged, rejected.
-  EXPECT_EQ(accounts[0], (Record{"42", "11", files[0].uri, "event", "etag-11", std::to_string(files[0].size), "5", "3",
-                                 "2"}));
+  // staging_files: run_id, file_id, uri, kind, etag, size, records, staged, rejected, staged_rows.
+  EXPECT_EQ(accounts[0], (Record{"42", "11", files[0].uri, "event", "etag-11", std::to_string(files[0].size), "5", "4",
+                                 "1", "12"}));
   EXPECT_EQ(accounts[1], (Record{"42", "12", files[1].uri, "song", "etag-12", std::to_string(files[1].size), "1", "1",
-                                 "0"}));
+                                 "0", "1"}));
+  EXPECT_EQ(accounts[2], (Record{"42", "13", files[2].uri, "song", "etag-13", std::to_string(files[2].size), "1", "0",
+                                 "1", "0"}));
 }
 
 // Tiny parts: each file's rows make a part of their own, numbered per table, and the counts per
@@ -531,15 +564,17 @@ TEST(S3PartStagerTest, SmallPartsAreNumberedAndEachCountsItsOwnRows) {
   auto outcomes = stager.StageTask(kRun, files);
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   const staging::StagedParts marker = MarkerInStore(store);
-  std::vector<std::pair<std::string, uint64_t>> events;
+  std::vector<std::pair<std::string, uint64_t>> plays;
   for (const auto& p : marker.parts()) {
-    if (p.table() == "staging_events") events.emplace_back(p.key(), p.rows());
+    if (p.table() == "staging_plays") plays.emplace_back(p.key(), p.rows());
   }
-  EXPECT_EQ(events, (std::vector<std::pair<std::string, uint64_t>>{{kPrefix + "staging_events-0.csv.gz", 1},
-                                                                  {kPrefix + "staging_events-1.csv.gz", 2},
-                                                                  {kPrefix + "staging_events-2.csv.gz", 3}}));
+  EXPECT_EQ(plays, (std::vector<std::pair<std::string, uint64_t>>{{kPrefix + "staging_plays-0.csv.gz", 1},
+                                                                 {kPrefix + "staging_plays-1.csv.gz", 2},
+                                                                 {kPrefix + "staging_plays-2.csv.gz", 3}}));
   const ReadBack back = ReadParts(store, marker);
-  EXPECT_EQ(back.rows.at("staging_events").size(), 6u);
+  EXPECT_EQ(back.rows.at("staging_plays").size(), 6u);
+  EXPECT_EQ(back.rows.at("staging_users").size(), 6u);
+  EXPECT_EQ(back.rows.at("staging_time").size(), 6u);
   EXPECT_EQ(back.rows.at("staging_files").size(), 3u);
   EXPECT_EQ(back.rows.count("staging_songs"), 0u) << "no part for a table without rows";
   EXPECT_EQ(back.rows.count("rejects"), 0u);
@@ -547,7 +582,8 @@ TEST(S3PartStagerTest, SmallPartsAreNumberedAndEachCountsItsOwnRows) {
 }
 
 // A file too large to hold is read a range at a time; what it stages is what the same bytes held
-// in memory stage, the wide record rejected all the same.
+// in memory stage: the same plays, users and play times, the malformed record rejected all the
+// same.
 TEST(S3PartStagerTest, AStreamedFileStagesTheSameRowsAsOneHeldInMemory) {
   const std::string body = EventsBody();
   RecordingStore held_store;
@@ -580,15 +616,17 @@ TEST(S3PartStagerTest, AStreamedFileStagesTheSameRowsAsOneHeldInMemory) {
   EXPECT_EQ((*a)[0].records, (*b)[0].records);
   EXPECT_EQ((*a)[0].staged, (*b)[0].staged);
   EXPECT_EQ((*a)[0].rejected, (*b)[0].rejected);
-  EXPECT_EQ((*b)[0].staged, 3u);
-  EXPECT_EQ((*b)[0].rejected, 2u);
+  EXPECT_EQ((*a)[0].staged_rows, (*b)[0].staged_rows);
+  EXPECT_EQ((*b)[0].staged, 4u);
+  EXPECT_EQ((*b)[0].rejected, 1u);
   const ReadBack ra = ReadParts(held_store, MarkerInStore(held_store));
   const ReadBack rb = ReadParts(streamed_store, MarkerInStore(streamed_store));
-  EXPECT_EQ(ra.rows.at("staging_events"), rb.rows.at("staging_events"));
+  for (const char* table : {"staging_plays", "staging_users", "staging_time"}) {
+    EXPECT_EQ(ra.rows.at(table), rb.rows.at(table)) << table;
+  }
   EXPECT_EQ(ra.rows.at("staging_files"), rb.rows.at("staging_files"));
-  // Rejects agree on line and reason (the byte offset of a wide record is not known when
-  // streaming either way, and a parser reject's is the file's in both).
-  ASSERT_EQ(rb.rows.at("rejects").size(), 2u);
+  // Rejects agree on line, byte offset and reason.
+  ASSERT_EQ(rb.rows.at("rejects").size(), 1u);
   EXPECT_EQ(ra.rows.at("rejects"), rb.rows.at("rejects"));
 }
 
@@ -629,12 +667,15 @@ TEST(S3PartStagerTest, AFileOfOnlyRejectsHasItsAccountAndRejects) {
   auto out = stager.StageTask(kRun, files);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const ReadBack back = ReadParts(store, MarkerInStore(store));
-  EXPECT_EQ(back.rows.count("staging_events"), 0u);
+  for (const char* table : {"staging_plays", "staging_users", "staging_time"}) {
+    EXPECT_EQ(back.rows.count(table), 0u) << table;
+  }
   EXPECT_EQ(back.rows.at("rejects").size(), 2u);
   ASSERT_EQ(back.rows.at("staging_files").size(), 1u);
   EXPECT_EQ(back.rows.at("staging_files")[0][6], "2");
   EXPECT_EQ(back.rows.at("staging_files")[0][7], "0");
   EXPECT_EQ(back.rows.at("staging_files")[0][8], "2");
+  EXPECT_EQ(back.rows.at("staging_files")[0][9], "0") << "staged_rows";
 }
 
 // A record rejected for Redshift's limit by a parser told of it (as the worker's is) shows, like

@@ -27,7 +27,9 @@ namespace {
 // The statements under golden test. Add a name here (and run once with LOADSTAR_UPDATE_GOLDEN=1)
 // to cover another file of sql/redshift/.
 const char* const kGolden[] = {
-    "copy_manifest_staging_events",
+    "copy_manifest_staging_plays",
+    "copy_manifest_staging_users",
+    "copy_manifest_staging_time",
     "copy_manifest_staging_songs",
     "copy_manifest_rejects",
     "copy_manifest_staging_files",
@@ -41,7 +43,7 @@ SqlVars GoldenVars() {
   v.dialect = Dialect::kRedshift;
   v.schema = "sparkify";
   v.run_id = 42;
-  v.literals = {{"manifest", "s3://staging/p/run=42/c=x/manifests/staging_events.manifest"},
+  v.literals = {{"manifest", "s3://staging/p/run=42/c=x/manifests/staging_plays.manifest"},
                 {"iam_role", "arn:aws:iam::123456789012:role/loadstar-copy"},
                 {"region", "us-west-2"}};
   return v;

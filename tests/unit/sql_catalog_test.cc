@@ -72,25 +72,48 @@ TEST(SqlCatalogTest, PlaceholdersAreSubstitutedSafely) {
   EXPECT_EQ(SqlText("postgres/no_such_file").status().code(), StatusCode::kNotFound);
 }
 
-// The parser writes COPY rows in StagingColumns order after run_id, file_id and line; the COPY
-// statements in sql/ must name the columns in exactly that order.
+// The column list of a COPY statement (after its leading comments), "a, b, c", on one line.
+std::string CopyColumns(const std::string& text) {
+  const size_t copy = text.find("COPY ");
+  if (copy == std::string::npos) return "";
+  const size_t open = text.find('(', copy);
+  std::string got = text.substr(open + 1, text.find(')', open) - open - 1);
+  std::string flat;
+  for (char c : got) {
+    if (c == '\n') continue;
+    if (c == ' ' && !flat.empty() && flat.back() == ' ') continue;
+    flat += c;
+  }
+  size_t pos;
+  while ((pos = flat.find(",  ")) != std::string::npos) flat.erase(pos + 1, 1);
+  return flat;
+}
+
+// The workers write staging_songs rows in StagingColumns order after run_id, file_id and line,
+// then the match key (docs/STAGING_ROWS.md); the COPY statements in sql/ must name the columns in
+// exactly that order.
 TEST(SqlCatalogTest, CopyColumnListsMatchTheParser) {
-  for (auto [file, kind] : {std::pair{"postgres/copy_staging_events", worker::FileKind::kEvent},
-                            std::pair{"postgres/copy_staging_songs", worker::FileKind::kSong}}) {
-    auto text = SqlText(file);
-    ASSERT_TRUE(text.ok());
-    std::string expected = "run_id, file_id, line";
-    for (const auto& c : worker::StagingColumns(kind)) expected += ", " + c;
-    std::string got = text->substr(text->find('(') + 1, text->find(')') - text->find('(') - 1);
-    std::string flat;
-    for (char c : got) {
-      if (c == '\n') continue;
-      if (c == ' ' && !flat.empty() && flat.back() == ' ') continue;
-      flat += c;
-    }
-    size_t pos;
-    while ((pos = flat.find(",  ")) != std::string::npos) flat.erase(pos + 1, 1);
-    EXPECT_EQ(flat, expected) << file;
+  std::string expected = "run_id, file_id, line";
+  for (const auto& c : worker::StagingColumns(worker::FileKind::kSong)) expected += ", " + c;
+  expected += ", match_key";
+  SqlVars vars{"s", -1, Dialect::kRedshift, {{"manifest", "m"}, {"iam_role", "r"}, {"region", "us-west-2"}}};
+  for (const char* file : {"postgres/copy_staging_songs", "redshift/copy_manifest_staging_songs"}) {
+    auto text = SqlText(file, vars);
+    ASSERT_TRUE(text.ok()) << file;
+    EXPECT_EQ(CopyColumns(*text), expected) << file;
+  }
+}
+
+// Both warehouses load the same rows (docs/STAGING_ROWS.md): Redshift's manifest COPY of each
+// staging table names the columns PostgreSQL's COPY does, in the same order.
+TEST(SqlCatalogTest, RedshiftCopiesNameThePostgresColumns) {
+  for (const char* table : {"staging_plays", "staging_users", "staging_time", "staging_songs"}) {
+    auto pg = SqlText(std::string("postgres/copy_") + table);
+    SqlVars vars{"s", -1, Dialect::kRedshift, {{"manifest", "m"}, {"iam_role", "r"}, {"region", "us-west-2"}}};
+    auto rs = SqlText(std::string("redshift/copy_manifest_") + table, vars);
+    ASSERT_TRUE(pg.ok()) << table << ": " << pg.status().ToString();
+    ASSERT_TRUE(rs.ok()) << table << ": " << rs.status().ToString();
+    EXPECT_EQ(CopyColumns(*rs), CopyColumns(*pg)) << table;
   }
 }
 

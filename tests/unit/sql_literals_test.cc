@@ -19,8 +19,8 @@ TEST(QuoteLiteralTest, QuotesAndDoublesQuotes) {
   EXPECT_EQ(*QuoteLiteral("it's"), "'it''s'");
   EXPECT_EQ(*QuoteLiteral("'"), "''''");
   EXPECT_EQ(*QuoteLiteral("''x''"), "'''''x'''''");
-  EXPECT_EQ(*QuoteLiteral("s3://b/p/run=42/c=x/manifests/staging_events.manifest"),
-            "'s3://b/p/run=42/c=x/manifests/staging_events.manifest'");
+  EXPECT_EQ(*QuoteLiteral("s3://b/p/run=42/c=x/manifests/staging_plays.manifest"),
+            "'s3://b/p/run=42/c=x/manifests/staging_plays.manifest'");
   // Double quotes, semicolons, dashes and UTF-8 are just characters inside a literal.
   EXPECT_EQ(*QuoteLiteral("a\"b;--c /*d*/ \xc3\xa9"), "'a\"b;--c /*d*/ \xc3\xa9'");
 }

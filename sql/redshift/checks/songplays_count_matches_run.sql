@@ -10,17 +10,17 @@
 -- two counts. Without a WITH clause (see check_sample.sql), so the staged plays are spelled out
 -- three times: the rows, and the two counts, which are scalar subqueries computed once each.
 SELECT s.songplay_id, f.uri AS file, s.line, s.ts,
-       (SELECT count(DISTINCT e.session_id * 16777216 + e.item_in_session)
-        FROM staging_events e
-        WHERE e.run_id = {{run_id}} AND e.page = 'NextSong') AS expected_songplays,
+       (SELECT count(DISTINCT e.songplay_id)
+        FROM staging_plays e
+        WHERE e.run_id = {{run_id}}) AS expected_songplays,
        (SELECT count(DISTINCT p.songplay_id)
-        FROM staging_events e
-        JOIN songplays p ON p.songplay_id = e.session_id * 16777216 + e.item_in_session
-        WHERE e.run_id = {{run_id}} AND e.page = 'NextSong') AS found_songplays
+        FROM staging_plays e
+        JOIN songplays p ON p.songplay_id = e.songplay_id
+        WHERE e.run_id = {{run_id}}) AS found_songplays
 FROM (
-  SELECT e.session_id * 16777216 + e.item_in_session AS songplay_id, e.file_id, e.line, e.ts
-  FROM staging_events e
-  WHERE e.run_id = {{run_id}} AND e.page = 'NextSong'
+  SELECT e.songplay_id, e.file_id, e.line, e.ts
+  FROM staging_plays e
+  WHERE e.run_id = {{run_id}}
 ) s
 LEFT JOIN load_files f ON f.file_id = s.file_id
 WHERE s.songplay_id IS NULL

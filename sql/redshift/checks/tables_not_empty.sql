@@ -18,8 +18,8 @@ FROM (
 ) t
 JOIN (
   SELECT 'songs' AS feed, count(*) AS staged_rows FROM staging_songs WHERE run_id = {{run_id}}
-  UNION ALL SELECT 'plays', count(*) FROM staging_events WHERE run_id = {{run_id}} AND page = 'NextSong'
-  UNION ALL SELECT 'users', count(*) FROM staging_events WHERE run_id = {{run_id}} AND user_id <> ''
+  UNION ALL SELECT 'plays', count(*) FROM staging_plays WHERE run_id = {{run_id}}
+  UNION ALL SELECT 'users', count(*) FROM staging_users WHERE run_id = {{run_id}}
 ) f ON f.feed = t.fed_by
 CROSS JOIN (SELECT count(*) AS loaded_files FROM load_files WHERE state IN ('staged', 'loaded')) l
 WHERE (f.staged_rows > 0 OR l.loaded_files = 0) AND t.row_count = 0

@@ -55,37 +55,66 @@ CREATE TABLE IF NOT EXISTS load_files (
 DISTKEY (uri)
 SORTKEY (run_id);
 
--- Staging: typed rows as COPY loaded them, each traceable to its file and line. Emptied at the
--- end of every run's transaction, so left out of snapshots (BACKUP NO). Read once per run by the
--- transform, which groups them by several different keys: spread evenly, sorted by run (every
--- statement reads one run's rows).
-CREATE TABLE IF NOT EXISTS staging_events (
-  run_id          BIGINT           NOT NULL,
-  file_id         BIGINT           NOT NULL,
-  line            BIGINT           NOT NULL,
-  artist          VARCHAR(65535),
-  auth            VARCHAR(65535),
-  first_name      VARCHAR(65535),
-  gender          VARCHAR(65535),
-  item_in_session INTEGER,
-  last_name       VARCHAR(65535),
-  length          DOUBLE PRECISION,
-  level           VARCHAR(65535),
-  location        VARCHAR(65535),
-  method          VARCHAR(65535),
-  page            VARCHAR(65535),
-  registration    DOUBLE PRECISION,
-  session_id      BIGINT,
-  song            VARCHAR(65535),
-  status          INTEGER,
-  ts              BIGINT           NOT NULL,
-  user_agent      VARCHAR(65535),
-  user_id         VARCHAR(1024)
+-- Staging: the rows workers shaped for the star (docs/STAGING_ROWS.md), as COPY loaded them, each
+-- traceable to its file (and line). Emptied at the end of every run's transaction, so left out of
+-- snapshots (BACKUP NO). Read once per run by the transform, which groups them by several
+-- different keys: spread evenly, sorted by run (every statement reads one run's rows).
+
+-- One row per NextSong event. songplay_id = session_id * 2^24 + item_in_session; match_key is the
+-- song-matching key of (song, artist, length) (see song_matches), NULL where one of them is.
+CREATE TABLE IF NOT EXISTS staging_plays (
+  run_id      BIGINT          NOT NULL,
+  file_id     BIGINT          NOT NULL,
+  line        BIGINT          NOT NULL,
+  songplay_id BIGINT          NOT NULL,
+  ts          BIGINT          NOT NULL,
+  user_id     VARCHAR(1024),
+  level       VARCHAR(65535),
+  session_id  BIGINT,
+  location    VARCHAR(65535),
+  user_agent  VARCHAR(65535),
+  match_key   BIGINT
 )
 BACKUP NO
 DISTSTYLE EVEN
 SORTKEY (run_id);
 
+-- One row per user and file: the user's latest event in that file, a candidate for users.
+CREATE TABLE IF NOT EXISTS staging_users (
+  run_id          BIGINT          NOT NULL,
+  file_id         BIGINT          NOT NULL,
+  line            BIGINT          NOT NULL,
+  user_id         VARCHAR(1024)   NOT NULL,
+  first_name      VARCHAR(65535),
+  last_name       VARCHAR(65535),
+  gender          VARCHAR(65535),
+  level           VARCHAR(65535),
+  ts              BIGINT          NOT NULL,
+  session_id      BIGINT,
+  item_in_session INTEGER
+)
+BACKUP NO
+DISTSTYLE EVEN
+SORTKEY (run_id);
+
+-- One row per distinct play time (ts, epoch milliseconds) in a file, with the parts of its start
+-- time as PostgreSQL's date_part gives them (ISO week, weekday 0 = Sunday).
+CREATE TABLE IF NOT EXISTS staging_time (
+  run_id  BIGINT   NOT NULL,
+  file_id BIGINT   NOT NULL,
+  ts      BIGINT   NOT NULL,
+  hour    INTEGER  NOT NULL,
+  day     INTEGER  NOT NULL,
+  week    INTEGER  NOT NULL,
+  month   INTEGER  NOT NULL,
+  year    INTEGER  NOT NULL,
+  weekday INTEGER  NOT NULL
+)
+BACKUP NO
+DISTSTYLE EVEN
+SORTKEY (run_id);
+
+-- One row per song record, with the song-matching key of its (title, artist_name, duration).
 CREATE TABLE IF NOT EXISTS staging_songs (
   run_id           BIGINT           NOT NULL,
   file_id          BIGINT           NOT NULL,
@@ -99,25 +128,27 @@ CREATE TABLE IF NOT EXISTS staging_songs (
   song_id          VARCHAR(1024)    NOT NULL,
   title            VARCHAR(65535),
   duration         DOUBLE PRECISION,
-  year             INTEGER
+  year             INTEGER,
+  match_key        BIGINT
 )
 BACKUP NO
 DISTSTYLE EVEN
 SORTKEY (run_id);
 
--- The accounts of the files a run staged (records read, rows staged, records rejected), loaded by
--- COPY with the rows themselves; the transform moves them into load_files. Distributed on uri
--- like load_files.
+-- The accounts of the files a run staged (records read, records staged, records rejected, and
+-- the rows staged for them across the four staging tables above), loaded by COPY with the rows
+-- themselves; the transform moves them into load_files. Distributed on uri like load_files.
 CREATE TABLE IF NOT EXISTS staging_files (
-  run_id   BIGINT          NOT NULL,
-  file_id  BIGINT          NOT NULL,
-  uri      VARCHAR(65535)  NOT NULL,
-  kind     VARCHAR(16)     NOT NULL,
-  etag     VARCHAR(65535)  NOT NULL,
-  size     BIGINT          NOT NULL,
-  records  BIGINT          NOT NULL,
-  staged   BIGINT          NOT NULL,
-  rejected BIGINT          NOT NULL
+  run_id      BIGINT          NOT NULL,
+  file_id     BIGINT          NOT NULL,
+  uri         VARCHAR(65535)  NOT NULL,
+  kind        VARCHAR(16)     NOT NULL,
+  etag        VARCHAR(65535)  NOT NULL,
+  size        BIGINT          NOT NULL,
+  records     BIGINT          NOT NULL,
+  staged      BIGINT          NOT NULL,
+  rejected    BIGINT          NOT NULL,
+  staged_rows BIGINT          NOT NULL
 )
 BACKUP NO
 DISTKEY (uri)
@@ -203,10 +234,10 @@ CREATE TABLE IF NOT EXISTS songplays (
   session_id  BIGINT,
   location    VARCHAR(65535),
   user_agent  VARCHAR(65535),
-  -- For a play no catalogue song matched yet: the match key of its (song, artist, length), an md5
-  -- in hex (see song_matches), so that a later load of the catalogue can match it. NULL once
-  -- matched, and where the play lacks one of the three.
-  unmatched_key VARCHAR(32)
+  -- For a play no catalogue song matched yet: the match key of its (song, artist, length) (see
+  -- song_matches), so that a later load of the catalogue can match it. NULL once matched, and
+  -- where the play lacks one of the three.
+  unmatched_key BIGINT
 )
 DISTKEY (start_time)
 SORTKEY (start_time);
@@ -215,14 +246,15 @@ SORTKEY (start_time);
 -- loaded so far carries, with the song it names; where several records carry the same three, the
 -- lowest song_id (then artist_id). Each record counts with its own artist_name: one artist_id
 -- comes with several spellings of its name across song records, and artists keeps only one.
--- Maintained by the transform. match_key is md5(title || chr(31) || artist_name || chr(31) ||
--- CAST(duration + 0 AS VARCHAR)) ("+ 0" makes -0 and 0, which compare equal, hash alike too),
--- the same key a play keeps in songplays.unmatched_key until its song is loaded. No primary key is
+-- Maintained by the transform. match_key is the workers' 64-bit song-matching key of the three
+-- (PostgreSQL's hashtextextended(title || chr(31) || artist_name || chr(31) || duration, 0), the
+-- duration as PostgreSQL writes a float8 and -0 as 0; docs/STAGING_ROWS.md), staged with the song
+-- record, the same key a play keeps in songplays.unmatched_key until its song is loaded. No primary key is
 -- declared: the three columns are the key, and Redshift would trust a declared one without
 -- checking it. Catalogue-sized and read by the transform's join with every run's plays: a copy
 -- on every node.
 CREATE TABLE IF NOT EXISTS song_matches (
-  match_key   VARCHAR(32)      NOT NULL,
+  match_key   BIGINT           NOT NULL,
   title       VARCHAR(65535)   NOT NULL,
   artist_name VARCHAR(65535)   NOT NULL,
   duration    DOUBLE PRECISION NOT NULL,

@@ -1,11 +1,11 @@
--- Loads the accepted parts of a run, listed in one manifest, into staging_events in one COPY. The parts
+-- Loads the accepted parts of a run, listed in one manifest, into staging_plays in one COPY. The parts
 -- are gzip CSV written by the workers: every value quoted, NULL an empty unquoted field (hence
 -- EMPTYASNULL: a quoted "" stays the empty string). The workers validated every record, so any
 -- error means the parts are not what they claim: MAXERROR 0. Statistics and compression are
 -- left alone for a table that is emptied at the end of every run. {{manifest}}, {{iam_role}}
 -- and {{region}} are substituted as string literals.
-COPY staging_events (run_id, file_id, line, artist, auth, first_name, gender, item_in_session, last_name,
-  length, level, location, method, page, registration, session_id, song, status, ts, user_agent, user_id)
+COPY staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id, location, user_agent,
+  match_key)
 FROM {{manifest}}
 IAM_ROLE {{iam_role}} REGION {{region}}
 MANIFEST CSV GZIP EMPTYASNULL MAXERROR 0 COMPUPDATE OFF STATUPDATE OFF
