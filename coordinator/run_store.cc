@@ -32,6 +32,15 @@ Status RunStore::Prepare() {
     // No advisory locks there: every transaction that changes the runs table LOCKs it instead,
     // so two coordinators may stage at once but only one commits a run (see StartRun and
     // LoadFromS3AndTransform).
+    LOADSTAR_ASSIGN_OR_RETURN(QueryResult outdated, wh_->QueryFile("schema_outdated"));
+    LOADSTAR_RETURN_IF_ERROR(outdated.RequireColumns({"table_name"}).WithContext(SqlFilePath("schema_outdated", wh_->dialect())));
+    if (!outdated.empty()) {
+      std::string tables;
+      for (size_t i = 0; i < outdated.size(); ++i) tables += (i ? ", " : "") + outdated.text(i, "table_name");
+      return Status::FailedPrecondition("schema '" + wh_->schema() + "' was made by an older loadstar (" + tables +
+                                        "), whose staging tables and song-match keys this version cannot read on "
+                                        "Redshift; load into a new --schema (its first run loads everything)");
+    }
     LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
     LOADSTAR_RETURN_IF_ERROR(wh_->ExecFile("schema"));
     return tx.Commit();

@@ -2,7 +2,7 @@
 // stand-in, with manifests and parts made by hand: a COPY that fails is explained from
 // stl_load_errors (file, line, column, reason) and publishes nothing; a manifest whose parts hold
 // other row counts than the accepted attempts said is refused; a run another coordinator
-// committed meanwhile is not loaded twice.
+// committed meanwhile is not loaded twice; a schema in an older layout is refused.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -129,6 +129,19 @@ TEST_F(RedshiftLoadTest, ARunCommittedByAnotherCoordinatorIsNotLoadedAgain) {
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("was committed by another coordinator"), std::string::npos) << s.message();
   EXPECT_EQ(Sql("SELECT count(*) FROM " + schema_ + ".staging_plays"), "0");
+}
+
+TEST_F(RedshiftLoadTest, ASchemaInAnOlderLayoutIsRefusedWithWhatToDo) {
+  // The layout an older loadstar made: an events staging table and text match keys.
+  Sql("CREATE TABLE " + schema_ + ".staging_events (run_id bigint NOT NULL, ts bigint NOT NULL)");
+  Sql("DROP TABLE " + schema_ + ".song_matches");
+  Sql("CREATE TABLE " + schema_ + ".song_matches (match_key varchar(32) NOT NULL, song_id text NOT NULL)");
+  Status s = store_->Prepare();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("made by an older loadstar (song_matches, staging_events)"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("load into a new --schema"), std::string::npos) << s.message();
 }
 
 }  // namespace
