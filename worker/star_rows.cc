@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <tuple>
 #include <vector>
@@ -148,6 +151,27 @@ int64_t DaysFromCivil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
+// Whether the decimal `text` is exactly halfway between v and a neighbouring double. The halfway
+// points need 54 bits, which long double holds on the machines loadstar runs on.
+bool OnRoundingBound(double v, const std::string& text) {
+  const long double x = std::strtold(text.c_str(), nullptr);
+  const long double lv = v;
+  const double up = std::nextafter(v, HUGE_VAL), down = std::nextafter(v, -HUGE_VAL);
+  return (std::isfinite(up) && x == (lv + static_cast<long double>(up)) / 2) ||
+         (std::isfinite(down) && x == (lv + static_cast<long double>(down)) / 2);
+}
+
+// "9.9990e+22" -> "9.999e+22", "1.0e+23" -> "1e+23".
+std::string TrimMantissaZeros(std::string_view sci) {
+  const size_t e = sci.find('e');
+  std::string mantissa(sci.substr(0, e));
+  if (mantissa.find('.') != std::string::npos) {
+    while (mantissa.back() == '0') mantissa.pop_back();
+    if (mantissa.back() == '.') mantissa.pop_back();
+  }
+  return mantissa + std::string(sci.substr(e));
+}
+
 }  // namespace
 
 int64_t PostgresHashTextExtended(std::string_view bytes) {
@@ -187,7 +211,19 @@ std::string Float8Text(double v) {
   if (v == 0) return "0";
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));  // [-]d[.ddd]e(+|-)XX
+  std::string shortest(buf, static_cast<size_t>(res.ptr - buf));  // [-]d[.ddd]e(+|-)XX
+  if (OnRoundingBound(v, shortest)) {
+    // The shortest digits that read back as v lie exactly halfway to a neighbour; PostgreSQL's
+    // output (Ryu without accepting bounds) takes the shortest strictly inside instead.
+    for (int precision = 1; precision < 17; ++precision) {
+      std::snprintf(buf, sizeof(buf), "%.*e", precision, v);
+      if (std::strtod(buf, nullptr) == v && !OnRoundingBound(v, buf)) {
+        shortest = TrimMantissaZeros(buf);
+        break;
+      }
+    }
+  }
+  std::string_view sci(shortest);
   const size_t e = sci.find('e');
   const int exponent = std::atoi(std::string(sci.substr(e + 1)).c_str());
   if (exponent < -4 || exponent >= 15) return std::string(sci);
