@@ -1,6 +1,11 @@
 # Staging and transforms against a real PostgreSQL.
 loadstar_test(NAME staging_integration_test SOURCES integration/staging_test.cc
               LIBS loadstar_test_support loadstar_coordinator loadstar_worker LABEL integration)
+# The rows workers shape for the star (worker/star_rows.h): alone, and against what a real
+# PostgreSQL computes for the same hashes, float texts and time parts.
+loadstar_test(NAME star_rows_test SOURCES unit/star_rows_test.cc LIBS loadstar_worker LABEL unit)
+loadstar_test(NAME star_rows_integration_test SOURCES integration/star_rows_test.cc
+              LIBS loadstar_test_support loadstar_worker loadstar_warehouse LABEL integration)
 
 loadstar_test(NAME sql_catalog_test SOURCES unit/sql_catalog_test.cc LIBS loadstar_warehouse loadstar_parse LABEL unit)
 # Log lines: escaping, the length cap, throttled warnings.

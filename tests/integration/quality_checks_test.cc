@@ -63,30 +63,54 @@ class QualityChecksTest : public ::testing::Test {
         " extract(dow FROM start_time) FROM songplays");
   }
 
-  // Run kRun's staging rows as they stand inside the transform, before they are cleared: the
-  // NextSong events behind the four songplays (one of them staged twice, from two files), a
-  // page view that is no songplay, and a NextSong event of another run.
+  // Run kRun's staging rows as they stand inside the transform, before they are cleared, as
+  // workers shape them (docs/STAGING_ROWS.md): the plays of the NextSong events behind the four
+  // songplays (one of them staged twice, from two files), each file's latest event per user (a
+  // page view, line 3, is user 1's in day1.json), each file's distinct play times; and a play of
+  // another run.
   void StageRunEvents() {
     Sql("INSERT INTO runs (run_id, sources, state) VALUES (" + std::to_string(kRun) + ", 'events=t', 'transforming'),"
         " (8, 'events=u', 'staging')");
-    Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state) VALUES"
-        " (70, 's3://b/log_data/day1.json', 'event', 'e1', 100, 7, 'staged'),"
-        " (71, 's3://b/log_data/day1-copy.json', 'event', 'e2', 100, 7, 'staged'),"
-        " (80, 's3://b/log_data/day9.json', 'event', 'e3', 100, 8, 'staged')");
-    Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
-        " (7, 70, 1, 'NextSong', 10, 0, 1541066400000, '1'),"
-        " (7, 70, 2, 'NextSong', 10, 1, 1541066600000, '1'),"
-        " (7, 70, 3, 'Home', 10, 2, 1541066700000, '1'),"
-        " (7, 70, 4, 'NextSong', 11, 0, 1541145600000, '2'),"
-        " (7, 70, 5, 'NextSong', 12, 0, 1541151000500, '3'),"
-        " (7, 71, 1, 'NextSong', 10, 0, 1541066400000, '1'),"
-        " (8, 80, 1, 'NextSong', 99, 0, 1541900000000, '1')");
+    // staged: the records each file staged (five events, one, one).
+    Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, staged) VALUES"
+        " (70, 's3://b/log_data/day1.json', 'event', 'e1', 100, 7, 'staged', 5),"
+        " (71, 's3://b/log_data/day1-copy.json', 'event', 'e2', 100, 7, 'staged', 1),"
+        " (80, 's3://b/log_data/day9.json', 'event', 'e3', 100, 8, 'staged', 1)");
+    Sql("INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id) VALUES"
+        " (7, 70, 1, " + SongplayId(10, 0) + ", 1541066400000, '1', 'free', 10),"
+        " (7, 70, 2, " + SongplayId(10, 1) + ", 1541066600000, '1', 'free', 10),"
+        " (7, 70, 4, " + SongplayId(11, 0) + ", 1541145600000, '2', 'paid', 11),"
+        " (7, 70, 5, " + SongplayId(12, 0) + ", 1541151000500, '3', 'free', 12),"
+        " (7, 71, 1, " + SongplayId(10, 0) + ", 1541066400000, '1', 'free', 10),"
+        " (8, 80, 1, " + SongplayId(99, 0) + ", 1541900000000, '1', 'free', 99)");
+    Sql("INSERT INTO staging_users (run_id, file_id, line, user_id, level, ts, session_id, item_in_session) VALUES"
+        " (7, 70, 3, '1', 'free', 1541066700000, 10, 2),"
+        " (7, 70, 4, '2', 'paid', 1541145600000, 11, 0),"
+        " (7, 70, 5, '3', 'free', 1541151000500, 12, 0),"
+        " (7, 71, 1, '1', 'free', 1541066400000, 10, 0),"
+        " (8, 80, 1, '1', 'free', 1541900000000, 99, 0)");
+    StageTimes();
+  }
+
+  // staging_time rows for the distinct play times of each file's staging_plays rows, with the
+  // parts PostgreSQL's date_part gives their start times (as workers compute them).
+  void StageTimes() {
+    Sql("INSERT INTO staging_time (run_id, file_id, ts, hour, day, week, month, year, weekday)"
+        " SELECT run_id, file_id, ts, date_part('hour', t), date_part('day', t), date_part('week', t),"
+        " date_part('month', t), date_part('year', t), date_part('dow', t)"
+        " FROM (SELECT DISTINCT run_id, file_id, ts, timestamp 'epoch' + ts * interval '1 millisecond' AS t"
+        " FROM staging_plays) p"
+        " WHERE NOT EXISTS (SELECT 1 FROM staging_time s WHERE s.file_id = p.file_id AND s.ts = p.ts)");
   }
 
   // The fixtures stage rows with plain INSERTs; a real staging transaction records each file's
-  // account in the ledger in the same commit. This does that for them.
+  // account in the ledger in the same commit: the rows it staged across the four staging tables,
+  // its rejects, and records = staged + rejected (`staged`, the records staged, as the fixture set
+  // it). This does that for them.
   void BalanceLedger() {
-    Sql("UPDATE load_files f SET staged = (SELECT count(*) FROM staging_events e WHERE e.file_id = f.file_id)"
+    Sql("UPDATE load_files f SET staged_rows = (SELECT count(*) FROM staging_plays p WHERE p.file_id = f.file_id)"
+        " + (SELECT count(*) FROM staging_users u WHERE u.file_id = f.file_id)"
+        " + (SELECT count(*) FROM staging_time t WHERE t.file_id = f.file_id)"
         " + (SELECT count(*) FROM staging_songs s WHERE s.file_id = f.file_id),"
         " rejected = (SELECT count(*) FROM rejects r WHERE r.file_id = f.file_id)");
     Sql("UPDATE load_files SET records = staged + rejected");
@@ -225,19 +249,20 @@ TEST_F(QualityChecksTest, ATableTheRunStagedNothingForMayBeEmpty) {
   for (const char* table : {"songplays", "users", "songs", "artists", "time"}) Sql(std::string("DELETE FROM ") + table);
   Sql("INSERT INTO runs (run_id, sources, state) VALUES (7, 'x', 'transforming')");
   // An event file whose records were all rejected, and one of page views by logged-out visitors.
-  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, records, rejected) VALUES"
-      " (1, 'all-rejected.json', 'event', 'e', 1, 7, 'staged', 3, 3),"
-      " (2, 'visitors.json', 'event', 'e', 1, 7, 'staged', 0, 0)");
+  // The visitors' file staged its one record, a page view with an empty userId: no staging row.
+  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, records, staged, rejected) VALUES"
+      " (1, 'all-rejected.json', 'event', 'e', 1, 7, 'staged', 3, 0, 3),"
+      " (2, 'visitors.json', 'event', 'e', 1, 7, 'staged', 1, 1, 0)");
   Sql("INSERT INTO rejects (run_id, file_id, line, byte_offset, reason, excerpt) VALUES"
       " (7, 1, 1, 0, 'a play without a user', '{'), (7, 1, 2, 10, 'a play without a user', '{'),"
       " (7, 1, 3, 20, 'a play without a user', '{')");
-  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
-      " (7, 2, 1, 'Home', 1, 0, 1541066400000, '')");
   EXPECT_TRUE(ChecksToStatus(Run()).ok()) << ChecksToStatus(Run()).ToString();
+  EXPECT_EQ(Find(Run(), "ledger_accounts_balance").offending_rows, 0u);
 
-  // A staged event with a user, and no users row: that the check catches.
-  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
-      " (7, 2, 2, 'Home', 1, 1, 1541066400000, '5')");
+  // A staged user (a page view by user 5), and no users row: that the check catches.
+  Sql("UPDATE load_files SET staged = 2 WHERE file_id = 2");
+  Sql("INSERT INTO staging_users (run_id, file_id, line, user_id, level, ts, session_id, item_in_session) VALUES"
+      " (7, 2, 2, '5', 'free', 1541066400000, 1, 1)");
   ExpectOnlyFailure(Run(), "tables_not_empty", 1, "table_name=users");
 }
 
@@ -308,8 +333,12 @@ TEST_F(QualityChecksTest, AStagedEventWithoutItsSongplayFails) {
 
 TEST_F(QualityChecksTest, AStagedEventThatWasNeverTransformedFails) {
   StageRunEvents();
-  Sql("INSERT INTO staging_events (run_id, file_id, line, page, session_id, item_in_session, ts, user_id) VALUES"
-      " (7, 71, 2, 'NextSong', 13, 4, 1541160000000, '2')");
+  Sql("UPDATE load_files SET staged = staged + 1 WHERE file_id = 71");
+  Sql("INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id) VALUES"
+      " (7, 71, 2, " + SongplayId(13, 4) + ", 1541160000000, '2', 'paid', 13)");
+  Sql("INSERT INTO staging_users (run_id, file_id, line, user_id, level, ts, session_id, item_in_session) VALUES"
+      " (7, 71, 2, '2', 'paid', 1541160000000, 13, 4)");
+  StageTimes();
   ExpectOnlyFailure(Run(), "songplays_count_matches_run", 1,
                     "songplay_id=" + SongplayId(13, 4) +
                         ", file=s3://b/log_data/day1-copy.json, line=2, ts=1541160000000, expected_songplays=5, "
@@ -325,6 +354,33 @@ TEST_F(QualityChecksTest, AFileWhoseAccountDoesNotBalanceFails) {
   EXPECT_EQ(Failed(results), std::set<std::string>{"ledger_accounts_balance"});
   EXPECT_EQ(Find(results, "ledger_accounts_balance").offending_rows, 1u);
   EXPECT_THAT(ChecksToStatus(results).message(), HasSubstr("s3://b/log_data/day1.json"));
+}
+
+// The rows a file staged are counted apart from its records: one lost from any staging table (as
+// a server crash loses the unlogged tables' rows) unbalances the file's account.
+TEST_F(QualityChecksTest, AFileMissingAStagedRowFails) {
+  for (const char* table : {"staging_plays", "staging_users", "staging_time"}) {
+    SCOPED_TRACE(table);
+    SetUp();  // a fresh schema
+    StageRunEvents();
+    BalanceLedger();
+    EXPECT_TRUE(ChecksToStatus(Run(kRun, /*balance_ledger=*/false)).ok());
+    Sql(std::string("DELETE FROM ") + table + " WHERE file_id = 70 AND ts = 1541145600000");
+    std::vector<CheckResult> results = Run(kRun, /*balance_ledger=*/false);
+    EXPECT_EQ(Failed(results), std::set<std::string>{"ledger_accounts_balance"});
+    CheckResult r = Find(results, "ledger_accounts_balance");
+    EXPECT_EQ(r.offending_rows, 1u);
+    EXPECT_THAT(r.samples, ::testing::Contains(HasSubstr("uri=s3://b/log_data/day1.json, records=5, staged=5, "
+                                                         "rejected=0, staged_rows=11, staged_rows_found=10")));
+  }
+  // A file staged by an older loadstar has no count of its rows: it does not balance either.
+  SetUp();
+  StageRunEvents();
+  BalanceLedger();
+  Sql("UPDATE load_files SET staged_rows = NULL WHERE file_id = 71");
+  std::vector<CheckResult> results = Run(kRun, /*balance_ledger=*/false);
+  EXPECT_EQ(Failed(results), std::set<std::string>{"ledger_accounts_balance"});
+  EXPECT_THAT(ChecksToStatus(results).message(), HasSubstr("s3://b/log_data/day1-copy.json"));
 }
 
 TEST_F(QualityChecksTest, TheCountCheckLooksAtItsRunOnly) {
@@ -353,14 +409,19 @@ TEST_F(QualityChecksTest, TheTransformBuildsAStarThatPasses) {
   // the checks then run in, as a load would.
   for (const char* table : {"songplays", "users", "songs", "artists", "time"}) Sql(std::string("DELETE FROM ") + table);
   Sql("INSERT INTO runs (run_id, sources, state) VALUES (7, 'x', 'transforming')");
-  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state) VALUES"
-      " (1, 'song.json', 'song', 'e', 1, 7, 'staged'), (2, 'log.json', 'event', 'e', 1, 7, 'staged')");
-  Sql("INSERT INTO staging_songs (run_id, file_id, line, artist_id, artist_name, song_id, title, duration, year)"
-      " VALUES (7, 1, 1, 'AR1', 'Artist A', 'SO1', 'Song A', 200.5, 0)");
-  Sql("INSERT INTO staging_events (run_id, file_id, line, artist, song, length, page, session_id, item_in_session,"
-      " ts, user_id, level, first_name) VALUES"
-      " (7, 2, 1, 'Artist A', 'Song A', 200.5, 'NextSong', 5, 0, 1541066400000, '1', 'free', 'Ann'),"
-      " (7, 2, 2, 'Nobody', 'Other', 1.0, 'NextSong', 5, 1, 1541066600000, '1', 'paid', 'Ann')");
+  Sql("INSERT INTO load_files (file_id, uri, kind, etag, size, run_id, state, staged) VALUES"
+      " (1, 'song.json', 'song', 'e', 1, 7, 'staged', 1), (2, 'log.json', 'event', 'e', 1, 7, 'staged', 2)");
+  Sql("INSERT INTO staging_songs (run_id, file_id, line, artist_id, artist_name, song_id, title, duration, year,"
+      " match_key) VALUES (7, 1, 1, 'AR1', 'Artist A', 'SO1', 'Song A', 200.5, 0,"
+      " song_match_key('Song A', 'Artist A', 200.5))");
+  // Two plays of user 1 (the first matches SO1), the user's latest event, the two play times.
+  Sql("INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id, match_key)"
+      " VALUES (7, 2, 1, " + SongplayId(5, 0) + ", 1541066400000, '1', 'free', 5,"
+      " song_match_key('Song A', 'Artist A', 200.5)),"
+      " (7, 2, 2, " + SongplayId(5, 1) + ", 1541066600000, '1', 'paid', 5, song_match_key('Other', 'Nobody', 1.0))");
+  Sql("INSERT INTO staging_users (run_id, file_id, line, user_id, first_name, level, ts, session_id, item_in_session)"
+      " VALUES (7, 2, 2, '1', 'Ann', 'paid', 1541066600000, 5, 1)");
+  StageTimes();
   ASSERT_TRUE(wh_->Begin().ok());
   SqlVars vars;
   vars.run_id = kRun;
@@ -368,6 +429,12 @@ TEST_F(QualityChecksTest, TheTransformBuildsAStarThatPasses) {
   std::vector<CheckResult> results = Run();
   EXPECT_TRUE(ChecksToStatus(results).ok()) << ChecksToStatus(results).ToString();
   ASSERT_TRUE(wh_->Commit().ok());
+  auto star = wh_->QueryText(
+      "SELECT (SELECT string_agg(songplay_id || ':' || coalesce(song_id, '-'), ',' ORDER BY songplay_id)"
+      " FROM songplays)"
+      " || '/' || (SELECT string_agg(user_id || ':' || level, ',') FROM users) || '/' || (SELECT count(*) FROM time)");
+  ASSERT_TRUE(star.ok()) << star.status().ToString();
+  EXPECT_EQ(star->text(0, 0), SongplayId(5, 0) + ":SO1," + SongplayId(5, 1) + ":-/1:paid/2");
 }
 
 TEST_F(QualityChecksTest, ANegativeRunIdIsRefused) {

@@ -86,6 +86,12 @@ class StagingTest : public ::testing::Test {
     return r->text(0, 0);
   }
 
+  // Rows in the staging tables (docs/STAGING_ROWS.md), as "plays/users/time/songs".
+  std::string StagedCounts() {
+    return Q("SELECT (SELECT count(*) FROM staging_plays) || '/' || (SELECT count(*) FROM staging_users) || '/' ||"
+             " (SELECT count(*) FROM staging_time) || '/' || (SELECT count(*) FROM staging_songs)");
+  }
+
   std::string schema_, db_;
   std::unique_ptr<Warehouse> wh_;
   std::unique_ptr<coordinator::RunStore> store_;
@@ -105,11 +111,20 @@ TEST_F(StagingTest, StagesRowsRejectsAndLedgerTogether) {
   EXPECT_EQ((*out)[0].records, 3u);
   EXPECT_EQ((*out)[0].staged, 2u);
   EXPECT_EQ((*out)[0].rejected, 1u);
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "2");
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_songs"), "1");
+  // Two plays, their two users, their two times; one song.
+  EXPECT_EQ(StagedCounts(), "2/2/2/1");
   EXPECT_EQ(Q("SELECT line || ':' || byte_offset FROM rejects"), "2:" + std::to_string(log.find("{not")));
-  EXPECT_EQ(Q("SELECT string_agg(state || '/' || records || '/' || staged || '/' || rejected, ',' ORDER BY uri) FROM load_files"),
-            "staged/3/2/1,staged/1/1/0");
+  EXPECT_EQ(Q("SELECT string_agg(state || '/' || records || '/' || staged || '/' || rejected || '/' || staged_rows, ','"
+              " ORDER BY uri) FROM load_files"),
+            "staged/3/2/1/6,staged/1/1/0/1");
+  // Each row keeps its lineage: the run, the ledger's file, the line.
+  EXPECT_EQ(Q("SELECT string_agg(p.line || ':' || p.user_id || ':' || f.uri, ',' ORDER BY p.line) FROM staging_plays p"
+              " JOIN load_files f ON f.file_id = p.file_id AND f.run_id = p.run_id WHERE p.run_id = " +
+              std::to_string(run)),
+            "1:7:s3://b/log1.json,3:8:s3://b/log1.json");
+  EXPECT_EQ(Q("SELECT string_agg(u.line || ':' || u.user_id, ',' ORDER BY u.line) FROM staging_users u"
+              " JOIN load_files f ON f.file_id = u.file_id WHERE f.uri = 's3://b/log1.json'"),
+            "1:7,3:8");
 }
 
 TEST_F(StagingTest, ARetriedTaskStagesNothingTwice) {
@@ -120,14 +135,18 @@ TEST_F(StagingTest, ARetriedTaskStagesNothingTwice) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)[0].already_staged);
   EXPECT_EQ((*again)[0].staged, 1u);
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "1");
+  EXPECT_EQ(StagedCounts(), "1/1/1/0");
+  EXPECT_EQ(Q("SELECT staged_rows FROM load_files"), "3");
 
   // The file changed between attempts: its old rows are replaced, not added to.
   std::string changed = log + "\n" + Event("7", "paid", 3000, 1, 1);
   auto replaced = Stage(run, {File("s3://b/a.json", FileKind::kEvent, "e2", changed)});
   ASSERT_TRUE(replaced.ok());
   EXPECT_FALSE((*replaced)[0].already_staged);
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "2");
+  // Two plays and two times, still one user: the file's latest event (ts 3000, paid).
+  EXPECT_EQ(StagedCounts(), "2/1/2/0");
+  EXPECT_EQ(Q("SELECT line || '/' || level || '/' || ts FROM staging_users"), "2/paid/3000");
+  EXPECT_EQ(Q("SELECT staged || '/' || staged_rows FROM load_files"), "2/5");
   EXPECT_EQ(Q("SELECT etag FROM load_files"), "e2");
 }
 
@@ -144,7 +163,7 @@ TEST_F(StagingTest, ALateAttemptTouchesNothingItsRunPublishedOrALaterRunOwns) {
   ASSERT_TRUE(late.ok()) << late.status().ToString();
   EXPECT_TRUE((*late)[0].already_staged);
   EXPECT_EQ(Q("SELECT state || '/' || run_id FROM load_files"), "loaded/" + std::to_string(run));
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+  EXPECT_EQ(StagedCounts(), "0/0/0/0");
 
   // A later run stages the file from new bytes; an attempt of the older run arrives after.
   int64_t later = NewRun("late-2");
@@ -154,7 +173,10 @@ TEST_F(StagingTest, ALateAttemptTouchesNothingItsRunPublishedOrALaterRunOwns) {
   ASSERT_TRUE(stale.ok()) << stale.status().ToString();
   EXPECT_EQ(Q("SELECT state || '/' || run_id || '/' || etag FROM load_files"),
             "staged/" + std::to_string(later) + "/e2");
-  EXPECT_EQ(Q("SELECT count(*) || '/' || min(run_id) FROM staging_events"), "2/" + std::to_string(later));
+  EXPECT_EQ(StagedCounts(), "2/1/2/0");
+  EXPECT_EQ(Q("SELECT count(*) || '/' || min(run_id) || '/' || max(run_id) FROM (SELECT run_id FROM staging_plays"
+              " UNION ALL SELECT run_id FROM staging_users UNION ALL SELECT run_id FROM staging_time) r"),
+            "5/" + std::to_string(later) + "/" + std::to_string(later));
 }
 
 TEST_F(StagingTest, AFailedTaskLeavesNoTrace) {
@@ -163,7 +185,7 @@ TEST_F(StagingTest, AFailedTaskLeavesNoTrace) {
   auto out = Stage(run, {File("s3://b/x.json", FileKind::kEvent, "e", Event("1", "free", 1, 1, 0)),
                          File("s3://b/x.json", FileKind::kEvent, "e", Event("1", "free", 1, 1, 0))});
   EXPECT_FALSE(out.ok());
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+  EXPECT_EQ(StagedCounts(), "0/0/0/0");
   EXPECT_EQ(Q("SELECT count(*) FROM load_files"), "0");
 }
 
@@ -174,6 +196,9 @@ TEST_F(StagingTest, TransformsBuildTheStarAndAreIdempotent) {
                     Event("8", "free", 1541105900796, 11, 0, "NextSong", "Other", "Nobody", "1.0") + "\n" +
                     Event("", "free", 1541105950796, 12, 0, "Home");
   ASSERT_TRUE(Stage(run, {File("f1", FileKind::kEvent, "e", log), File("f2", FileKind::kSong, "s", kSong)}).ok());
+  // Three plays, two users (the empty userId gives none), two distinct play times; one song.
+  EXPECT_EQ(StagedCounts(), "3/2/2/1");
+  EXPECT_EQ(Q("SELECT sum(staged_rows) FROM load_files"), "8");
   ASSERT_TRUE(store_->Transform(run).ok());
   EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "3");
   EXPECT_EQ(Q("SELECT count(*) FROM songplays WHERE song_id = 'SO1' AND artist_id = 'AR1'"), "2");
@@ -184,7 +209,7 @@ TEST_F(StagingTest, TransformsBuildTheStarAndAreIdempotent) {
   EXPECT_EQ(Q("SELECT coalesce(year::text, 'null') FROM songs"), "null");
   EXPECT_EQ(Q("SELECT songplay_id FROM songplays WHERE session_id = 10 AND start_time = "
               "'2018-11-01 20:58:20.796'"), std::to_string(10L * 16777216 + 1));
-  EXPECT_EQ(Q("SELECT count(*) FROM staging_events"), "0");
+  EXPECT_EQ(StagedCounts(), "0/0/0/0");
   EXPECT_EQ(Q("SELECT state FROM runs WHERE run_id = " + std::to_string(run)), "done");
   EXPECT_EQ(Q("SELECT string_agg(DISTINCT state, ',') FROM load_files"), "loaded");
 
@@ -381,6 +406,11 @@ TEST_F(StagingTest, TheSampleLoadsWithTheMatchesItsSongRecordsGive) {
   ASSERT_TRUE(store_->Transform(run).ok());
   EXPECT_EQ(Q("SELECT sum(records) || '/' || sum(staged) || '/' || sum(rejected) FROM load_files WHERE kind = 'event'"),
             "8056/8056/0");
+  // Rows staged (docs/STAGING_ROWS.md), worked out the same way: 6,820 plays, 707 distinct
+  // (file, userId), 6,813 distinct (file, NextSong ts); 71 song rows.
+  EXPECT_EQ(Q("SELECT string_agg(kind || '=' || n, ',' ORDER BY kind) FROM (SELECT kind, sum(staged_rows) AS n"
+              " FROM load_files GROUP BY kind) k"),
+            "event=14340,song=71");
   EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "6820");
   EXPECT_EQ(Q("SELECT count(*) FROM users"), "97");
   EXPECT_EQ(Q("SELECT count(*) || '/' || count(DISTINCT artist_id) FROM songs"), "71/69");
@@ -423,14 +453,24 @@ TEST_F(StagingTest, AStreamedFileStagesExactlyWhatTheWholeFileDoes) {
   EXPECT_EQ((*out)[0].rejected, (*whole)[0].rejected);
   EXPECT_GT((*out)[0].rejected, 0u);
   auto rows_of = [&](int64_t run) {
-    return Q("SELECT md5(string_agg(line || ':' || ts || ':' || user_id || ':' || level, ',' ORDER BY line)) "
-             "FROM staging_events WHERE run_id = " + std::to_string(run));
+    const std::string r = std::to_string(run);
+    return Q("SELECT md5(string_agg(line || ':' || songplay_id || ':' || ts || ':' || user_id || ':' || level, ','"
+             " ORDER BY line)) FROM staging_plays WHERE run_id = " + r) + "/" +
+           Q("SELECT md5(string_agg(line || ':' || user_id || ':' || level || ':' || ts || ':' || first_name, ','"
+             " ORDER BY user_id)) FROM staging_users WHERE run_id = " + r) + "/" +
+           Q("SELECT md5(string_agg(ts || ':' || hour || ':' || day || ':' || week || ':' || weekday, ','"
+             " ORDER BY ts)) FROM staging_time WHERE run_id = " + r) + "/" +
+           Q("SELECT staged_rows FROM load_files WHERE run_id = " + r);
   };
   auto rejects_of = [&](int64_t run) {
     return Q("SELECT string_agg(line || '@' || byte_offset, ',' ORDER BY line) FROM rejects WHERE run_id = " +
              std::to_string(run));
   };
   EXPECT_EQ(rows_of(streamed_run), rows_of(whole_run));
+  // 301 plays at 301 distinct times, and the 12 users (0..10 and 99) once each, though their
+  // events span several pieces.
+  EXPECT_EQ(Q("SELECT count(*) FROM staging_users WHERE run_id = " + std::to_string(streamed_run)), "12");
+  EXPECT_EQ(Q("SELECT staged_rows FROM load_files WHERE run_id = " + std::to_string(streamed_run)), "614");
   EXPECT_EQ(rejects_of(streamed_run), rejects_of(whole_run));
   EXPECT_NE(rejects_of(whole_run), "");
 }
@@ -453,7 +493,8 @@ TEST_F(StagingTest, AStreamedLineLongerThanTheLimitRejectsOnlyItself) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].records, 3u);
   EXPECT_EQ((*out)[0].staged, 2u);
-  EXPECT_EQ(Q("SELECT string_agg(line::text, ',' ORDER BY line) FROM staging_events"), "1,3");
+  EXPECT_EQ(Q("SELECT string_agg(line::text, ',' ORDER BY line) FROM staging_plays"), "1,3");
+  EXPECT_EQ(StagedCounts(), "2/2/2/0");
   EXPECT_EQ(Q("SELECT line || '@' || byte_offset FROM rejects"), "2@" + std::to_string(log.find(long_line)));
 }
 

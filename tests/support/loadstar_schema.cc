@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "tests/support/postgres_server.h"
 #include "tests/support/test_env.h"
@@ -21,11 +22,18 @@ void CreateLoadstarSchema(const std::string& database, const std::string& schema
 
 void AuditStaging(const std::string& database, const std::string& schema) {
   const std::string s = "\"" + schema + "\"";
-  std::string sql = "CREATE TABLE " + s + ".staging_audit (tbl text, run_id bigint, file_id bigint, line bigint);";
-  for (const char* table : {"staging_events", "staging_songs"}) {
+  std::string sql =
+      "CREATE TABLE " + s + ".staging_audit (tbl text, run_id bigint, file_id bigint, line bigint, key text);";
+  // What identifies a row among its file's rows of the same table (docs/STAGING_ROWS.md).
+  const std::pair<const char*, const char*> tables[] = {{"staging_plays", "line, line::text"},
+                                                        {"staging_users", "line, user_id"},
+                                                        {"staging_time", "NULL::bigint, ts::text"},
+                                                        {"staging_songs", "line, line::text"}};
+  for (const auto& [table, columns] : tables) {
     std::string fn = s + ".audit_" + table;
     sql += "CREATE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO " + s +
-           ".staging_audit SELECT '" + table + "', run_id, file_id, line FROM new_rows; RETURN NULL; END $$;";
+           ".staging_audit SELECT '" + table + "', run_id, file_id, " + columns +
+           " FROM new_rows; RETURN NULL; END $$;";
     sql += "CREATE TRIGGER audit AFTER INSERT ON " + s + "." + table +
            " REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "();";
   }
