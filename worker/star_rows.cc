@@ -151,16 +151,6 @@ int64_t DaysFromCivil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-// Whether the decimal `text` is exactly halfway between v and a neighbouring double. The halfway
-// points need 54 bits, which long double holds on the machines loadstar runs on.
-bool OnRoundingBound(double v, const std::string& text) {
-  const long double x = std::strtold(text.c_str(), nullptr);
-  const long double lv = v;
-  const double up = std::nextafter(v, HUGE_VAL), down = std::nextafter(v, -HUGE_VAL);
-  return (std::isfinite(up) && x == (lv + static_cast<long double>(up)) / 2) ||
-         (std::isfinite(down) && x == (lv + static_cast<long double>(down)) / 2);
-}
-
 // "9.9990e+22" -> "9.999e+22", "1.0e+23" -> "1e+23".
 std::string TrimMantissaZeros(std::string_view sci) {
   const size_t e = sci.find('e');
@@ -170,6 +160,22 @@ std::string TrimMantissaZeros(std::string_view sci) {
     if (mantissa.back() == '.') mantissa.pop_back();
   }
   return mantissa + std::string(sci.substr(e));
+}
+
+// Whether the decimal `sci` (scientific, as std::to_chars or printf's %e writes it) is exactly
+// halfway between v and a neighbouring double. A halfway point needs 54 bits, which long double
+// holds exactly on the machines loadstar runs on, and glibc prints a long double's exact decimal
+// expansion: the point is `sci` if that expansion, trailing zeros dropped, reads the same.
+bool OnRoundingBound(double v, const std::string& sci) {
+  const std::string want = TrimMantissaZeros(sci);
+  for (double neighbour : {std::nextafter(v, HUGE_VAL), std::nextafter(v, -HUGE_VAL)}) {
+    if (!std::isfinite(neighbour)) continue;
+    const long double halfway = (static_cast<long double>(v) + static_cast<long double>(neighbour)) / 2;
+    char buf[128];
+    std::snprintf(buf, sizeof(buf), "%.70Le", halfway);
+    if (TrimMantissaZeros(buf) == want) return true;
+  }
+  return false;
 }
 
 }  // namespace

@@ -186,6 +186,25 @@ TEST_F(StarRowsPostgresTest, Float8TextIsPostgresOutputWhereTheShortestDigitsLie
   }
 }
 
+// Durations and lengths as the data has them (seconds with five decimals), many of them: the
+// halfway test above must not mistake a value near a rounding bound for one on it (258.16601 is
+// within long double's precision of one).
+TEST_F(StarRowsPostgresTest, Float8TextIsPostgresOutputForEveryDurationOfASweep) {
+  std::vector<double> cases = {258.16601};
+  for (int64_t k = 1; k <= 60000000; k += 1009) cases.push_back(static_cast<double>(k) / 100000.0);
+  std::vector<std::string> texts;
+  for (double v : cases) texts.push_back(Exact(v));
+  const std::vector<std::string> got =
+      Query("SELECT x::float8::text FROM unnest($1::text[]) WITH ORDINALITY AS u (x, i) ORDER BY i",
+            {ArrayLiteral(texts)});
+  ASSERT_EQ(got.size(), cases.size());
+  size_t wrong = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (Float8Text(cases[i]) != got[i] && ++wrong <= 5) ADD_FAILURE() << Exact(cases[i]) << ": " << got[i];
+  }
+  EXPECT_EQ(wrong, 0u) << "of " << cases.size();
+}
+
 TEST_F(StarRowsPostgresTest, SongMatchKeyIsTheSchemasSongMatchKey) {
   const std::vector<std::string> titles = HashCases();
   const std::vector<double> durations = DoubleCases();
