@@ -58,6 +58,7 @@ TARGET_COMPETENT_RATIO = 0.5     # loadstar end to end, 2 workers <= 0.5 x Postg
 TARGET_WAL_RATIO = 2.0           # WAL a loadstar run writes <= 2 x the size of the star tables it leaves
 TARGET_CHECKS_SHARE = 0.10       # loadstar's data-quality checks <= 10 % of its run
 FOOTPRINT_WORKERS = 2            # the file:// run whose WAL, star size and checks are judged
+TARGET_INCREMENT_RATIO = 1.5     # one more day into a loaded month <= 1.5 x that day alone (same songs)
 STAR_TABLES = ("songplays", "users", "songs", "artists", "time")
 
 # The Redshift case's COPY role: the stand-in checks only its form (docs/REDSHIFT_STANDIN.md).
@@ -682,6 +683,94 @@ class Bench:
             run["bytes"] = self.summary["bytes"]
             return run
         return fn
+
+    def next_day(self):
+        """The day after the data set, made by the generator: the last daily file of the same data
+        set generated one day longer (its song files are the same bytes, its sessions come after
+        the month's). Returns (the month's logs plus that day, that day alone) as directories of
+        hard links, made once (not timed)."""
+        if getattr(self, "_next_day", None):
+            return self._next_day
+        a = self.args
+        longer = os.path.join(self.work, "longer")
+        days = a.days + 1
+        events = round(a.events * days / a.days)
+        self.checked(self.measure("generate_longer", [self.loadstar, "generate", "--to", f"file://{longer}/",
+                                                       "--songs", str(a.songs), "--events", str(events),
+                                                       "--days", str(days)]), "generate one day more")
+        logs = sorted(os.path.join(d, f) for d, _, files in os.walk(os.path.join(longer, "log_data"))
+                      for f in files if f.endswith(".json"))
+        day = logs[-1]
+        month_plus = os.path.join(self.work, "log_data_plus_day")
+        alone = os.path.join(self.work, "log_data_day_alone")
+        for root in (month_plus, alone):
+            shutil.rmtree(root, ignore_errors=True)
+        source = os.path.join(self.data, "log_data")
+        for d, _, files in os.walk(source):
+            for f in files:
+                target = os.path.join(month_plus, os.path.relpath(os.path.join(d, f), source))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.link(os.path.join(d, f), target)
+        rel = os.path.relpath(day, os.path.join(longer, "log_data"))
+        for root in (month_plus, alone):
+            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
+            os.link(day, os.path.join(root, rel))
+        self._next_day = (month_plus, alone, os.path.getsize(day))
+        return self._next_day
+
+    def timed_rerun(self, label, schema, songs, events, workers):
+        """`loadstar run` into `schema` as it is (not made fresh): the timed part of a two-step case."""
+        argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers), "--songs", songs,
+                "--events", events]
+        run = self.checked(self.measure(label, argv), f"loadstar run ({label})")
+        run["phases"] = loadstar_phases(run)
+        run["checks_s"] = checks_seconds(run)
+        run["coordinator_rss_mb"] = run["root_hwm_mb"]
+        run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
+        run["workers"] = workers
+        return run
+
+    def case_increment(self, attempt):
+        """A month loaded (not timed), then a run over the same sources plus the next day: only that
+        day is new. Its star tables must equal a single load of all 31 days."""
+        month_plus, _, day_bytes = self.next_day()
+        songs, w = f"file://{self.data}/song_data/", FOOTPRINT_WORKERS
+        schema, full = "bench_increment", "bench_increment_full"
+        self.fresh_schema(schema)
+        self.checked(self.measure(f"increment_month_{attempt}", [
+            self.loadstar, "run", "--schema", schema, "--workers", str(w), "--songs", songs,
+            "--events", f"file://{self.data}/log_data/"]), "loading the month")
+        run = self.timed_rerun(f"increment_{attempt}", schema, songs, f"file://{month_plus}/", w)
+        run["bytes"] = day_bytes
+        self.fresh_schema(full)
+        self.checked(self.measure(f"increment_full_{attempt}", [
+            self.loadstar, "run", "--schema", full, "--workers", str(w), "--songs", songs,
+            "--events", f"file://{month_plus}/"]), "loading the 31 days at once")
+        got, want = self.star_digest(schema), self.star_digest(full)
+        if got != want:
+            diff = [t for t in want if got.get(t) != want.get(t)]
+            run["star_check"] = "DIFFERS from a single load of all the days: " + ", ".join(diff)
+            self.failures.append(f"schema {schema}: the incremental load differs from a single load ({', '.join(diff)})")
+        else:
+            run["star_check"] = "same as a single load of all the days"
+        run["star_rows"] = {t: v[0] for t, v in got.items()}
+        self.fresh_schema(schema)
+        self.fresh_schema(full)
+        return run
+
+    def case_day_alone(self, attempt):
+        """The songs loaded (not timed), then a run over the same songs and the next day alone."""
+        _, alone, day_bytes = self.next_day()
+        songs, w = f"file://{self.data}/song_data/", FOOTPRINT_WORKERS
+        schema = "bench_day_alone"
+        self.fresh_schema(schema)
+        self.checked(self.measure(f"day_alone_songs_{attempt}", [
+            self.loadstar, "run", "--schema", schema, "--workers", str(w), "--songs", songs]), "loading the songs")
+        run = self.timed_rerun(f"day_alone_{attempt}", schema, songs, f"file://{alone}/", w)
+        run["bytes"] = day_bytes
+        run["star_rows"] = {t: v[0] for t, v in self.star_digest(schema).items()}
+        self.fresh_schema(schema)
+        return run
 
     def case_loadstar_s3(self, attempt):
         b = self.args.bucket
@@ -1362,6 +1451,15 @@ class Report:
         else:
             add(label, "—", f"≤ {TARGET_CHECKS_SHARE:.0%}", None,
                 "no 'transform: X s  data-quality checks' line in the coordinator's log" if fp else "")
+        inc, alone = self.by.get(CASE_INCREMENT), self.by.get(CASE_DAY_ALONE)
+        label = "one more day into a loaded month vs that day alone (songs loaded in both)"
+        if inc and alone and inc.get("wall_s") and alone.get("wall_s"):
+            r = inc["wall_s"] / alone["wall_s"]
+            add(label, f"{r:.2f} ×", f"≤ {TARGET_INCREMENT_RATIO:g} ×", r <= TARGET_INCREMENT_RATIO,
+                f"{inc['wall_s']:.2f} s vs {alone['wall_s']:.2f} s, {FOOTPRINT_WORKERS} workers; "
+                f"{inc.get('star_check', '')}")
+        else:
+            add(label, "—", f"≤ {TARGET_INCREMENT_RATIO:g} ×", None, "")
         for c in file_cases:
             transform = dict(c.get("phases") or []).get("transform + counts")
             if transform is None:
@@ -1559,6 +1657,8 @@ CASE_BASELINE = "PostgreSQL-only baseline (raw COPY + jsonb_to_record + transfor
 CASE_CEILING = "ceiling: typed COPY + transforms"
 CASE_COMPETENT = "PostgreSQL alone, as a competent engineer would write it"
 CASE_DUCKDB = "DuckDB: read_json + DISTINCT ON, file://"
+CASE_INCREMENT = "loadstar file://, one more day into the loaded month"
+CASE_DAY_ALONE = "loadstar file://, that day alone (songs loaded before)"
 CASE_S3 = "loadstar s3:// end to end"
 CASE_S3_GET = "ceiling: S3 server GETs of the song files (curl)"
 CASE_S3_SONGS = "loadstar s3:// songs only"
@@ -1643,6 +1743,8 @@ def main():
     bench.run_case(CASE_DUCKDB, bench.case_duckdb)
     for w in [int(x) for x in args.workers.split(",") if x.strip()]:
         bench.run_case(case_file(w), bench.case_loadstar_file(w))
+    bench.run_case(CASE_INCREMENT, bench.case_increment)
+    bench.run_case(CASE_DAY_ALONE, bench.case_day_alone)
     bench.run_case(f"{CASE_S3}, {args.s3_workers} workers", bench.case_loadstar_s3)
     bench.run_case(CASE_S3_GET, bench.case_s3_get_ceiling)
     bench.run_case(CASE_S3_SONGS, bench.case_s3_songs)
