@@ -105,6 +105,21 @@ SELECT match_key, title, artist_name, duration, song_id, artist_id FROM better;
 ANALYZE song_matches;
 RESET default_statistics_target;
 
+-- Plays loaded by earlier runs before their song: match them against the song records this run
+-- loaded, by the same rule (the record's own artist_name; the lowest matching song_id), so the
+-- tables equal a single load of everything. Only a hash of their key is kept, hence DISTINCT ON.
+-- Done before this run's plays go in (they are matched as they go in), so that a first load
+-- has nothing to look through.
+UPDATE songplays p
+SET song_id = c.song_id, artist_id = c.artist_id, unmatched_key = NULL
+FROM (
+  SELECT DISTINCT ON (m.match_key) m.match_key, m.song_id, m.artist_id
+  FROM song_matches m
+  WHERE m.match_key IN (SELECT match_key FROM staging_songs WHERE run_id = {{run_id}})
+  ORDER BY m.match_key, m.song_id, m.artist_id
+) c
+WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
+
 -- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
 -- length) to the song records with the same title, artist_name and duration (song_matches; where
 -- several keys collide or several records match, the lowest song_id). A play that matches
@@ -148,19 +163,6 @@ FROM run_plays r
 WHERE NOT EXISTS (SELECT 1 FROM songplays t WHERE t.songplay_id = r.songplay_id);
 
 DROP VIEW run_plays;
-
--- Plays loaded by earlier runs before their song: match them against the song records this run
--- loaded, by the same rule (the record's own artist_name; the lowest matching song_id), so the
--- tables equal a single load of everything. Only a hash of their key is kept, hence DISTINCT ON.
-UPDATE songplays p
-SET song_id = c.song_id, artist_id = c.artist_id, unmatched_key = NULL
-FROM (
-  SELECT DISTINCT ON (m.match_key) m.match_key, m.song_id, m.artist_id
-  FROM song_matches m
-  WHERE m.match_key IN (SELECT match_key FROM staging_songs WHERE run_id = {{run_id}})
-  ORDER BY m.match_key, m.song_id, m.artist_id
-) c
-WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
 
 -- Time: one row per distinct songplay start time (the same expression the songplays take theirs
 -- from), with the parts the workers computed (PostgreSQL's date_part: ISO week, 0 = Sunday). A
