@@ -4,7 +4,7 @@
 // is one check: a single SELECT that returns the rows breaking one rule (no rows: the rule holds),
 // whose first line is "-- check: <what the rule is>". Adding a check is adding a file to
 // sql/common/checks/ (or a dialect's own folder); no C++ changes. A check may use {{run_id}} for
-// the run being loaded (see sql/postgres/checks/songplays_count_matches_run.sql, which reads the run's staging rows and so
+// the run being loaded (see sql/postgres/checks/songplays_of_the_run.sql, which reads the run's staging rows and so
 // belongs inside the transform's transaction, after the star tables are written and before the
 // run's staging rows are deleted).
 #pragma once

@@ -790,8 +790,18 @@ class ChecksTest(unittest.TestCase):
                                            None),
     })
 
+    # A PostgreSQL check whose rules Redshift checks under other names: songplays_of_the_run checks
+    # the run's own songplays in one pass; Redshift checks the count and each dimension apart.
+    ON_REDSHIFT = {
+        "checks/songplays_of_the_run": {"checks/songplays_count_matches_run", "checks/songplays_user_in_users",
+                                        "checks/songplays_start_time_in_time", "checks/songplays_song_in_songs",
+                                        "checks/songplays_artist_in_artists"},
+    }
+
     def test_redshift_has_every_check_postgres_has(self):
-        self.assertLessEqual(set(names_under("checks", "postgres")), set(names_under("checks", "redshift")))
+        redshift = set(names_under("checks", "redshift"))
+        for name in names_under("checks", "postgres"):
+            self.assertLessEqual(self.ON_REDSHIFT.get(name, {name}), redshift, name)
 
     def test_every_check_reports_a_broken_table(self):
         side = STATE["sides"]["redshift_full"]

@@ -87,7 +87,7 @@ TEST(WrapQueryTest, Errors) {
   // A file without the marker cannot wrap anything.
   EXPECT_EQ(WrapQuery("star_counts", "report/match_share").status().code(), StatusCode::kInternal);
   // A check that needs the run id cannot be wrapped without one.
-  EXPECT_EQ(WrapQuery("check_sample", "checks/songplays_count_matches_run").status().code(),
+  EXPECT_EQ(WrapQuery("check_sample", "checks/songplays_of_the_run").status().code(),
             StatusCode::kInvalidArgument);
 }
 

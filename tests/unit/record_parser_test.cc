@@ -519,7 +519,7 @@ TEST(RecordParserRulesTest, ACompletePlayStages) {
   EXPECT_EQ(Ev(p, 0, "user_id"), "7");
 }
 
-// songplays_user_in_users: every songplay has a user.
+// songplays_of_the_run (songplays_user_in_users on Redshift): every songplay has a user.
 TEST(RecordParserRulesTest, APlayWithoutAUserIsRejected) {
   for (const std::string& text : {
            std::string(R"({"page":"NextSong","sessionId":10,"itemInSession":3,"ts":1541105830796})"),
@@ -538,8 +538,8 @@ TEST(RecordParserRulesTest, APlayWithoutAUserIsRejected) {
   EXPECT_EQ(Events(Play(R"("userId":" ")")).result.staged, 1u);
 }
 
-// songplays_count_matches_run and songplays_primary_key: songplay_id = sessionId * 2^24 +
-// itemInSession must not be NULL.
+// songplays_of_the_run (songplays_count_matches_run on Redshift) and songplays_primary_key:
+// songplay_id = sessionId * 2^24 + itemInSession must not be NULL.
 TEST(RecordParserRulesTest, APlayWithoutASessionOrItemIsRejected) {
   EXPECT_EQ(RejectReason(FileKind::kEvent, Play(R"("sessionId":null)")), "a play without a session");
   EXPECT_EQ(RejectReason(FileKind::kEvent, R"({"page":"NextSong","itemInSession":3,"userId":"7","ts":1})"),

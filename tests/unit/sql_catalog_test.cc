@@ -159,8 +159,18 @@ TEST(SqlCatalogTest, TheEmbeddedCatalogResolvesPlainAndDialectStatements) {
   EXPECT_EQ(SqlText("postgres/star_counts").status().code(), StatusCode::kNotFound);
   const std::vector<std::string> checks = SqlNamesUnder("checks/");
   EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/songs_primary_key"), checks.end());   // postgres
-  EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/songplays_user_in_users"), checks.end());  // common
+  EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/songplays_of_the_run"), checks.end());  // postgres
+  EXPECT_NE(std::find(checks.begin(), checks.end(), "checks/ledger_accounts_balance"), checks.end());  // common
+  EXPECT_EQ(std::find(checks.begin(), checks.end(), "checks/songplays_user_in_users"), checks.end());  // redshift
   EXPECT_TRUE(std::is_sorted(checks.begin(), checks.end()));
+  const std::vector<std::string> redshift_checks = SqlNamesUnder("checks/", Dialect::kRedshift);
+  EXPECT_NE(std::find(redshift_checks.begin(), redshift_checks.end(), "checks/songplays_user_in_users"),
+            redshift_checks.end());  // redshift
+  EXPECT_NE(std::find(redshift_checks.begin(), redshift_checks.end(), "checks/ledger_accounts_balance"),
+            redshift_checks.end());  // common
+  EXPECT_EQ(std::find(redshift_checks.begin(), redshift_checks.end(), "checks/songplays_of_the_run"),
+            redshift_checks.end());  // postgres
+  EXPECT_TRUE(std::is_sorted(redshift_checks.begin(), redshift_checks.end()));
 }
 
 TEST(DialectTest, RedshiftIsToldApartByItsVersionText) {

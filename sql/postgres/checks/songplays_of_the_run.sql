@@ -1,0 +1,39 @@
+-- check: every play the run staged has its songplay, and each of the run's songplays names a user in users, a start_time in time, and, where matched, a song in songs and an artist in artists
+-- {{run_id}} is the run being checked. This reads the run's staging rows, so it is meaningful
+-- inside the transform's transaction, after the star tables are written and before the run's
+-- staging rows are cleared; afterwards the run has no staging rows and it passes with nothing to
+-- compare.
+--
+-- The run's own songplays are the ones its staged plays name, so the check reads as much as the run
+-- loaded, not the whole table, and answers every rule about them in one pass: an outer join from
+-- the staged plays to songplays and from there to each dimension, one hash join each (no DISTINCT
+-- over the plays: a hash aggregate of a million keys costs more than the whole join). Several
+-- plays may share a songplay_id (the transform keeps one); an offending songplay_id is reported
+-- once. A songplay written by an earlier run was checked by that run, and the star tables are
+-- written by loadstar alone; the one change a run makes to earlier runs' songplays (matching an
+-- unmatched play to a song this run loaded) sets ids taken from song_matches, whose songs and
+-- artists the same transaction loaded.
+--
+-- The worker rejects a NextSong event without a userId ("a play without a user"), so a NULL
+-- user_id is an offence too: it cannot come from the input. One offending row per songplay_id,
+-- with the first rule it breaks and where it was staged from (looked up for offending rows only).
+SELECT DISTINCT ON (x.songplay_id) x.songplay_id, p.user_id, p.start_time, p.song_id, p.artist_id,
+       CASE WHEN p.songplay_id IS NULL THEN 'a staged play has no songplay'
+            WHEN u.user_id IS NULL THEN 'its user is not in users'
+            WHEN t.start_time IS NULL THEN 'its start_time is not in time'
+            WHEN p.song_id IS NOT NULL AND s.song_id IS NULL THEN 'its song is not in songs'
+            ELSE 'its artist is not in artists' END AS problem,
+       (SELECT f.uri FROM load_files f WHERE f.file_id = x.file_id) AS file, x.line
+FROM staging_plays x
+LEFT JOIN songplays p ON p.songplay_id = x.songplay_id
+LEFT JOIN users u ON u.user_id = p.user_id
+LEFT JOIN time t ON t.start_time = p.start_time
+LEFT JOIN songs s ON s.song_id = p.song_id
+LEFT JOIN artists a ON a.artist_id = p.artist_id
+WHERE x.run_id = {{run_id}}
+  AND (p.songplay_id IS NULL
+       OR u.user_id IS NULL
+       OR t.start_time IS NULL
+       OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
+       OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL))
+ORDER BY x.songplay_id, x.file_id, x.line
