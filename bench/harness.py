@@ -687,8 +687,9 @@ class Bench:
     def next_day(self):
         """The day after the data set, made by the generator: the last daily file of the same data
         set generated one day longer (its song files are the same bytes, its sessions come after
-        the month's). Returns (the month's logs plus that day, that day alone) as directories of
-        hard links, made once (not timed)."""
+        the month's). Returns a directory holding the month's logs (hard links: the same bytes
+        under URIs of its own, which the day is added to later), the day's file, a directory
+        holding that day alone, and the day's size; made once, not timed."""
         if getattr(self, "_next_day", None):
             return self._next_day
         a = self.args
@@ -701,21 +702,20 @@ class Bench:
         logs = sorted(os.path.join(d, f) for d, _, files in os.walk(os.path.join(longer, "log_data"))
                       for f in files if f.endswith(".json"))
         day = logs[-1]
-        month_plus = os.path.join(self.work, "log_data_plus_day")
+        month = os.path.join(self.work, "log_data_month")
         alone = os.path.join(self.work, "log_data_day_alone")
-        for root in (month_plus, alone):
+        for root in (month, alone):
             shutil.rmtree(root, ignore_errors=True)
         source = os.path.join(self.data, "log_data")
         for d, _, files in os.walk(source):
             for f in files:
-                target = os.path.join(month_plus, os.path.relpath(os.path.join(d, f), source))
+                target = os.path.join(month, os.path.relpath(os.path.join(d, f), source))
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 os.link(os.path.join(d, f), target)
         rel = os.path.relpath(day, os.path.join(longer, "log_data"))
-        for root in (month_plus, alone):
-            os.makedirs(os.path.dirname(os.path.join(root, rel)), exist_ok=True)
-            os.link(day, os.path.join(root, rel))
-        self._next_day = (month_plus, alone, os.path.getsize(day))
+        os.makedirs(os.path.dirname(os.path.join(alone, rel)), exist_ok=True)
+        os.link(day, os.path.join(alone, rel))
+        self._next_day = (month, (day, os.path.join(month, rel)), alone, os.path.getsize(day))
         return self._next_day
 
     def timed_rerun(self, label, schema, songs, events, workers):
@@ -731,28 +731,40 @@ class Bench:
         return run
 
     def case_increment(self, attempt):
-        """A month loaded (not timed), then a run over the same sources plus the next day: only that
-        day is new. Its star tables must equal a single load of all 31 days."""
-        month_plus, _, day_bytes = self.next_day()
-        songs, w = f"file://{self.data}/song_data/", FOOTPRINT_WORKERS
+        """A month loaded (not timed), then the next day added to its log folder and the same
+        command run again: only that day is new. Its star tables must equal a single load of all
+        the days."""
+        month, (day, day_in_month), _, day_bytes = self.next_day()
+        songs, events, w = f"file://{self.data}/song_data/", f"file://{month}/", FOOTPRINT_WORKERS
         schema, full = "bench_increment", "bench_increment_full"
+        if os.path.exists(day_in_month):
+            os.unlink(day_in_month)
         self.fresh_schema(schema)
         self.checked(self.measure(f"increment_month_{attempt}", [
-            self.loadstar, "run", "--schema", schema, "--workers", str(w), "--songs", songs,
-            "--events", f"file://{self.data}/log_data/"]), "loading the month")
-        run = self.timed_rerun(f"increment_{attempt}", schema, songs, f"file://{month_plus}/", w)
-        run["bytes"] = day_bytes
-        self.fresh_schema(full)
-        self.checked(self.measure(f"increment_full_{attempt}", [
-            self.loadstar, "run", "--schema", full, "--workers", str(w), "--songs", songs,
-            "--events", f"file://{month_plus}/"]), "loading the 31 days at once")
+            self.loadstar, "run", "--schema", schema, "--workers", str(w), "--songs", songs, "--events", events]),
+            "loading the month")
+        os.makedirs(os.path.dirname(day_in_month), exist_ok=True)
+        os.link(day, day_in_month)
+        try:
+            run = self.timed_rerun(f"increment_{attempt}", schema, songs, events, w)
+            run["bytes"] = day_bytes
+            self.fresh_schema(full)
+            self.checked(self.measure(f"increment_full_{attempt}", [
+                self.loadstar, "run", "--schema", full, "--workers", str(w), "--songs", songs, "--events", events]),
+                "loading all the days at once")
+        finally:
+            os.unlink(day_in_month)
+        staged = parse_run_accounts(run["stdout"]).get("event", {})
         got, want = self.star_digest(schema), self.star_digest(full)
-        if got != want:
-            diff = [t for t in want if got.get(t) != want.get(t)]
+        diff = [t for t in want if got.get(t) != want.get(t)]
+        if diff:
             run["star_check"] = "DIFFERS from a single load of all the days: " + ", ".join(diff)
             self.failures.append(f"schema {schema}: the incremental load differs from a single load ({', '.join(diff)})")
         else:
             run["star_check"] = "same as a single load of all the days"
+        if staged.get("staged") not in (None, 0) and staged.get("files") != 1:
+            run["star_check"] += f"; staged {staged.get('files')} event files, not 1"
+            self.failures.append(f"schema {schema}: the incremental run staged {staged.get('files')} event files")
         run["star_rows"] = {t: v[0] for t, v in got.items()}
         self.fresh_schema(schema)
         self.fresh_schema(full)
@@ -760,7 +772,7 @@ class Bench:
 
     def case_day_alone(self, attempt):
         """The songs loaded (not timed), then a run over the same songs and the next day alone."""
-        _, alone, day_bytes = self.next_day()
+        _, _, alone, day_bytes = self.next_day()
         songs, w = f"file://{self.data}/song_data/", FOOTPRINT_WORKERS
         schema = "bench_day_alone"
         self.fresh_schema(schema)
