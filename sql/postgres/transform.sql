@@ -130,6 +130,17 @@ WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
 -- as INSERT ... ON CONFLICT: its speculative insertion costs about twice as much per row, and
 -- nothing else writes these tables while the run holds its lock. A first load finds songplays
 -- empty, and the update stops before reading the run's plays.
+-- The run's plays cover a narrow range of songplay_ids and start times (session ids grow with
+-- time): each probe of songplays and time below is bounded by that range as well as by its key,
+-- so that an incremental run reads index ranges the size of the run instead of hashing tables
+-- the size of the history. Dropped at commit.
+CREATE TEMP TABLE run_bounds ON COMMIT DROP AS
+SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
+       timestamp 'epoch' + min(ts) * interval '1 millisecond' AS first_time,
+       timestamp 'epoch' + max(ts) * interval '1 millisecond' AS last_time
+FROM staging_plays
+WHERE run_id = {{run_id}};
+
 CREATE TEMP VIEW run_plays AS
 SELECT r.songplay_id, timestamp 'epoch' + r.ts * interval '1 millisecond' AS start_time, r.user_id, r.level,
        r.song_id, r.artist_id, r.session_id, r.location, r.user_agent, r.unmatched_key
@@ -151,6 +162,7 @@ SET start_time = r.start_time, user_id = r.user_id, level = r.level, song_id = r
 FROM run_plays r
 WHERE EXISTS (SELECT 1 FROM songplays)
   AND t.songplay_id = r.songplay_id
+  AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds)
   AND (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
        t.unmatched_key)
       IS DISTINCT FROM (r.start_time, r.user_id, r.level, r.song_id, r.artist_id, r.session_id, r.location,
@@ -160,7 +172,9 @@ INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_
                        user_agent, unmatched_key)
 SELECT r.*
 FROM run_plays r
-WHERE NOT EXISTS (SELECT 1 FROM songplays t WHERE t.songplay_id = r.songplay_id);
+WHERE NOT EXISTS (SELECT 1 FROM songplays t
+                  WHERE t.songplay_id = r.songplay_id
+                    AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds));
 
 DROP VIEW run_plays;
 
@@ -172,5 +186,7 @@ SELECT DISTINCT ON (s.ts) timestamp 'epoch' + s.ts * interval '1 millisecond', s
        s.year, s.weekday
 FROM staging_time s
 WHERE s.run_id = {{run_id}}
-  AND NOT EXISTS (SELECT 1 FROM time t WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond')
+  AND NOT EXISTS (SELECT 1 FROM time t
+                  WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond'
+                    AND t.start_time BETWEEN (SELECT first_time FROM run_bounds) AND (SELECT last_time FROM run_bounds))
 ORDER BY s.ts;

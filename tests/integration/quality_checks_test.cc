@@ -345,6 +345,29 @@ TEST_F(QualityChecksTest, ASongplayOfAnEarlierRunIsNotCheckedAgain) {
                         "problem=its user is not in users, file=s3://b/log_data/day1-copy.json, line=2");
 }
 
+// A run that is a small part of songplays (the next day into a loaded history) is checked over
+// the range of keys and times its plays span: what it breaks is still found, and the history
+// outside that range is not read.
+TEST_F(QualityChecksTest, ASmallRunIsCheckedOverItsOwnRange) {
+  StageRunEvents();
+  Sql("INSERT INTO songplays (songplay_id, start_time, user_id, level, session_id)"
+      " SELECT (100000 + g) * 16777216::bigint, timestamp '2018-10-01' + g * interval '1 second', 'nobody', 'free', 100000 + g"
+      " FROM generate_series(1, 5000) g");
+  Sql("ANALYZE songplays");
+  auto small = wh_->QueryText("SELECT (SELECT sum(staged_rows) FROM load_files WHERE run_id = 7) * 10"
+                               " < (SELECT reltuples FROM pg_class WHERE oid = 'songplays'::regclass) AS small");
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  ASSERT_EQ(small->text(0, "small"), "t");
+  // The history's plays name a user that is not in users, but they are not this run's.
+  EXPECT_TRUE(ChecksToStatus(Run()).ok()) << ChecksToStatus(Run()).ToString();
+  Sql("DELETE FROM time WHERE start_time = '2018-11-01 10:00:00'");
+  std::vector<CheckResult> results = Run();
+  EXPECT_EQ(Failed(results), std::set<std::string>{"songplays_of_the_run"});
+  CheckResult r = Find(results, "songplays_of_the_run");
+  ASSERT_FALSE(r.samples.empty());
+  EXPECT_THAT(r.samples[0], HasSubstr("problem=its start_time is not in time"));
+}
+
 TEST_F(QualityChecksTest, ManyOffendingRowsAreCountedAndSampled) {
   StageRunEvents();
   Sql("DELETE FROM time");
