@@ -4,11 +4,9 @@
 -- staging rows are cleared; afterwards the run has no staging rows and it passes with nothing to
 -- compare.
 --
--- The run's own songplays are the ones its staged plays name, so the check reads as much as the run
--- loaded, not the whole table, and answers every rule about them in one pass: an outer join from
--- the staged plays to songplays and from there to each dimension, one hash join each (no DISTINCT
--- over the plays: a hash aggregate of a million keys costs more than the whole join). Several
--- plays may share a songplay_id (the transform keeps one); an offending songplay_id is reported
+-- The run's own songplays are the ones its staged plays name; every rule about them is answered
+-- by hash joins, with no DISTINCT over the plays (a hash aggregate of a million keys costs more
+-- than the joins). Several plays may share a songplay_id (the transform keeps one); an offending songplay_id is reported
 -- once. A songplay written by an earlier run was checked by that run, and the star tables are
 -- written by loadstar alone; the one change a run makes to earlier runs' songplays (matching an
 -- unmatched play to a song this run loaded) sets ids taken from song_matches, whose songs and
@@ -19,7 +17,8 @@
 -- with the first rule it breaks and where it was staged from (looked up for offending rows only).
 --
 -- How it reads songplays and time depends on how much of them the run is. A run that is a good
--- part of the table (a first load) hashes them whole. A small run (the next day into a loaded
+-- part of the table (a first load) finds the songplays that break a rule over the whole table and
+-- keeps those the run staged, and the staged plays with no songplay by one anti-join. A small run (the next day into a loaded
 -- history) reads only the range of songplay_ids and start times its plays span (session ids grow
 -- with time), so that it costs in proportion to the run; the planner cannot tell the range's
 -- size in advance, so the choice is made here, on the ledger's count of the run's rows against
@@ -34,28 +33,42 @@ WITH run_range AS MATERIALIZED (
 small_run AS MATERIALIZED (
   SELECT (SELECT COALESCE(sum(staged_rows), 0) FROM load_files WHERE run_id = {{run_id}}) * 10
          < (SELECT reltuples FROM pg_class WHERE oid = 'songplays'::regclass) AS yes
+),
+-- A big run: the songplays that break a rule are found over the whole table first (as cheap as
+-- over the run's part of it, and no row goes through a join with the plays unless it breaks a
+-- rule), then kept where the run staged them.
+broken AS MATERIALIZED (
+  SELECT p.songplay_id, p.user_id, p.start_time, p.song_id, p.artist_id,
+         CASE WHEN u.user_id IS NULL THEN 'its user is not in users'
+              WHEN t.start_time IS NULL THEN 'its start_time is not in time'
+              WHEN p.song_id IS NOT NULL AND s.song_id IS NULL THEN 'its song is not in songs'
+              ELSE 'its artist is not in artists' END AS problem
+  FROM songplays p
+  LEFT JOIN users u ON u.user_id = p.user_id
+  LEFT JOIN time t ON t.start_time = p.start_time
+  LEFT JOIN songs s ON s.song_id = p.song_id
+  LEFT JOIN artists a ON a.artist_id = p.artist_id
+  WHERE u.user_id IS NULL
+     OR t.start_time IS NULL
+     OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
+     OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL)
 )
 SELECT whole.* FROM (
-SELECT DISTINCT ON (x.songplay_id) x.songplay_id, p.user_id, p.start_time, p.song_id, p.artist_id,
-       CASE WHEN p.songplay_id IS NULL THEN 'a staged play has no songplay'
-            WHEN u.user_id IS NULL THEN 'its user is not in users'
-            WHEN t.start_time IS NULL THEN 'its start_time is not in time'
-            WHEN p.song_id IS NOT NULL AND s.song_id IS NULL THEN 'its song is not in songs'
-            ELSE 'its artist is not in artists' END AS problem,
-       (SELECT f.uri FROM load_files f WHERE f.file_id = x.file_id) AS file, x.line
-FROM staging_plays x
-LEFT JOIN songplays p ON p.songplay_id = x.songplay_id
-LEFT JOIN users u ON u.user_id = p.user_id
-LEFT JOIN time t ON t.start_time = p.start_time
-LEFT JOIN songs s ON s.song_id = p.song_id
-LEFT JOIN artists a ON a.artist_id = p.artist_id
-WHERE x.run_id = {{run_id}}
-  AND (p.songplay_id IS NULL
-       OR u.user_id IS NULL
-       OR t.start_time IS NULL
-       OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
-       OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL))
-ORDER BY x.songplay_id, x.file_id, x.line
+  SELECT DISTINCT ON (x.songplay_id) x.songplay_id, x.user_id, x.start_time, x.song_id, x.artist_id, x.problem,
+         (SELECT f.uri FROM load_files f WHERE f.file_id = x.file_id) AS file, x.line
+  FROM (
+    SELECT x.songplay_id, NULL::text AS user_id, NULL::timestamp AS start_time, NULL::text AS song_id,
+           NULL::text AS artist_id, 'a staged play has no songplay' AS problem, x.file_id, x.line
+    FROM staging_plays x
+    WHERE x.run_id = {{run_id}}
+      AND NOT EXISTS (SELECT 1 FROM songplays p WHERE p.songplay_id = x.songplay_id)
+    UNION ALL
+    SELECT x.songplay_id, b.user_id, b.start_time, b.song_id, b.artist_id, b.problem, x.file_id, x.line
+    FROM staging_plays x
+    JOIN broken b ON b.songplay_id = x.songplay_id
+    WHERE x.run_id = {{run_id}}
+  ) x
+  ORDER BY x.songplay_id, x.file_id, x.line
 ) whole
 WHERE NOT (SELECT yes FROM small_run)
 UNION ALL
