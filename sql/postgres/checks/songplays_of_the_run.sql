@@ -21,8 +21,9 @@
 -- keeps those the run staged, and the staged plays with no songplay by one anti-join. A small run (the next day into a loaded
 -- history) reads only the range of songplay_ids and start times its plays span (session ids grow
 -- with time), so that it costs in proportion to the run; the planner cannot tell the range's
--- size in advance, so the choice is made here, on the ledger's count of the run's rows against
--- the table's. Only one of the two selects runs.
+-- size in advance, so the choice is made here, on the size of the staged plays against that of
+-- songplays (their rows are alike; sizes are current where statistics may not be yet, right after
+-- a big load). Only one of the two selects runs.
 WITH run_range AS MATERIALIZED (
   SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
          timestamp 'epoch' + min(ts) * interval '1 millisecond' AS first_time,
@@ -31,8 +32,7 @@ WITH run_range AS MATERIALIZED (
   WHERE run_id = {{run_id}}
 ),
 small_run AS MATERIALIZED (
-  SELECT (SELECT COALESCE(sum(staged_rows), 0) FROM load_files WHERE run_id = {{run_id}}) * 10
-         < (SELECT reltuples FROM pg_class WHERE oid = 'songplays'::regclass) AS yes
+  SELECT pg_relation_size('staging_plays') * 10 < pg_relation_size('songplays') AS yes
 ),
 -- A big run: the songplays that break a rule are found over the whole table first (as cheap as
 -- over the run's part of it, and no row goes through a join with the plays unless it breaks a
