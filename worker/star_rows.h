@@ -58,7 +58,7 @@ class EventShaper {
   // `prefix`: the file's run_id and file_id columns, each followed by a tab.
   explicit EventShaper(std::string prefix) : prefix_(std::move(prefix)) {}
 
-  // Takes staging_events COPY text rows as the parser writes them (prefix, line, then its
+  // Takes the parser's typed event rows (COPY text: prefix, line, then its
   // StagingColumns(kEvent)); appends the plays to `out->plays`.
   void Add(std::string_view event_rows, StagedRows* out);
   // Appends the file's user and time rows.

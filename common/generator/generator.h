@@ -105,7 +105,7 @@ struct GenerateSummary {
   uint64_t artists = 0;                // distinct artist_id = rows of artists
   uint64_t artists_without_coordinates = 0;  // null artist_latitude/longitude
 
-  uint64_t events = 0;             // clean event records = rows of staging_events
+  uint64_t events = 0;             // clean event records (each staged, none rejected)
   uint64_t next_song_events = 0;   // page NextSong = rows of songplays
   uint64_t logged_out_events = 0;  // auth "Logged Out", userId ""
   uint64_t sessions = 0;           // distinct sessionId

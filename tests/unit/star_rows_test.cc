@@ -19,7 +19,7 @@ namespace {
 
 constexpr const char* kPrefix = "7\t70\t";
 
-// A staging_events COPY text row as the parser writes it: the prefix, the line, then every
+// A typed event row (COPY text) as the parser writes it: the prefix, the line, then every
 // StagingColumns(kEvent) column, \N where `values` has none. Values are COPY text already.
 std::string EventRow(int line, const std::map<std::string, std::string>& values) {
   std::string row = std::string(kPrefix) + std::to_string(line);

@@ -52,8 +52,9 @@ namespace loadstar::worker {
 
 using ::loadstar::FileKind;
 
-// The staging columns the parser fills, in COPY order, after the caller's prefix columns
-// (run_id, file_id) and the `line` column. They match sql/postgres/schema.sql.
+// The typed columns the parser fills, in COPY order, after the caller's prefix columns (run_id,
+// file_id) and the `line` column. Song rows are staged as they are (plus their match key); event
+// rows are shaped further into plays, users and times (worker/star_rows.h).
 const std::vector<std::string>& StagingColumns(FileKind kind);
 
 struct RejectedRecord {
