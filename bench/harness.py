@@ -637,11 +637,7 @@ class Bench:
             run["wal_bytes"] = self.wal_since(schema, lsn)
             run["star_bytes"] = self.star_size(schema)
             run["star_figures"] = self.star_figures(schema)
-        run["phases"] = loadstar_phases(run)
-        run["checks_s"] = checks_seconds(run)
-        run["coordinator_rss_mb"] = run["root_hwm_mb"]
-        run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
-        run["workers"] = workers
+        self.read_loadstar_run(run, workers)
         if inspect:
             inspect(run)
         if star_tables is not False:
@@ -659,6 +655,17 @@ class Bench:
         if accounts is not None:
             self.check_accounts(run, schema, accounts)
         self.fresh_schema(schema)
+        return run
+
+    @staticmethod
+    def read_loadstar_run(run, workers):
+        """Adds what a `loadstar run` case reports to its measurement: phases, the checks' seconds,
+        peak RSS of the coordinator and of the busiest worker."""
+        run["phases"] = loadstar_phases(run)
+        run["checks_s"] = checks_seconds(run)
+        run["coordinator_rss_mb"] = run["root_hwm_mb"]
+        run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
+        run["workers"] = workers
         return run
 
     def check_accounts(self, run, schema, expected):
@@ -722,13 +729,7 @@ class Bench:
         """`loadstar run` into `schema` as it is (not made fresh): the timed part of a two-step case."""
         argv = [self.loadstar, "run", "--schema", schema, "--workers", str(workers), "--songs", songs,
                 "--events", events]
-        run = self.checked(self.measure(label, argv), f"loadstar run ({label})")
-        run["phases"] = loadstar_phases(run)
-        run["checks_s"] = checks_seconds(run)
-        run["coordinator_rss_mb"] = run["root_hwm_mb"]
-        run["worker_rss_mb"] = max([p["hwm_mb"] for p in run["processes"] if " worker" in p["cmd"]], default=0)
-        run["workers"] = workers
-        return run
+        return self.read_loadstar_run(self.checked(self.measure(label, argv), f"loadstar run ({label})"), workers)
 
     def case_increment(self, attempt):
         """A month loaded (not timed), then the next day added to its log folder and the same

@@ -8,6 +8,21 @@
 #include "worker/file_rows.h"
 
 namespace loadstar::worker {
+namespace {
+
+// COPYs each staging table's rows of `rows` that are not empty.
+Status CopyRows(Warehouse* wh, const StagedRows& rows) {
+  const std::pair<const char*, const std::string*> tables[] = {{"copy_staging_plays", &rows.plays},
+                                                                {"copy_staging_users", &rows.users},
+                                                                {"copy_staging_time", &rows.times},
+                                                                {"copy_staging_songs", &rows.songs}};
+  for (const auto& [statement, text] : tables) {
+    if (!text->empty()) LOADSTAR_RETURN_IF_ERROR(wh->CopyIn(statement, *text).status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Stager>> MakeStager(Warehouse* wh, RecordParser* parser, StagerOptions options) {
   switch (wh->dialect()) {
@@ -98,10 +113,7 @@ Result<std::vector<FileOutcome>> PostgresStager::StageInTransaction(int64_t run_
     outcomes.push_back(std::move(out));
   }
 
-  if (!rows.plays.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_plays", rows.plays).status());
-  if (!rows.users.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_users", rows.users).status());
-  if (!rows.times.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_time", rows.times).status());
-  if (!rows.songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", rows.songs).status());
+  LOADSTAR_RETURN_IF_ERROR(CopyRows(wh_, rows));
   if (!rejects.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_rejects", rejects).status());
   if (!accounts.empty()) {
     LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_task_accounts", accounts).status());
@@ -128,10 +140,7 @@ Status PostgresStager::StageStreamed(const FetchedFile& file, const std::string&
   auto copied = wh_->CopyEnd();  // always end the COPY so the connection stays usable
   LOADSTAR_RETURN_IF_ERROR(status);
   LOADSTAR_RETURN_IF_ERROR(copied.status());
-  if (!rest.users.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_users", rest.users).status());
-  if (!rest.times.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_time", rest.times).status());
-  if (!rest.songs.empty()) LOADSTAR_RETURN_IF_ERROR(wh_->CopyIn("copy_staging_songs", rest.songs).status());
-  return Status::Ok();
+  return CopyRows(wh_, rest);
 }
 
 }  // namespace loadstar::worker

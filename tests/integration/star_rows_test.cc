@@ -68,6 +68,14 @@ class StarRowsPostgresTest : public ::testing::Test {
     ASSERT_EQ(Query("SHOW server_encoding")[0], "UTF8");
   }
 
+  // PostgreSQL's float8 output of each of `cases`, in order, in one query.
+  std::vector<std::string> Float8Texts(const std::vector<double>& cases) {
+    std::vector<std::string> texts;
+    for (double v : cases) texts.push_back(Exact(v));
+    return Query("SELECT x::float8::text FROM unnest($1::text[]) WITH ORDINALITY AS u (x, i) ORDER BY i",
+                 {ArrayLiteral(texts)});
+  }
+
   // The first column of every row of `sql` (NULL as "NULL").
   std::vector<std::string> Query(const std::string& sql, const std::vector<SqlParam>& params = {}) {
     auto r = wh_->QueryText(sql, params);
@@ -162,11 +170,7 @@ std::vector<double> DoubleCases() {
 
 TEST_F(StarRowsPostgresTest, Float8TextIsPostgresFloat8Output) {
   const std::vector<double> cases = DoubleCases();
-  std::vector<std::string> texts;
-  for (double v : cases) texts.push_back(Exact(v));
-  const std::vector<std::string> got =
-      Query("SELECT x::float8::text FROM unnest($1::text[]) WITH ORDINALITY AS u (x, i) ORDER BY i",
-            {ArrayLiteral(texts)});
+  const std::vector<std::string> got = Float8Texts(cases);
   ASSERT_EQ(got.size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     // -0 is the one value PostgreSQL writes otherwise ("-0"); the key hashes duration + 0.
@@ -192,11 +196,7 @@ TEST_F(StarRowsPostgresTest, Float8TextIsPostgresOutputWhereTheShortestDigitsLie
 TEST_F(StarRowsPostgresTest, Float8TextIsPostgresOutputForEveryDurationOfASweep) {
   std::vector<double> cases = {258.16601};
   for (int64_t k = 1; k <= 60000000; k += 1009) cases.push_back(static_cast<double>(k) / 100000.0);
-  std::vector<std::string> texts;
-  for (double v : cases) texts.push_back(Exact(v));
-  const std::vector<std::string> got =
-      Query("SELECT x::float8::text FROM unnest($1::text[]) WITH ORDINALITY AS u (x, i) ORDER BY i",
-            {ArrayLiteral(texts)});
+  const std::vector<std::string> got = Float8Texts(cases);
   ASSERT_EQ(got.size(), cases.size());
   size_t wrong = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
