@@ -120,6 +120,28 @@ FROM (
 ) c
 WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
 
+-- A first load, into empty songplays and time: their rows go in without the primary key's index,
+-- and the keys are built afterwards from the sorted rows, which writes about half as much and
+-- takes about half as long as maintaining the index row by row (measured on a million plays).
+-- Building a key proves it unique again, so the tables end as keyed as they began. Dropping a key
+-- takes the table's exclusive lock until the run commits: readers of the still-empty table wait
+-- for the first load rather than see it empty. A key that anything depends on (a foreign key
+-- added to the schema refers to it) or that has another name is left alone, and rows go in keyed.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM songplays)
+     AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND conname = 'songplays_pkey')
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'songplays'::regclass) THEN
+    ALTER TABLE songplays DROP CONSTRAINT songplays_pkey;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM time)
+     AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND conname = 'time_pkey')
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'time'::regclass) THEN
+    ALTER TABLE time DROP CONSTRAINT time_pkey;
+  END IF;
+END
+$$;
+
 -- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
 -- length) to the song records with the same title, artist_name and duration (song_matches; where
 -- several keys collide or several records match, the lowest song_id). A play that matches
@@ -190,3 +212,15 @@ WHERE s.run_id = {{run_id}}
                   WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond'
                     AND t.start_time BETWEEN (SELECT first_time FROM run_bounds) AND (SELECT last_time FROM run_bounds))
 ORDER BY s.ts;
+
+-- The keys a first load went in without, built now (see above).
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND contype = 'p') THEN
+    ALTER TABLE songplays ADD CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND contype = 'p') THEN
+    ALTER TABLE time ADD CONSTRAINT time_pkey PRIMARY KEY (start_time);
+  END IF;
+END
+$$;
