@@ -167,6 +167,11 @@ std::string TrimMantissaZeros(std::string_view sci) {
 // holds exactly on the machines loadstar runs on, and glibc prints a long double's exact decimal
 // expansion: the point is `sci` if that expansion, trailing zeros dropped, reads the same.
 bool OnRoundingBound(double v, const std::string& sci) {
+  // Below 2^51 no halfway point can be: it is m * 2^e with m odd and e <= -3, whose decimal
+  // expansion has the digits of m * 5^-e: at least 19 for a normal double (m >= 2^53 - 1), hundreds
+  // for a subnormal (e = -1075); a shortest form has at most 17. This keeps the exact test (two
+  // long double expansions, most of a worker's time otherwise) off every ordinary value.
+  if (std::fabs(v) < 0x1p51) return false;
   const std::string want = TrimMantissaZeros(sci);
   for (double neighbour : {std::nextafter(v, HUGE_VAL), std::nextafter(v, -HUGE_VAL)}) {
     if (!std::isfinite(neighbour)) continue;

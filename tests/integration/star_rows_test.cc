@@ -144,7 +144,9 @@ std::vector<double> DoubleCases() {
                                2.2250738585072009e-308, 5e-324, 1e-300, -1e-300, 4503599627370496.0,
                                9007199254740993.0, 0.5, 0.25, 100.0, 1000000.0, 12345678.0, -269.58322,
                                std::nextafter(1e-4, 0.0), std::nextafter(1e-4, 1.0), std::nextafter(1e15, 0.0),
-                               std::nextafter(1e15, 2e15)};
+                               std::nextafter(1e15, 2e15), 0x1p51, std::nextafter(0x1p51, 0.0),
+                               std::nextafter(0x1p51, 1e300), 0x1p52 + 1, 0x1p53 - 1, 3 * 0x1p50 + 0.5,
+                               -(0x1p51 + 0.5)};
   std::mt19937_64 rng(7);
   // Typical song durations: seconds with five decimals, as the song files have them.
   std::uniform_int_distribution<int64_t> centiseconds(1, 100000000);
