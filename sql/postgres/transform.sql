@@ -120,21 +120,42 @@ FROM (
 ) c
 WHERE p.unmatched_key = c.match_key AND p.song_id IS NULL;
 
+-- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
+-- length) to the song records with the same title, artist_name and duration (song_matches; where
+-- several keys collide or several records match, the lowest song_id). A play that matches
+-- nothing keeps its key in unmatched_key for later catalogue loads. Where several events share a
+-- songplay_id, the first by all their columns is kept (ts orders as start_time does).
+--
+-- The run's plays cover a narrow range of songplay_ids and start times (session ids grow with
+-- time): each probe of songplays and time below is bounded by that range as well as by its key,
+-- so that an incremental run reads index ranges the size of the run instead of hashing tables
+-- the size of the history. Whether songplays and time are empty (a first load) is taken here,
+-- once, before anything is written to them. Dropped at commit.
+CREATE TEMP TABLE run_bounds ON COMMIT DROP AS
+SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
+       timestamp 'epoch' + min(ts) * interval '1 millisecond' AS first_time,
+       timestamp 'epoch' + max(ts) * interval '1 millisecond' AS last_time,
+       NOT EXISTS (SELECT 1 FROM songplays) AS first_songplays,
+       NOT EXISTS (SELECT 1 FROM time) AS first_time_rows,
+       false AS first_time_rows_written
+FROM staging_plays
+WHERE run_id = {{run_id}};
+
 -- A first load, into empty songplays and time: their rows go in without the primary key's index,
--- and the keys are built afterwards from the sorted rows, which writes about half as much and
--- takes about half as long as maintaining the index row by row (measured on a million plays).
--- Building a key proves it unique again, so the tables end as keyed as they began. Dropping a key
--- takes the table's exclusive lock until the run commits: readers of the still-empty table wait
--- for the first load rather than see it empty. A key that anything depends on (a foreign key
--- added to the schema refers to it) or that has another name is left alone, and rows go in keyed.
+-- and the keys are built afterwards, which writes about half as much and takes about half as long
+-- as maintaining the index row by row (measured on a million plays). Building a key proves it
+-- unique again, so the tables end as keyed as they began. Dropping a key takes the table's
+-- exclusive lock until the run commits: readers of the still-empty table wait for the first load
+-- rather than see it empty. A key that anything depends on (a foreign key added to the schema
+-- refers to it) or that has another name is left alone, and rows go in keyed.
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM songplays)
+  IF (SELECT first_songplays FROM run_bounds)
      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND conname = 'songplays_pkey')
      AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'songplays'::regclass) THEN
     ALTER TABLE songplays DROP CONSTRAINT songplays_pkey;
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM time)
+  IF (SELECT first_time_rows FROM run_bounds)
      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND conname = 'time_pkey')
      AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'time'::regclass) THEN
     ALTER TABLE time DROP CONSTRAINT time_pkey;
@@ -142,47 +163,60 @@ BEGIN
 END
 $$;
 
--- Songplays: one per NextSong event, matched by its match key (the hash of its song, artist and
--- length) to the song records with the same title, artist_name and duration (song_matches; where
--- several keys collide or several records match, the lowest song_id). A play that matches
--- nothing keeps its key in unmatched_key for later catalogue loads. Where several events share a
--- songplay_id, the first by all their columns is kept (ts orders as start_time does).
---
--- Written as an update of the rows that changed and a plain insert of new keys in key order, not
--- as INSERT ... ON CONFLICT: its speculative insertion costs about twice as much per row, and
--- nothing else writes these tables while the run holds its lock. A first load finds songplays
--- empty, and the update stops before reading the run's plays.
--- The run's plays cover a narrow range of songplay_ids and start times (session ids grow with
--- time): each probe of songplays and time below is bounded by that range as well as by its key,
--- so that an incremental run reads index ranges the size of the run instead of hashing tables
--- the size of the history. Dropped at commit.
-CREATE TEMP TABLE run_bounds ON COMMIT DROP AS
-SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
-       timestamp 'epoch' + min(ts) * interval '1 millisecond' AS first_time,
-       timestamp 'epoch' + max(ts) * interval '1 millisecond' AS last_time
-FROM staging_plays
-WHERE run_id = {{run_id}};
+-- Every staged play of the run as a songplay row, matched; several may share a songplay_id.
+CREATE TEMP VIEW run_plays_all AS
+SELECT p.songplay_id, p.ts, timestamp 'epoch' + p.ts * interval '1 millisecond' AS start_time, p.user_id, p.level,
+       m.song_id, m.artist_id, p.session_id, p.location, p.user_agent,
+       CASE WHEN m.song_id IS NULL THEN p.match_key END AS unmatched_key
+FROM staging_plays p
+LEFT JOIN (SELECT DISTINCT ON (match_key) match_key, song_id, artist_id
+           FROM song_matches
+           ORDER BY match_key, song_id, artist_id) m ON m.match_key = p.match_key
+WHERE p.run_id = {{run_id}};
 
+-- One row per songplay_id, the first by all its columns, in key order.
 CREATE TEMP VIEW run_plays AS
-SELECT r.songplay_id, timestamp 'epoch' + r.ts * interval '1 millisecond' AS start_time, r.user_id, r.level,
-       r.song_id, r.artist_id, r.session_id, r.location, r.user_agent, r.unmatched_key
+SELECT r.songplay_id, r.start_time, r.user_id, r.level, r.song_id, r.artist_id, r.session_id, r.location,
+       r.user_agent, r.unmatched_key
 FROM (
-  SELECT DISTINCT ON (p.songplay_id) p.songplay_id, p.ts, p.user_id, p.level, m.song_id, m.artist_id, p.session_id,
-         p.location, p.user_agent, CASE WHEN m.song_id IS NULL THEN p.match_key END AS unmatched_key
-  FROM staging_plays p
-  LEFT JOIN (SELECT DISTINCT ON (match_key) match_key, song_id, artist_id
-             FROM song_matches
-             ORDER BY match_key, song_id, artist_id) m ON m.match_key = p.match_key
-  WHERE p.run_id = {{run_id}}
-  ORDER BY p.songplay_id, p.ts, p.user_id, p.level, m.song_id, m.artist_id, p.session_id, p.location, p.user_agent
+  SELECT DISTINCT ON (songplay_id) *
+  FROM run_plays_all
+  ORDER BY songplay_id, ts, user_id, level, song_id, artist_id, session_id, location, user_agent
 ) r;
 
+-- A first load's songplays: the plays go in as they are, without sorting them to keep one per
+-- songplay_id, and building the key proves no two share one (the usual case). Where some do, the
+-- key build (or the kept key) fails, that insert is undone, and one per songplay_id goes in.
+DO $$
+BEGIN
+  IF (SELECT first_songplays FROM run_bounds) THEN
+    BEGIN
+      INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
+                             user_agent, unmatched_key)
+      SELECT songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent,
+             unmatched_key
+      FROM run_plays_all;
+      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND contype = 'p') THEN
+        ALTER TABLE songplays ADD CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id);
+      END IF;
+    EXCEPTION WHEN unique_violation THEN
+      INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
+                             user_agent, unmatched_key)
+      SELECT * FROM run_plays;
+    END;
+  END IF;
+END
+$$;
+
+-- Later loads: an update of the rows that changed and a plain insert of new keys in key order,
+-- not INSERT ... ON CONFLICT: its speculative insertion costs about twice as much per row, and
+-- nothing else writes these tables while the run holds its lock.
 UPDATE songplays t
 SET start_time = r.start_time, user_id = r.user_id, level = r.level, song_id = r.song_id,
     artist_id = r.artist_id, session_id = r.session_id, location = r.location, user_agent = r.user_agent,
     unmatched_key = r.unmatched_key
 FROM run_plays r
-WHERE EXISTS (SELECT 1 FROM songplays)
+WHERE NOT (SELECT first_songplays FROM run_bounds)
   AND t.songplay_id = r.songplay_id
   AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds)
   AND (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
@@ -194,26 +228,50 @@ INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_
                        user_agent, unmatched_key)
 SELECT r.*
 FROM run_plays r
-WHERE NOT EXISTS (SELECT 1 FROM songplays t
+WHERE NOT (SELECT first_songplays FROM run_bounds)
+  AND NOT EXISTS (SELECT 1 FROM songplays t
                   WHERE t.songplay_id = r.songplay_id
                     AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds));
 
-DROP VIEW run_plays;
+DROP VIEW run_plays, run_plays_all;
 
 -- Time: one row per distinct songplay start time (the same expression the songplays take theirs
--- from), with the parts the workers computed (PostgreSQL's date_part: ISO week, 0 = Sunday). A
--- time already there is the same row: only new ones go in, in key order.
+-- from), with the parts the workers computed (PostgreSQL's date_part: ISO week, 0 = Sunday).
+-- Each file's times are distinct already; files rarely share one. A first load puts them in as
+-- they are and building the key proves them distinct, as for songplays; where files do share a
+-- time, or on a later load, only times not there yet go in, one each, in key order (a time
+-- already there is the same row).
+DO $$
+BEGIN
+  IF (SELECT first_time_rows FROM run_bounds) THEN
+    BEGIN
+      INSERT INTO time (start_time, hour, day, week, month, year, weekday)
+      SELECT timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month, s.year, s.weekday
+      FROM staging_time s
+      WHERE s.run_id = {{run_id}};
+      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND contype = 'p') THEN
+        ALTER TABLE time ADD CONSTRAINT time_pkey PRIMARY KEY (start_time);
+      END IF;
+      UPDATE run_bounds SET first_time_rows_written = true;
+    EXCEPTION WHEN unique_violation THEN
+      NULL;  -- undone: the insert below puts them in, one each
+    END;
+  END IF;
+END
+$$;
+
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 SELECT DISTINCT ON (s.ts) timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month,
        s.year, s.weekday
 FROM staging_time s
-WHERE s.run_id = {{run_id}}
+WHERE NOT (SELECT first_time_rows_written FROM run_bounds)
+  AND s.run_id = {{run_id}}
   AND NOT EXISTS (SELECT 1 FROM time t
                   WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond'
                     AND t.start_time BETWEEN (SELECT first_time FROM run_bounds) AND (SELECT last_time FROM run_bounds))
 ORDER BY s.ts;
 
--- The keys a first load went in without, built now (see above).
+-- The keys a first load went in without, built now where they are not yet.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND contype = 'p') THEN

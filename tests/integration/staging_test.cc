@@ -228,6 +228,64 @@ TEST_F(StagingTest, TransformsBuildTheStarAndAreIdempotent) {
   EXPECT_EQ(fingerprint(), before);
 }
 
+// A first load puts its plays and times in without sorting them to one per key, and builds the
+// keys afterwards; where files share a play or a time, that fails and one of each goes in. Either
+// way the tables end with their keys; where a table refers to a key, it is kept, with the same rows.
+class FirstLoadTest : public StagingTest {
+ protected:
+  void Load(const std::vector<std::string>& bodies) {
+    int64_t run = NewRun("first-" + std::to_string(++loads_));
+    std::vector<FetchedFile> files;
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      files.push_back(File("f" + std::to_string(loads_) + "-" + std::to_string(i), FileKind::kEvent, "e", bodies[i]));
+    }
+    ASSERT_TRUE(Stage(run, files).ok());
+    auto done = store_->Transform(run);
+    ASSERT_TRUE(done.ok()) << done.ToString();
+  }
+  std::string Keys() {
+    return Q("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint "
+             "WHERE conrelid IN ('songplays'::regclass, 'time'::regclass) AND contype = 'p'");
+  }
+  std::string Tables() {
+    return Q("SELECT string_agg(songplay_id || ':' || level || ':' || start_time, ',' ORDER BY songplay_id) "
+             "FROM songplays") + ";" +
+           Q("SELECT string_agg(start_time::text, ',' ORDER BY start_time) FROM time");
+  }
+
+  // Two files sharing a play (session 5, item 0: the first by its columns wins, 'free') and a time.
+  const std::string a_ = Event("7", "paid", 5000, 5, 0) + "\n" + Event("7", "paid", 6000, 5, 1);
+  const std::string b_ = Event("7", "free", 5000, 5, 0) + "\n" + Event("8", "free", 7000, 6, 0);
+  const std::string want_ = std::to_string(5L * 16777216) + ":free:1970-01-01 00:00:05," +
+                            std::to_string(5L * 16777216 + 1) + ":paid:1970-01-01 00:00:06," +
+                            std::to_string(6L * 16777216) + ":free:1970-01-01 00:00:07;" +
+                            "1970-01-01 00:00:05,1970-01-01 00:00:06,1970-01-01 00:00:07";
+  int loads_ = 0;
+};
+
+TEST_F(FirstLoadTest, FilesThatShareNoPlayOrTimeGoInAsTheyAreAndGetTheirKeys) {
+  Load({a_, Event("8", "free", 7000, 6, 0)});
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays") + "/" + Q("SELECT count(*) FROM time"), "3/3");
+  EXPECT_EQ(Keys(), "songplays_pkey,time_pkey");
+}
+
+TEST_F(FirstLoadTest, FilesThatShareAPlayAndATimeKeepOneOfEachAndTheKeys) {
+  Load({a_, b_});
+  EXPECT_EQ(Tables(), want_);
+  EXPECT_EQ(Keys(), "songplays_pkey,time_pkey");
+  Load({Event("9", "free", 8000, 7, 0)});  // a later load, into keyed tables
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "4");
+  EXPECT_EQ(Keys(), "songplays_pkey,time_pkey");
+}
+
+TEST_F(FirstLoadTest, AKeyATableRefersToIsKeptAndTheRowsAreTheSame) {
+  ASSERT_TRUE(wh_->QueryText("CREATE TABLE time_notes (start_time timestamp REFERENCES time)").ok());
+  Load({a_, b_});
+  EXPECT_EQ(Tables(), want_);
+  EXPECT_EQ(Keys(), "songplays_pkey,time_pkey");
+  EXPECT_EQ(Q("SELECT count(*) FROM pg_constraint WHERE conrelid = 'time_notes'::regclass AND contype = 'f'"), "1");
+}
+
 TEST_F(StagingTest, ALaterRunKeepsTheLevelOfTheLatestEventOverall) {
   int64_t first = NewRun("t5");
   ASSERT_TRUE(Stage(first, {File("day2", FileKind::kEvent, "e", Event("7", "paid", 2000, 2, 0))}).ok());
