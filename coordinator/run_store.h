@@ -74,8 +74,11 @@ class RunStore {
   Result<std::vector<TableCount>> StarCounts();
 
  private:
-  // The transforms, the checks and transform_finish, in the caller's transaction.
-  Status TransformSteps(int64_t run_id, const std::function<void(const std::string& step)>& on_step);
+  // The transforms, the checks and transform_finish, in the caller's transaction. Where
+  // `staging_committed` (the workers committed the staging rows before), the checks that read
+  // only staging and the ledger run on a second connection while the transform does.
+  Status TransformSteps(int64_t run_id, bool staging_committed,
+                        const std::function<void(const std::string& step)>& on_step);
   // The last COPY's rows in stl_load_errors, one line each (file, line, column, reason).
   Result<std::string> ExplainLoadErrors();
 

@@ -93,6 +93,8 @@ class Warehouse {
   Warehouse& operator=(const Warehouse&) = delete;
 
   const std::string& schema() const { return options_.schema; }
+  // What this connection was opened with: Connect(options()) opens another like it.
+  const WarehouseOptions& options() const { return options_; }
   // The engine on the other end, from its version text; statements are resolved for it.
   Dialect dialect() const { return dialect_; }
 

@@ -9,6 +9,8 @@ namespace loadstar::coordinator {
 namespace {
 
 constexpr std::string_view kDescriptionTag = "check:";
+// The line of a check that reads only the staging tables, rejects and the ledger.
+constexpr std::string_view kStagingAndLedgerLine = "\n-- reads: staging and ledger\n";
 // The column check_sample.sql adds after the check's own.
 constexpr std::string_view kCountColumn = "loadstar_offending_rows";
 // Sample rows a failure message shows per check.
@@ -59,11 +61,26 @@ Result<CheckResult> RunCheck(Warehouse* wh, const std::string& name, const SqlVa
   return result;
 }
 
+// Whether check `name` is one `which` selects.
+Result<bool> Selected(const std::string& name, CheckSelection which, const SqlVars& vars) {
+  if (which == CheckSelection::kAll) return true;
+  LOADSTAR_ASSIGN_OR_RETURN(std::string text, SqlText(name, vars));
+  // Only the leading comment counts: the check's SELECT begins at its first line that is not one.
+  size_t body = 0;
+  while (body < text.size() && text.compare(body, 2, "--") == 0) {
+    size_t nl = text.find('\n', body);
+    body = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  const bool staging_and_ledger =
+      ("\n" + text.substr(0, body)).find(kStagingAndLedgerLine) != std::string::npos;
+  return staging_and_ledger == (which == CheckSelection::kStagingAndLedger);
+}
+
 }  // namespace
 
 std::vector<std::string> QualityCheckNames(Dialect dialect) { return SqlNamesUnder(kQualityCheckPrefix, dialect); }
 
-Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id) {
+Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id, CheckSelection which) {
   if (run_id < 0) return Status::InvalidArgument("data-quality checks need the run id (>= 0) of the load they check");
   SqlVars vars;
   vars.schema = wh->schema();
@@ -73,6 +90,8 @@ Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id)
   LOADSTAR_RETURN_IF_ERROR(scope.Begin());
   std::vector<CheckResult> results;
   for (const std::string& name : QualityCheckNames(wh->dialect())) {
+    LOADSTAR_ASSIGN_OR_RETURN(bool selected, Selected(name, which, vars));
+    if (!selected) continue;
     LOADSTAR_ASSIGN_OR_RETURN(CheckResult result, RunCheck(wh, name, vars));
     results.push_back(std::move(result));
   }

@@ -38,6 +38,12 @@ struct CheckResult {
 // The catalog names of every check in this build, sorted.
 std::vector<std::string> QualityCheckNames(Dialect dialect = Dialect::kPostgres);
 
+// Which checks to run. A check whose file has the line "-- reads: staging and ledger" in its
+// leading comment reads only what the workers committed before the transform (the staging
+// tables, rejects and the ledger), nothing the transform writes: where staging is committed
+// before the transform (PostgreSQL), it may run on another connection while the transform does.
+enum class CheckSelection { kAll, kStagingAndLedger, kStar };
+
 // Runs every check, in name order, against the tables `wh`'s search path points at, and returns
 // one result per check (a failed check is a result, not an error).
 //
@@ -48,7 +54,9 @@ std::vector<std::string> QualityCheckNames(Dialect dialect = Dialect::kPostgres)
 // `run_id` (>= 0) is substituted where a check uses {{run_id}}. Errors: InvalidArgument for a
 // negative run id or a check file without its "-- check:" line; whatever the warehouse reports
 // if a check cannot run (in the caller's transaction, that transaction is then aborted).
-[[nodiscard]] Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id);
+// `which` picks the checks run; their results come in name order.
+[[nodiscard]] Result<std::vector<CheckResult>> RunQualityChecks(Warehouse* wh, int64_t run_id,
+                                                                CheckSelection which = CheckSelection::kAll);
 
 // OK if every check passed. Otherwise FailedPrecondition whose message names each failed check
 // with its description, its offending row count and up to three of its sample rows.

@@ -135,9 +135,9 @@ CREATE TEMP TABLE run_bounds ON COMMIT DROP AS
 SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
        timestamp 'epoch' + min(ts) * interval '1 millisecond' AS first_time,
        timestamp 'epoch' + max(ts) * interval '1 millisecond' AS last_time,
-       NOT EXISTS (SELECT 1 FROM songplays) AS first_songplays,
-       NOT EXISTS (SELECT 1 FROM time) AS first_time_rows,
-       false AS first_time_rows_written
+       NOT EXISTS (SELECT 1 FROM songplays) AS songplays_empty,
+       NOT EXISTS (SELECT 1 FROM time) AS time_empty,
+       false AS time_written
 FROM staging_plays
 WHERE run_id = {{run_id}};
 
@@ -150,12 +150,12 @@ WHERE run_id = {{run_id}};
 -- refers to it) or that has another name is left alone, and rows go in keyed.
 DO $$
 BEGIN
-  IF (SELECT first_songplays FROM run_bounds)
+  IF (SELECT songplays_empty FROM run_bounds)
      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND conname = 'songplays_pkey')
      AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'songplays'::regclass) THEN
     ALTER TABLE songplays DROP CONSTRAINT songplays_pkey;
   END IF;
-  IF (SELECT first_time_rows FROM run_bounds)
+  IF (SELECT time_empty FROM run_bounds)
      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND conname = 'time_pkey')
      AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'time'::regclass) THEN
     ALTER TABLE time DROP CONSTRAINT time_pkey;
@@ -189,7 +189,7 @@ FROM (
 -- key build (or the kept key) fails, that insert is undone, and one per songplay_id goes in.
 DO $$
 BEGIN
-  IF (SELECT first_songplays FROM run_bounds) THEN
+  IF (SELECT songplays_empty FROM run_bounds) THEN
     BEGIN
       INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
                              user_agent, unmatched_key)
@@ -216,7 +216,7 @@ SET start_time = r.start_time, user_id = r.user_id, level = r.level, song_id = r
     artist_id = r.artist_id, session_id = r.session_id, location = r.location, user_agent = r.user_agent,
     unmatched_key = r.unmatched_key
 FROM run_plays r
-WHERE NOT (SELECT first_songplays FROM run_bounds)
+WHERE NOT (SELECT songplays_empty FROM run_bounds)
   AND t.songplay_id = r.songplay_id
   AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds)
   AND (t.start_time, t.user_id, t.level, t.song_id, t.artist_id, t.session_id, t.location, t.user_agent,
@@ -228,7 +228,7 @@ INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_
                        user_agent, unmatched_key)
 SELECT r.*
 FROM run_plays r
-WHERE NOT (SELECT first_songplays FROM run_bounds)
+WHERE NOT (SELECT songplays_empty FROM run_bounds)
   AND NOT EXISTS (SELECT 1 FROM songplays t
                   WHERE t.songplay_id = r.songplay_id
                     AND t.songplay_id BETWEEN (SELECT first_id FROM run_bounds) AND (SELECT last_id FROM run_bounds));
@@ -243,7 +243,7 @@ DROP VIEW run_plays, run_plays_all;
 -- already there is the same row).
 DO $$
 BEGIN
-  IF (SELECT first_time_rows FROM run_bounds) THEN
+  IF (SELECT time_empty FROM run_bounds) THEN
     BEGIN
       INSERT INTO time (start_time, hour, day, week, month, year, weekday)
       SELECT timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month, s.year, s.weekday
@@ -252,7 +252,7 @@ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND contype = 'p') THEN
         ALTER TABLE time ADD CONSTRAINT time_pkey PRIMARY KEY (start_time);
       END IF;
-      UPDATE run_bounds SET first_time_rows_written = true;
+      UPDATE run_bounds SET time_written = true;
     EXCEPTION WHEN unique_violation THEN
       NULL;  -- undone: the insert below puts them in, one each
     END;
@@ -264,7 +264,7 @@ INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 SELECT DISTINCT ON (s.ts) timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month,
        s.year, s.weekday
 FROM staging_time s
-WHERE NOT (SELECT first_time_rows_written FROM run_bounds)
+WHERE NOT (SELECT time_written FROM run_bounds)
   AND s.run_id = {{run_id}}
   AND NOT EXISTS (SELECT 1 FROM time t
                   WHERE t.start_time = timestamp 'epoch' + s.ts * interval '1 millisecond'

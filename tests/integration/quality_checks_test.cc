@@ -189,6 +189,28 @@ TEST_F(QualityChecksTest, ChecksAreDiscoveredFromTheCatalog) {
   }
 }
 
+// The checks that read only staging and the ledger (and so may run while the transform writes)
+// and the rest split the catalog between them.
+TEST_F(QualityChecksTest, TheChecksThatReadOnlyStagingAndTheLedgerAreTold) {
+  StageRunEvents();
+  auto names = [&](coordinator::CheckSelection which) {
+    auto results = coordinator::RunQualityChecks(wh_.get(), kRun, which);
+    EXPECT_TRUE(results.ok()) << results.status().ToString();
+    std::set<std::string> out;
+    if (results.ok()) {
+      for (const CheckResult& r : *results) out.insert(r.name);
+    }
+    return out;
+  };
+  BalanceLedger();
+  const std::set<std::string> alongside = names(coordinator::CheckSelection::kStagingAndLedger);
+  const std::set<std::string> star = names(coordinator::CheckSelection::kStar);
+  EXPECT_EQ(alongside, std::set<std::string>{"ledger_accounts_balance"});
+  EXPECT_EQ(star.size(), coordinator::QualityCheckNames().size() - 1);
+  EXPECT_EQ(star.count("ledger_accounts_balance"), 0u);
+  EXPECT_EQ(star.count("songplays_of_the_run"), 1u);
+}
+
 TEST_F(QualityChecksTest, ASongplayOfAMissingUserFails) {
   StageRunEvents();
   Sql("DELETE FROM users WHERE user_id = '2'");

@@ -1,5 +1,6 @@
 // Staging and transforms against a real PostgreSQL: one transaction per task with its ledger
 // rows, retries that stage nothing twice, transforms that are idempotent and incremental.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -284,6 +285,27 @@ TEST_F(FirstLoadTest, AKeyATableRefersToIsKeptAndTheRowsAreTheSame) {
   EXPECT_EQ(Tables(), want_);
   EXPECT_EQ(Keys(), "songplays_pkey,time_pkey");
   EXPECT_EQ(Q("SELECT count(*) FROM pg_constraint WHERE conrelid = 'time_notes'::regclass AND contype = 'f'"), "1");
+}
+
+// The ledger check runs on a second connection while the transform writes; a file whose
+// account does not balance still fails the run, and the transform is rolled back.
+TEST_F(StagingTest, AnUnbalancedAccountFailsTheTransformItRanAlongside) {
+  int64_t run = NewRun("unbalanced");
+  ASSERT_TRUE(Stage(run, {File("f1", FileKind::kEvent, "e", Event("7", "free", 1000, 1, 0)),
+                          File("f2", FileKind::kSong, "s", kSong)}).ok());
+  ASSERT_TRUE(wh_->QueryText("UPDATE load_files SET staged_rows = staged_rows + 1 WHERE uri = 'f1'").ok());
+  Status s = store_->Transform(run);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("ledger_accounts_balance"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("uri=f1"));
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays") + "/" + Q("SELECT count(*) FROM songs"), "0/0");
+  EXPECT_EQ(Q("SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint "
+              "WHERE conrelid IN ('songplays'::regclass, 'time'::regclass) AND contype = 'p'"),
+            "songplays_pkey,time_pkey");
+  // Mended, the same run transforms.
+  ASSERT_TRUE(wh_->QueryText("UPDATE load_files SET staged_rows = staged_rows - 1 WHERE uri = 'f1'").ok());
+  EXPECT_TRUE(store_->Transform(run).ok());
+  EXPECT_EQ(Q("SELECT count(*) FROM songplays"), "1");
 }
 
 TEST_F(StagingTest, ALaterRunKeepsTheLevelOfTheLatestEventOverall) {

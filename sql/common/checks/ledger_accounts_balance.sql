@@ -1,6 +1,10 @@
 -- check: every file the run staged is fully accounted for: records read = staged + rejected, and the rows it staged (docs/STAGING_ROWS.md) are all there
--- {{run_id}} is the run being checked; this runs inside the transform transaction, before the
--- run's staging rows are cleared. One offending row per file whose account does not balance.
+-- reads: staging and ledger
+-- {{run_id}} is the run being checked; this runs before the run's staging rows are cleared, and
+-- reads nothing the transform writes (the line above): on PostgreSQL, where workers commit the
+-- staging rows before the transform begins, it runs on a connection of its own while the
+-- transform does, and its result decides the commit like the others'. One offending row per file
+-- whose account does not balance.
 --
 -- Whether each file's staged rows are there is first asked of two sums, each one pass over the
 -- staging tables without grouping them: the rows, and a 64-bit hash of their file_id summed over
