@@ -490,6 +490,13 @@ Status TransformCancellably(const std::function<Status(const std::function<void(
   });
   finished = true;
   watcher.join();
+  if (s.ok()) {
+    // Committed: a stop that came after the last statement began was too late to undo it.
+    if (cancelled || stop.stop_requested()) {
+      log::Warn("the stop came as the transform of run " + std::to_string(run_id) + " committed: the run is done");
+    }
+    return s;
+  }
   if (cancelled || stop.stop_requested()) {
     return Status::Cancelled("stopped by a signal during the transform of run " + std::to_string(run_id) +
                              "; it was rolled back and the star tables are unchanged. Run the same command again "
@@ -821,7 +828,7 @@ Result<RunSummary> RunCoordinator(const CoordinatorOptions& options, const Coord
   LOADSTAR_RETURN_IF_ERROR(store.SetState(run_id, RunState::kTransforming));
   auto transform = [&](const std::function<void(const std::string&)>& on_step) {
     if (s3_staging) return store.LoadFromS3AndTransform(run_id, manifests, copy_auth, on_step);
-    return store.Transform(run_id, on_step);
+    return store.Transform(run_id, on_step, [&] { return hooks.stop.stop_requested(); });
   };
   Status transformed = TransformCancellably(transform, wh.get(), run_id, &progress, hooks, start, hooks.stop);
   if (!transformed.ok()) return fail(transformed);

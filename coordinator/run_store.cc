@@ -143,20 +143,25 @@ struct ChecksAlongside {
 }  // namespace
 
 Status RunStore::TransformSteps(int64_t run_id, bool staging_committed,
-                                const std::function<void(const std::string& step)>& on_step) {
+                                const std::function<void(const std::string& step)>& on_step,
+                                const std::function<bool()>& stop_requested) {
   SqlVars vars;
   vars.run_id = run_id;
+  auto stopping = [&] { return stop_requested && stop_requested(); };
   // Where the workers committed the staging rows before the transform began, the checks that read
   // only those and the ledger run meanwhile on a second connection, on a core the single-backend
-  // transform leaves idle; their result decides the commit like the others'. Without a second
-  // connection they run after the transform with the rest.
+  // transform leaves idle; their result decides the commit like the others'. They read a snapshot
+  // taken as the transform begins: every task is confirmed by then, and nothing but this
+  // transaction changes the run's staging rows or ledger rows until it commits. Without a second
+  // connection, or where it fails, they run after the transform with the rest.
   std::unique_ptr<Warehouse> side;
   if (staging_committed) {
     auto conn = Warehouse::Connect(wh_->options());
-    if (conn.ok()) {
+    Status ready = conn.ok() ? (*conn)->ExecFile("checks_alongside_session") : conn.status();
+    if (ready.ok()) {
       side = std::move(conn).value();
     } else {
-      log::Warn("data-quality checks: no second connection (" + conn.status().message() +
+      log::Warn("data-quality checks: no second connection (" + ready.message() +
                 "); every check runs after the transform");
     }
   }
@@ -170,6 +175,16 @@ Status RunStore::TransformSteps(int64_t run_id, bool staging_committed,
       return out;
     });
   }
+  // However this returns, the checks alongside are asked to stop first, so that nothing waits on
+  // them (the future's destructor waits for them to finish).
+  struct CancelAlongside {
+    Warehouse* side;
+    std::future<ChecksAlongside>* alongside;
+    ~CancelAlongside() {
+      if (side != nullptr && alongside->valid()) (void)side->RequestCancel();
+    }
+  } cancel_alongside{side.get(), &alongside};
+
   LOADSTAR_RETURN_IF_ERROR(wh_->ExecFileSteps("transform", vars, [](const std::string& label, double seconds) {
     char took[32];
     std::snprintf(took, sizeof took, "%.2f s", seconds);
@@ -181,14 +196,29 @@ Status RunStore::TransformSteps(int64_t run_id, bool staging_committed,
   if (on_step) on_step("data-quality checks");
   auto checks = RunQualityChecks(wh_, run_id, side ? CheckSelection::kStar : CheckSelection::kAll);
   double side_seconds = 0;
-  size_t side_count = 0;
+  size_t side_count = 0;  // checks that ran alongside the transform
   if (alongside.valid()) {
+    bool cancelled = false;
+    while (alongside.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+      if (!cancelled && stopping()) {
+        (void)side->RequestCancel();
+        cancelled = true;
+      }
+    }
     ChecksAlongside done = alongside.get();
-    side_seconds = done.seconds;
+    bool ran_alongside = done.results.ok();
+    if (!done.results.ok() && !stopping()) {
+      log::Warn("data-quality checks on a second connection: " + done.results.status().message() +
+                "; running them on the transform's connection");
+      done.results = RunQualityChecks(wh_, run_id, CheckSelection::kStagingAndLedger);
+    }
     if (!done.results.ok()) {
-      checks = done.results.status().WithContext("data-quality checks on a second connection");
+      if (checks.ok()) checks = done.results.status();
     } else if (checks.ok()) {
-      side_count = done.results->size();
+      if (ran_alongside) {
+        side_count = done.results->size();
+        side_seconds = done.seconds;
+      }
       for (CheckResult& r : *done.results) checks->push_back(std::move(r));
       std::sort(checks->begin(), checks->end(),
                 [](const CheckResult& a, const CheckResult& b) { return a.name < b.name; });
@@ -206,12 +236,18 @@ Status RunStore::TransformSteps(int64_t run_id, bool staging_committed,
   }
   log::Info(took);
   LOADSTAR_RETURN_IF_ERROR(s);
+  if (stopping()) return Status::Cancelled("stopped before the transform of run " + std::to_string(run_id) + " was committed");
   return wh_->ExecFile("transform_finish", vars);
 }
 
-Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step) {
+Status RunStore::Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step,
+                           const std::function<bool()>& stop_requested) {
   LOADSTAR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(wh_));
-  Status s = TransformSteps(run_id, /*staging_committed=*/wh_->dialect() == Dialect::kPostgres, on_step);
+  Status s = TransformSteps(run_id, /*staging_committed=*/wh_->dialect() == Dialect::kPostgres, on_step,
+                            stop_requested);
+  if (s.ok() && stop_requested && stop_requested()) {
+    s = Status::Cancelled("stopped before the transform of run " + std::to_string(run_id) + " was committed");
+  }
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     (void)tx.Rollback();  // before the caller hears of it; the original error is the one reported
@@ -274,7 +310,7 @@ Status RunStore::LoadFromS3AndTransform(int64_t run_id, const std::vector<TableM
     std::snprintf(took, sizeof took, "%.2f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     log::Info(std::string("load: ") + took + "  " + step + ", " + std::to_string(loaded) + " rows");
   }
-  Status s = TransformSteps(run_id, /*staging_committed=*/false, on_step);
+  Status s = TransformSteps(run_id, /*staging_committed=*/false, on_step, {});
   if (s.ok()) s = tx.Commit();
   if (!s.ok()) {
     (void)tx.Rollback();

@@ -60,7 +60,10 @@ class RunStore {
   // Runs the transforms and the data-quality checks (sql/postgres/checks/) and marks the run
   // done, in one transaction: a failed check rolls everything back and names itself.
   // `on_step` (if set) hears each step's label as it begins.
-  Status Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step = {});
+  // `stop_requested` (if set) is asked before the commit: where it says so, the transaction rolls
+  // back (Cancelled) rather than commit a run its caller was told to stop.
+  Status Transform(int64_t run_id, const std::function<void(const std::string& step)>& on_step = {},
+                   const std::function<bool()>& stop_requested = {});
 
   // Redshift: in one transaction, under LOCK, COPYs every manifest into its staging table (each
   // COPY's row count checked against what the manifest's parts hold), then runs the transforms,
@@ -78,7 +81,8 @@ class RunStore {
   // `staging_committed` (the workers committed the staging rows before), the checks that read
   // only staging and the ledger run on a second connection while the transform does.
   Status TransformSteps(int64_t run_id, bool staging_committed,
-                        const std::function<void(const std::string& step)>& on_step);
+                        const std::function<void(const std::string& step)>& on_step,
+                        const std::function<bool()>& stop_requested);
   // The last COPY's rows in stl_load_errors, one line each (file, line, column, reason).
   Result<std::string> ExplainLoadErrors();
 

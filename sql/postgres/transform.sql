@@ -137,6 +137,8 @@ SELECT min(songplay_id) AS first_id, max(songplay_id) AS last_id,
        timestamp 'epoch' + max(ts) * interval '1 millisecond' AS last_time,
        NOT EXISTS (SELECT 1 FROM songplays) AS songplays_empty,
        NOT EXISTS (SELECT 1 FROM time) AS time_empty,
+       false AS songplays_key_to_build,
+       false AS time_key_to_build,
        false AS time_written
 FROM staging_plays
 WHERE run_id = {{run_id}};
@@ -146,20 +148,37 @@ WHERE run_id = {{run_id}};
 -- as maintaining the index row by row (measured on a million plays). Building a key proves it
 -- unique again, so the tables end as keyed as they began. Dropping a key takes the table's
 -- exclusive lock until the run commits: readers of the still-empty table wait for the first load
--- rather than see it empty. A key that anything depends on (a foreign key added to the schema
--- refers to it) or that has another name is left alone, and rows go in keyed.
+-- rather than see it empty; where a reader holds the table for more than two seconds, the key
+-- stays. A key stays too where dropping it would lose something: a foreign key that refers to it,
+-- another name, a table published for logical replication or with a replica identity of its own,
+-- an index with storage options or a tablespace of its own. Where a key stays, rows go in keyed.
 DO $$
+DECLARE
+  t record;
+  lock_timeout_was text := current_setting('lock_timeout');
 BEGIN
-  IF (SELECT songplays_empty FROM run_bounds)
-     AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND conname = 'songplays_pkey')
-     AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'songplays'::regclass) THEN
-    ALTER TABLE songplays DROP CONSTRAINT songplays_pkey;
-  END IF;
-  IF (SELECT time_empty FROM run_bounds)
-     AND EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND conname = 'time_pkey')
-     AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = 'time'::regclass) THEN
-    ALTER TABLE time DROP CONSTRAINT time_pkey;
-  END IF;
+  FOR t IN SELECT * FROM (VALUES ('songplays', 'songplays_pkey', (SELECT songplays_empty FROM run_bounds)),
+                                 ('time', 'time_pkey', (SELECT time_empty FROM run_bounds))) v (tab, key, empty) LOOP
+    IF t.empty
+       AND EXISTS (SELECT 1
+                   FROM pg_constraint c
+                   JOIN pg_class i ON i.oid = c.conindid
+                   JOIN pg_class r ON r.oid = c.conrelid
+                   WHERE c.conrelid = t.tab::regclass AND c.conname = t.key AND c.contype = 'p'
+                     AND i.reloptions IS NULL AND i.reltablespace = 0 AND r.relreplident = 'd')
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE confrelid = t.tab::regclass)
+       AND NOT EXISTS (SELECT 1 FROM pg_publication_tables WHERE schemaname = current_schema() AND tablename = t.tab)
+    THEN
+      BEGIN
+        PERFORM set_config('lock_timeout', '2s', true);
+        EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', t.tab, t.key);
+        EXECUTE format('UPDATE run_bounds SET %I = true', t.tab || '_key_to_build');
+      EXCEPTION WHEN lock_not_available THEN
+        NULL;  -- a reader holds the table: its key stays
+      END;
+      PERFORM set_config('lock_timeout', lock_timeout_was, true);
+    END IF;
+  END LOOP;
 END
 $$;
 
@@ -196,8 +215,9 @@ BEGIN
       SELECT songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location, user_agent,
              unmatched_key
       FROM run_plays_all;
-      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND contype = 'p') THEN
+      IF (SELECT songplays_key_to_build FROM run_bounds) THEN
         ALTER TABLE songplays ADD CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id);
+        UPDATE run_bounds SET songplays_key_to_build = false;
       END IF;
     EXCEPTION WHEN unique_violation THEN
       INSERT INTO songplays (songplay_id, start_time, user_id, level, song_id, artist_id, session_id, location,
@@ -249,8 +269,9 @@ BEGIN
       SELECT timestamp 'epoch' + s.ts * interval '1 millisecond', s.hour, s.day, s.week, s.month, s.year, s.weekday
       FROM staging_time s
       WHERE s.run_id = {{run_id}};
-      IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND contype = 'p') THEN
+      IF (SELECT time_key_to_build FROM run_bounds) THEN
         ALTER TABLE time ADD CONSTRAINT time_pkey PRIMARY KEY (start_time);
+        UPDATE run_bounds SET time_key_to_build = false;
       END IF;
       UPDATE run_bounds SET time_written = true;
     EXCEPTION WHEN unique_violation THEN
@@ -271,13 +292,13 @@ WHERE NOT (SELECT time_written FROM run_bounds)
                     AND t.start_time BETWEEN (SELECT first_time FROM run_bounds) AND (SELECT last_time FROM run_bounds))
 ORDER BY s.ts;
 
--- The keys a first load went in without, built now where they are not yet.
+-- The keys a first load dropped and has not built yet (where its rows went in one per key).
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'songplays'::regclass AND contype = 'p') THEN
+  IF (SELECT songplays_key_to_build FROM run_bounds) THEN
     ALTER TABLE songplays ADD CONSTRAINT songplays_pkey PRIMARY KEY (songplay_id);
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'time'::regclass AND contype = 'p') THEN
+  IF (SELECT time_key_to_build FROM run_bounds) THEN
     ALTER TABLE time ADD CONSTRAINT time_pkey PRIMARY KEY (start_time);
   END IF;
 END

@@ -38,11 +38,20 @@ small_run AS MATERIALIZED (
 -- songplays have as many rows and the same sum of a 64-bit hash of their ids, they hold the same
 -- ids (songplay_id is unique), and no staged play lacks its songplay; two different sets of ids
 -- pass that with odds of about 2^-64. Two sums over the tables cost a fraction of joining them.
--- Where they differ (an earlier run's songplays, plays sharing an id, or a lost songplay), the
--- plays are joined to songplays, and what is missing is found.
+-- (hashint8extended folds a bigint to 32 bits before hashing it; the hash of the high half, xor'd
+-- in, makes the hash of the whole.) Where songplays hold ids outside the run's range, or the sums
+-- differ (an earlier run's songplays, plays sharing an id, or a lost songplay), the plays are
+-- joined to songplays, and what is missing is found.
 same_ids AS MATERIALIZED (
-  SELECT (SELECT (count(*), sum(hashint8extended(songplay_id, 0))) FROM staging_plays WHERE run_id = {{run_id}})
-       = (SELECT (count(*), sum(hashint8extended(songplay_id, 0))) FROM songplays) AS yes
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM songplays WHERE songplay_id < r.first_id OR songplay_id > r.last_id)
+              THEN false
+              ELSE (r.n, r.h) = (SELECT count(*), sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1))
+                                 FROM songplays)
+         END AS yes
+  FROM (SELECT count(*) AS n, sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1)) AS h,
+               min(songplay_id) AS first_id, max(songplay_id) AS last_id
+        FROM staging_plays
+        WHERE run_id = {{run_id}}) r
   WHERE NOT (SELECT yes FROM small_run)
 ),
 -- A big run: the songplays that break a rule are found over the whole table first (as cheap as

@@ -11,6 +11,8 @@
 -- them, against the ledger's counts and each count times that hash. They are equal where every
 -- file has its count (other counts pass with odds of about 2^-64), and then the rows are not
 -- counted file by file; where they differ, they are, and the files that are short are named.
+-- (hashint8extended folds a bigint to 32 bits before hashing it; the hash of the high half, xor'd
+-- in, makes the hash of the whole.)
 WITH staged_rows AS NOT MATERIALIZED (
   SELECT file_id FROM staging_plays WHERE run_id = {{run_id}}
   UNION ALL
@@ -21,8 +23,10 @@ WITH staged_rows AS NOT MATERIALIZED (
   SELECT file_id FROM staging_songs WHERE run_id = {{run_id}}
 ),
 balanced AS MATERIALIZED (
-  SELECT (SELECT (count(*), COALESCE(sum(hashint8extended(file_id, 0)), 0)) FROM staged_rows)
-       = (SELECT (COALESCE(sum(staged_rows), 0)::bigint, COALESCE(sum(staged_rows * hashint8extended(file_id, 0)::numeric), 0))
+  SELECT (SELECT (count(*), COALESCE(sum(hashint8extended(file_id, 0) # hashint8extended(file_id >> 32, 1)), 0))
+          FROM staged_rows)
+       = (SELECT (COALESCE(sum(staged_rows), 0)::bigint,
+                  COALESCE(sum(staged_rows * (hashint8extended(file_id, 0) # hashint8extended(file_id >> 32, 1))::numeric), 0))
           FROM load_files
           WHERE run_id = {{run_id}} AND state = 'staged')
      AND (SELECT bool_and(staged_rows IS NOT NULL) IS NOT FALSE

@@ -1,0 +1,6 @@
+-- Settings of the second connection the checks that read only staging and the ledger run on while
+-- the transform writes (coordinator/run_store.cc). Such a check never waits long for a lock: were
+-- it to wait on one the transform holds, neither would ever finish (the transform waits for the
+-- check in loadstar, where PostgreSQL cannot see it), so it gives up instead and is run again on
+-- the transform's own connection.
+SET lock_timeout = '5s';
