@@ -4,3 +4,6 @@
 -- check in loadstar, where PostgreSQL cannot see it), so it gives up instead and is run again on
 -- the transform's own connection.
 SET lock_timeout = '5s';
+-- The transform's backend has a core to itself meanwhile; the checks take the other one alone
+-- rather than start parallel workers beside it.
+SET max_parallel_workers_per_gather = 0;

@@ -169,8 +169,8 @@ TEST_F(QualityChecksTest, EveryCheckPassesOnACorrectStar) {
     EXPECT_TRUE(r.samples.empty());
     EXPECT_FALSE(r.description.empty()) << r.name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"artists_primary_key", "ledger_accounts_balance", "songplays_of_the_run",
-                                          "songplays_primary_key", "songs_primary_key", "tables_not_empty",
+  EXPECT_EQ(names, (std::set<std::string>{"artists_primary_key", "ledger_accounts_balance", "plays_times_staged",
+                                          "songplays_of_the_run", "songplays_primary_key", "songs_primary_key", "tables_not_empty",
                                           "time_primary_key", "users_primary_key"}));
   EXPECT_EQ(results.size(), coordinator::QualityCheckNames().size());
   EXPECT_TRUE(ChecksToStatus(results).ok());
@@ -205,8 +205,8 @@ TEST_F(QualityChecksTest, TheChecksThatReadOnlyStagingAndTheLedgerAreTold) {
   BalanceLedger();
   const std::set<std::string> alongside = names(coordinator::CheckSelection::kStagingAndLedger);
   const std::set<std::string> star = names(coordinator::CheckSelection::kStar);
-  EXPECT_EQ(alongside, std::set<std::string>{"ledger_accounts_balance"});
-  EXPECT_EQ(star.size(), coordinator::QualityCheckNames().size() - 1);
+  EXPECT_EQ(alongside, (std::set<std::string>{"ledger_accounts_balance", "plays_times_staged"}));
+  EXPECT_EQ(star.size(), coordinator::QualityCheckNames().size() - 2);
   EXPECT_EQ(star.count("ledger_accounts_balance"), 0u);
   EXPECT_EQ(star.count("songplays_of_the_run"), 1u);
 }
@@ -401,7 +401,7 @@ TEST_F(QualityChecksTest, ManyOffendingRowsAreCountedAndSampled) {
                               "problem=its start_time is not in time, file=s3://b/log_data/day1.json, line=1");
   // The message shows three rows and says how many more there are.
   Status s = ChecksToStatus(results);
-  EXPECT_THAT(s.message(), HasSubstr("1 of 8 data-quality checks failed"));
+  EXPECT_THAT(s.message(), HasSubstr("1 of 9 data-quality checks failed"));
   EXPECT_THAT(s.message(), HasSubstr("4 offending rows"));
   EXPECT_THAT(s.message(), HasSubstr(r.samples[2]));
   EXPECT_THAT(s.message(), ::testing::Not(HasSubstr(r.samples[3])));
@@ -470,6 +470,39 @@ TEST_F(QualityChecksTest, AFirstLoadsPlaysAreMatchedByTheirSumAndALostOneIsStill
                         "problem=a staged play has no songplay, file=s3://b/log_data/day1.json, line=5");
 }
 
+// In a first load, where time holds exactly the times the run staged, a songplay's start time is
+// known to be in time without joining them: its play's time is among its file's staged times
+// (plays_times_staged), which are time's rows. A play whose time its file did not stage is caught
+// there; a songplay whose start time is not its play's changes the sums, and the join finds it.
+TEST_F(QualityChecksTest, AFirstLoadsStartTimesAreInTimeByTheStagedTimesAndTheirSums) {
+  auto first_load = [&] {
+    SetUp();  // a fresh schema
+    StageRunEvents();
+    Sql("DELETE FROM staging_plays WHERE file_id = 71 OR run_id = 8");  // each songplay staged once, by this run alone
+    Sql("DELETE FROM staging_users WHERE file_id = 71");
+    Sql("DELETE FROM staging_time WHERE file_id = 71");
+    Sql("UPDATE load_files SET staged = 0 WHERE file_id = 71");
+    auto times = wh_->QueryText("SELECT count(*) AS n FROM time");
+    ASSERT_TRUE(times.ok()) << times.status().ToString();
+    ASSERT_EQ(times->text(0, "n"), "4");
+    ASSERT_TRUE(ChecksToStatus(Run()).ok());
+  };
+  // The worker left a play's time out, and time was written from what it staged.
+  first_load();
+  Sql("DELETE FROM staging_time WHERE file_id = 70 AND ts = 1541066600000");
+  Sql("DELETE FROM time WHERE start_time = '2018-11-01 10:03:20'");
+  ExpectOnlyFailure(Run(), "plays_times_staged", 1,
+                    "songplay_id=" + SongplayId(10, 1) +
+                        ", start_time=2018-11-01 10:03:20, file=s3://b/log_data/day1.json, line=2");
+  // The songplay's start time is not its play's, and not in time.
+  first_load();
+  Sql("UPDATE songplays SET start_time = '2018-11-01 10:03:21' WHERE songplay_id = " + SongplayId(10, 1));
+  ExpectOnlyFailure(Run(), "songplays_of_the_run", 1,
+                    "songplay_id=" + SongplayId(10, 1) +
+                        ", user_id=1, start_time=2018-11-01 10:03:21, song_id=NULL, artist_id=NULL, "
+                        "problem=its start_time is not in time, file=s3://b/log_data/day1.json, line=2");
+}
+
 TEST_F(QualityChecksTest, AStagedEventThatWasNeverTransformedFails) {
   StageRunEvents();
   Sql("UPDATE load_files SET staged = staged + 1 WHERE file_id = 71");
@@ -506,7 +539,11 @@ TEST_F(QualityChecksTest, AFileMissingAStagedRowFails) {
     EXPECT_TRUE(ChecksToStatus(Run(kRun, /*balance_ledger=*/false)).ok());
     Sql(std::string("DELETE FROM ") + table + " WHERE file_id = 70 AND ts = 1541145600000");
     std::vector<CheckResult> results = Run(kRun, /*balance_ledger=*/false);
-    EXPECT_EQ(Failed(results), std::set<std::string>{"ledger_accounts_balance"});
+    // A play time lost from staging_time is also a play whose time its file did not stage.
+    const std::set<std::string> failing = std::string(table) == "staging_time"
+                                              ? std::set<std::string>{"ledger_accounts_balance", "plays_times_staged"}
+                                              : std::set<std::string>{"ledger_accounts_balance"};
+    EXPECT_EQ(Failed(results), failing);
     CheckResult r = Find(results, "ledger_accounts_balance");
     EXPECT_EQ(r.offending_rows, 1u);
     EXPECT_THAT(r.samples, ::testing::Contains(HasSubstr("uri=s3://b/log_data/day1.json, records=5, staged=5, "

@@ -35,28 +35,42 @@ small_run AS MATERIALIZED (
   SELECT pg_relation_size('staging_plays') * 10 < pg_relation_size('songplays') AS yes
 ),
 -- A big run into songplays that hold nothing else (a first load): where the run's plays and
--- songplays have as many rows and the same sum of a 64-bit hash of their ids, they hold the same
--- ids (songplay_id is unique), and no staged play lacks its songplay; two different sets of ids
--- pass that with odds of about 2^-64. Two sums over the tables cost a fraction of joining them.
--- (hashint8extended folds a bigint to 32 bits before hashing it; the hash of the high half, xor'd
--- in, makes the hash of the whole.) Where songplays hold ids outside the run's range, or the sums
--- differ (an earlier run's songplays, plays sharing an id, or a lost songplay), the plays are
--- joined to songplays, and what is missing is found.
-same_ids AS MATERIALIZED (
-  SELECT CASE WHEN EXISTS (SELECT 1 FROM songplays WHERE songplay_id < r.first_id OR songplay_id > r.last_id)
-              THEN false
-              ELSE (r.n, r.h) = (SELECT count(*), sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1))
-                                 FROM songplays)
-         END AS yes
-  FROM (SELECT count(*) AS n, sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1)) AS h,
-               min(songplay_id) AS first_id, max(songplay_id) AS last_id
-        FROM staging_plays
-        WHERE run_id = {{run_id}}) r
+-- songplays have as many rows, the same least and greatest id, and the same sum of a 64-bit hash
+-- of each one's id and start time, they hold the same ids with the same start times (songplay_id
+-- is unique), and no staged play lacks its songplay; two different sets pass that with odds of
+-- about 2^-64. Sums over the tables cost a fraction of joining them. (hashint8extended folds a
+-- bigint to 32 bits before hashing it; the hash of the high half, xor'd in, makes the hash of the
+-- whole.) Where they differ (an earlier run's songplays, plays sharing an id, a lost songplay or a
+-- changed start time), the plays are joined to songplays, and what is missing is found.
+same_plays AS MATERIALIZED (
+  SELECT (SELECT (count(*), min(songplay_id), max(songplay_id),
+                  sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1)
+                      # timestamp_hash_extended(timestamp 'epoch' + ts * interval '1 millisecond', 2)))
+          FROM staging_plays
+          WHERE run_id = {{run_id}})
+       = (SELECT (count(*), min(songplay_id), max(songplay_id),
+                  sum(hashint8extended(songplay_id, 0) # hashint8extended(songplay_id >> 32, 1)
+                      # timestamp_hash_extended(start_time, 2)))
+          FROM songplays) AS yes
   WHERE NOT (SELECT yes FROM small_run)
+),
+-- And where time holds exactly the times the run staged (as many, with the same sum of hashes),
+-- every songplay's start time is in time without joining them: it is its play's time, which the
+-- check plays_times_staged finds among its file's staged times, which are time's rows.
+same_times AS MATERIALIZED (
+  SELECT (SELECT (count(*), sum(timestamp_hash_extended(timestamp 'epoch' + ts * interval '1 millisecond', 2)))
+          FROM staging_time
+          WHERE run_id = {{run_id}})
+       = (SELECT (count(*), sum(timestamp_hash_extended(start_time, 2))) FROM time) AS yes
+  WHERE (SELECT yes FROM same_plays) IS TRUE
+),
+times_known AS MATERIALIZED (
+  SELECT (SELECT yes FROM same_times) IS TRUE AS yes
 ),
 -- A big run: the songplays that break a rule are found over the whole table first (as cheap as
 -- over the run's part of it, and no row goes through a join with the plays unless it breaks a
--- rule), then kept where the run staged them.
+-- rule), then kept where the run staged them. Where the start times are known to be in time
+-- (above), time is not joined.
 broken AS MATERIALIZED (
   SELECT p.songplay_id, p.user_id, p.start_time, p.song_id, p.artist_id,
          CASE WHEN u.user_id IS NULL THEN 'its user is not in users'
@@ -68,10 +82,24 @@ broken AS MATERIALIZED (
   LEFT JOIN time t ON t.start_time = p.start_time
   LEFT JOIN songs s ON s.song_id = p.song_id
   LEFT JOIN artists a ON a.artist_id = p.artist_id
-  WHERE u.user_id IS NULL
-     OR t.start_time IS NULL
-     OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
-     OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL)
+  WHERE NOT (SELECT yes FROM times_known)
+    AND (u.user_id IS NULL
+         OR t.start_time IS NULL
+         OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
+         OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL))
+  UNION ALL
+  SELECT p.songplay_id, p.user_id, p.start_time, p.song_id, p.artist_id,
+         CASE WHEN u.user_id IS NULL THEN 'its user is not in users'
+              WHEN p.song_id IS NOT NULL AND s.song_id IS NULL THEN 'its song is not in songs'
+              ELSE 'its artist is not in artists' END AS problem
+  FROM songplays p
+  LEFT JOIN users u ON u.user_id = p.user_id
+  LEFT JOIN songs s ON s.song_id = p.song_id
+  LEFT JOIN artists a ON a.artist_id = p.artist_id
+  WHERE (SELECT yes FROM times_known)
+    AND (u.user_id IS NULL
+         OR (p.song_id IS NOT NULL AND s.song_id IS NULL)
+         OR (p.artist_id IS NOT NULL AND a.artist_id IS NULL))
 )
 SELECT whole.* FROM (
   SELECT DISTINCT ON (x.songplay_id) x.songplay_id, x.user_id, x.start_time, x.song_id, x.artist_id, x.problem,
@@ -81,7 +109,7 @@ SELECT whole.* FROM (
            NULL::text AS artist_id, 'a staged play has no songplay' AS problem, x.file_id, x.line
     FROM staging_plays x
     WHERE x.run_id = {{run_id}}
-      AND (SELECT yes FROM same_ids) IS NOT TRUE
+      AND (SELECT yes FROM same_plays) IS NOT TRUE
       AND NOT EXISTS (SELECT 1 FROM songplays p WHERE p.songplay_id = x.songplay_id)
     UNION ALL
     SELECT x.songplay_id, b.user_id, b.start_time, b.song_id, b.artist_id, b.problem, x.file_id, x.line
