@@ -189,6 +189,38 @@ TEST_F(QualityChecksTest, ChecksAreDiscoveredFromTheCatalog) {
   }
 }
 
+// The checks alongside the transform start before it analyses the rows just staged, so their
+// statistics may still describe the last run's rows, which publishing it cleared: by those, no
+// row has this run's run_id. Planned for that, a check must not take a nested loop, which over a
+// million staged rows takes minutes.
+TEST_F(QualityChecksTest, TheChecksAlongsideTheTransformPlanNoNestedLoopOnStaleStatistics) {
+  Sql("INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id)"
+      " SELECT 6, 60, g, (1000 + g) * 16777216::bigint, 1541066400000 + g, '1', 'free', 1000 + g"
+      " FROM generate_series(1, 20000) g");
+  Sql("INSERT INTO staging_time (run_id, file_id, ts, hour, day, week, month, year, weekday)"
+      " SELECT 6, 60, 1541066400000 + g, 10, 1, 44, 11, 2018, 4 FROM generate_series(1, 20000) g");
+  Sql("ANALYZE staging_plays");
+  Sql("ANALYZE staging_time");
+  Sql("DELETE FROM staging_plays WHERE run_id = 6");
+  Sql("DELETE FROM staging_time WHERE run_id = 6");
+  StageRunEvents();
+  Sql("INSERT INTO staging_plays (run_id, file_id, line, songplay_id, ts, user_id, level, session_id)"
+      " SELECT 7, 70, 100 + g, (1000 + g) * 16777216::bigint, 1541066400000 + g, '1', 'free', 1000 + g"
+      " FROM generate_series(1, 20000) g");
+  StageTimes();
+  ASSERT_TRUE(wh_->ExecFile("checks_alongside_session").ok());
+  for (const std::string& name : coordinator::QualityCheckNames()) {
+    auto text = SqlText(name, SqlVars{schema_, kRun});
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    if (text->find("\n-- reads: staging and ledger\n") == std::string::npos) continue;
+    auto plan = wh_->QueryText("EXPLAIN " + *text);
+    ASSERT_TRUE(plan.ok()) << name << ": " << plan.status().ToString();
+    std::string lines;
+    for (size_t i = 0; i < plan->size(); ++i) lines += plan->text(i, 0) + "\n";
+    EXPECT_THAT(lines, ::testing::Not(HasSubstr("Nested Loop"))) << name << ":\n" << lines;
+  }
+}
+
 // The checks that read only staging and the ledger (and so may run while the transform writes)
 // and the rest split the catalog between them.
 TEST_F(QualityChecksTest, TheChecksThatReadOnlyStagingAndTheLedgerAreTold) {
