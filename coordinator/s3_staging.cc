@@ -233,7 +233,15 @@ Result<std::vector<staging::StagedParts>> StagingArea::LoadAccepted(uint64_t* pa
   for (const std::string& key : keys) {
     LOADSTAR_ASSIGN_OR_RETURN(std::string body, store_->Get(key));
     staging::AcceptedAttempt a;
-    LOADSTAR_RETURN_IF_ERROR(proto::JsonToMessage(body, &a).WithContext("reading " + key));
+    if (Status parsed = proto::JsonToMessage(body, &a); !parsed.ok() || a.marker_key().empty()) {
+      // A record cut short (an S3-compatible store that keeps what a killed coordinator had sent
+      // of it) names no attempt for certain: none is taken from it, and its files are staged again.
+      ++skipped;
+      log::Warn("passing over the accepted-attempt record " + key + ", which cannot be read (" +
+                (parsed.ok() ? std::string("it names no marker") : parsed.message()) +
+                "): its files are staged again");
+      continue;
+    }
     LOADSTAR_ASSIGN_OR_RETURN(std::string marker_body, store_->Get(a.marker_key()));
     staging::StagedParts m;
     LOADSTAR_RETURN_IF_ERROR(proto::JsonToMessage(marker_body, &m).WithContext("reading " + a.marker_key()));

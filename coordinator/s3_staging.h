@@ -80,7 +80,8 @@ class StagingArea {
   Status Accept(uint64_t task_id, uint32_t attempt);
 
   // The run's accepted attempts (of every process that served it), in key order; an attempt
-  // holding a file that an earlier one holds is passed over (counted in `*passed_over`).
+  // holding a file that an earlier one holds is passed over (counted in `*passed_over`), and so is
+  // a record that cannot be read (its files are then staged again).
   // `accepted_keys`, if given, gets each chosen attempt's record key.
   Result<std::vector<staging::StagedParts>> LoadAccepted(uint64_t* passed_over = nullptr,
                                                          std::vector<std::string>* accepted_keys = nullptr);

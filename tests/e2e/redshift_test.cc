@@ -341,6 +341,13 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
                                       << coordinator->Output();
   coordinator->KillHard();
   EXPECT_EQ(SqlLong("SELECT count(*) FROM " + schema + ".songplays"), 0) << "something was published before the commit";
+  // A record of an accepted attempt cut short, as a store that keeps a killed client's partial
+  // upload leaves it: the resumed run passes over it.
+  {
+    auto store = OpenObjectStore(Uri{Uri::Scheme::kS3, kStagingBucket, ""});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Put(schema + "/run=1/accepted/0000000000000-cut-short-task=1.json", "{\"marker_k").ok());
+  }
 
   auto again = std::make_unique<LoadstarProcess>("redshift-coordinator-again", CoordinatorArgs(schema, port),
                                                  s3_->AwsEnvironment());
@@ -349,6 +356,9 @@ TEST_F(RedshiftTest, WorkerAndCoordinatorKilledMidRunResumeToTheSameTables) {
   ASSERT_TRUE(ended.success()) << ended.ToString() << "\n" << out;
   EXPECT_TRUE(Contains(out, "resuming run")) << out;
   EXPECT_TRUE(Contains(out, "accepted attempts")) << out;
+  EXPECT_TRUE(Contains(out, "passing over the accepted-attempt record " + schema +
+                                "/run=1/accepted/0000000000000-cut-short-task=1.json, which cannot be read"))
+      << out;
   EXPECT_EQ(CrossFingerprint(schema), reference);
   ExpectLedgerLike(schema, "ref_generated");
   for (auto& w : workers) w->KillHard();
