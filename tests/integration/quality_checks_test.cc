@@ -93,6 +93,16 @@ class QualityChecksTest : public ::testing::Test {
     StageTimes();
   }
 
+  // The run's staging rows as a first load stages them: each songplay staged once, by this run
+  // alone (day1-copy.json's rows and the other run's play taken out).
+  void StageAFirstLoad() {
+    StageRunEvents();
+    Sql("DELETE FROM staging_plays WHERE file_id = 71 OR run_id = 8");
+    Sql("DELETE FROM staging_users WHERE file_id = 71");
+    Sql("DELETE FROM staging_time WHERE file_id = 71");
+    Sql("UPDATE load_files SET staged = 0 WHERE file_id = 71");
+  }
+
   // staging_time rows for the distinct play times of each file's staging_plays rows, with the
   // parts PostgreSQL's date_part gives their start times (as workers compute them).
   void StageTimes() {
@@ -488,12 +498,7 @@ TEST_F(QualityChecksTest, AStagedEventWithoutItsSongplayFails) {
 // (a first load), no play is joined to its songplay; a songplay whose id changed, which keeps the
 // count, changes the sum, and the join then finds the play it left without a songplay.
 TEST_F(QualityChecksTest, AFirstLoadsPlaysAreMatchedByTheirSumAndALostOneIsStillFound) {
-  StageRunEvents();
-  Sql("DELETE FROM staging_plays WHERE file_id = 71");  // each songplay staged once, by this run alone
-  Sql("DELETE FROM staging_users WHERE file_id = 71");
-  Sql("DELETE FROM staging_time WHERE file_id = 71");
-  Sql("UPDATE load_files SET staged = 0 WHERE file_id = 71");
-  Sql("DELETE FROM staging_plays WHERE run_id = 8");
+  StageAFirstLoad();
   EXPECT_TRUE(ChecksToStatus(Run()).ok());
   Sql("UPDATE songplays SET songplay_id = " + SongplayId(13, 0) + " WHERE songplay_id = " + SongplayId(12, 0));
   ExpectOnlyFailure(Run(), "songplays_of_the_run", 1,
@@ -509,11 +514,7 @@ TEST_F(QualityChecksTest, AFirstLoadsPlaysAreMatchedByTheirSumAndALostOneIsStill
 TEST_F(QualityChecksTest, AFirstLoadsStartTimesAreInTimeByTheStagedTimesAndTheirSums) {
   auto first_load = [&] {
     SetUp();  // a fresh schema
-    StageRunEvents();
-    Sql("DELETE FROM staging_plays WHERE file_id = 71 OR run_id = 8");  // each songplay staged once, by this run alone
-    Sql("DELETE FROM staging_users WHERE file_id = 71");
-    Sql("DELETE FROM staging_time WHERE file_id = 71");
-    Sql("UPDATE load_files SET staged = 0 WHERE file_id = 71");
+    StageAFirstLoad();
     auto times = wh_->QueryText("SELECT count(*) AS n FROM time");
     ASSERT_TRUE(times.ok()) << times.status().ToString();
     ASSERT_EQ(times->text(0, "n"), "4");
